@@ -1,0 +1,356 @@
+//! Zero-copy batches: write or read many slots in place, then commit.
+//!
+//! Both kinds of chunk are two-phase. Nothing a chunk does is visible to the other
+//! side until `commit`; a chunk that is dropped, or leaked with `mem::forget`,
+//! without `commit` commits nothing. A panic while a chunk is being filled or read
+//! neither loses, duplicates nor double-drops an item.
+
+use super::{drop_segments, Consumer, Producer};
+use core::mem::{ManuallyDrop, MaybeUninit};
+
+/// `n` free slots, uninitialized, handed out by [`Producer::write_chunk_uninit`].
+///
+/// Fill them through [`as_mut_slices`](Self::as_mut_slices) and publish the first
+/// `k` with the unsafe [`commit`](Self::commit), or let
+/// [`fill_from_iter`](Self::fill_from_iter) do both safely.
+///
+/// ```
+/// let (mut tx, mut rx) = ringkit::spsc::channel::<u32>(8);
+/// let chunk = tx.write_chunk_uninit(5).unwrap();
+/// assert_eq!(chunk.fill_from_iter(10..13), 3); // publishes 3 of the 5 slots
+/// assert_eq!(rx.try_iter().collect::<Vec<_>>(), [10, 11, 12]);
+/// ```
+pub struct WriteChunkUninit<'a, T> {
+    producer: &'a mut Producer<T>,
+    n: usize,
+}
+
+impl<'a, T> WriteChunkUninit<'a, T> {
+    pub(super) fn new(producer: &'a mut Producer<T>, n: usize) -> Self {
+        let ring = &producer.ring;
+        ring.tracker.write_range(producer.tail_slot, n, ring.capacity);
+        WriteChunkUninit { producer, n }
+    }
+
+    /// The chunk's slots in ring order, as two slices (the second is empty unless
+    /// the chunk wraps around the end of the buffer).
+    pub fn as_mut_slices(&mut self) -> (&mut [MaybeUninit<T>], &mut [MaybeUninit<T>]) {
+        let (a, b) = self.producer.ring.segments(self.producer.tail_slot, self.n);
+        // SAFETY: the slots are free (the producer checked `head`) and reserved to
+        // this chunk, which borrows the producer mutably; `MaybeUninit<T>` has the
+        // layout of `T` and accepts any contents.
+        unsafe { (&mut *(a as *mut [MaybeUninit<T>]), &mut *(b as *mut [MaybeUninit<T>])) }
+    }
+
+    /// Publishes the first `k` slots to the consumer.
+    ///
+    /// # Safety
+    /// The first `k` slots, in ring order, must have been initialized.
+    ///
+    /// # Panics
+    /// If `k > self.len()`; nothing is committed then.
+    pub unsafe fn commit(self, k: usize) {
+        assert!(k <= self.n, "WriteChunkUninit::commit({k}) on a chunk of {} slots", self.n);
+        self.producer.publish(k);
+    }
+
+    /// Moves items from `iter` into the slots, in order, until either runs out,
+    /// and publishes them. Returns how many were written.
+    ///
+    /// If `iter` panics, the items written before the panic are published.
+    pub fn fill_from_iter<I: IntoIterator<Item = T>>(self, iter: I) -> usize {
+        struct Publish<'p, T> {
+            producer: &'p mut Producer<T>,
+            written: usize,
+        }
+        impl<T> Drop for Publish<'_, T> {
+            fn drop(&mut self) {
+                self.producer.publish(self.written);
+            }
+        }
+        let n = self.n;
+        let mut guard = Publish {
+            producer: self.producer,
+            written: 0,
+        };
+        let mut slot = guard.producer.tail_slot;
+        for value in iter.into_iter().take(n) {
+            // SAFETY: slot index `slot` is one of this chunk's reserved free slots
+            // (`written < n`), not yet published.
+            unsafe { guard.producer.ring.slot(slot).write(value) };
+            guard.written += 1;
+            slot = guard.producer.ring.next_slot(slot);
+        }
+        guard.written
+    }
+
+    /// The number of slots in the chunk.
+    pub fn len(&self) -> usize {
+        self.n
+    }
+
+    /// True for a chunk of 0 slots.
+    pub fn is_empty(&self) -> bool {
+        self.n == 0
+    }
+}
+
+/// `n` free slots, each holding `T::default()`, handed out by
+/// [`Producer::write_chunk`]. Overwrite them in place, then [`commit`](Self::commit).
+///
+/// ```
+/// let (mut tx, mut rx) = ringkit::spsc::channel::<u64>(4);
+/// let mut chunk = tx.write_chunk(3).unwrap();
+/// let (a, b) = chunk.as_mut_slices();
+/// for (i, x) in a.iter_mut().chain(b).enumerate() {
+///     *x = i as u64 * 10;
+/// }
+/// chunk.commit(2); // the third slot's value is dropped, not sent
+/// assert_eq!(rx.try_iter().collect::<Vec<_>>(), [0, 10]);
+/// ```
+pub struct WriteChunk<'a, T> {
+    producer: &'a mut Producer<T>,
+    n: usize,
+}
+
+impl<'a, T: Default> WriteChunk<'a, T> {
+    pub(super) fn new(producer: &'a mut Producer<T>, n: usize) -> Self {
+        let ring = &producer.ring;
+        ring.tracker.write_range(producer.tail_slot, n, ring.capacity);
+        // Fill the slots; if `T::default()` panics, drop what was filled.
+        struct Filled<T>(*mut T, usize);
+        impl<T> Drop for Filled<T> {
+            fn drop(&mut self) {
+                // SAFETY: the first `self.1` values from `self.0` were initialized
+                // below and are owned by nobody else.
+                unsafe { core::ptr::drop_in_place(core::ptr::slice_from_raw_parts_mut(self.0, self.1)) }
+            }
+        }
+        let (a, b) = ring.segments(producer.tail_slot, n);
+        let mut fa = Filled(a.cast::<T>(), 0);
+        let mut fb = Filled(b.cast::<T>(), 0);
+        for i in 0..a.len() {
+            // SAFETY: slot `i` of segment `a` is one of the reserved free slots.
+            unsafe { fa.0.add(i).write(T::default()) };
+            fa.1 += 1;
+        }
+        for i in 0..b.len() {
+            // SAFETY: as above, for segment `b`.
+            unsafe { fb.0.add(i).write(T::default()) };
+            fb.1 += 1;
+        }
+        core::mem::forget(fa);
+        core::mem::forget(fb);
+        WriteChunk { producer, n }
+    }
+}
+
+impl<T> WriteChunk<'_, T> {
+    /// The chunk's slots in ring order, as two slices (the second is empty unless
+    /// the chunk wraps around the end of the buffer).
+    pub fn as_mut_slices(&mut self) -> (&mut [T], &mut [T]) {
+        let (a, b) = self.producer.ring.segments(self.producer.tail_slot, self.n);
+        // SAFETY: the slots were initialized in `new`, are reserved to this chunk,
+        // and the chunk borrows the producer mutably.
+        unsafe { (&mut *a, &mut *b) }
+    }
+
+    /// Publishes the first `k` slots to the consumer and drops the values left in
+    /// the others.
+    ///
+    /// # Panics
+    /// If `k > self.len()`; nothing is committed then.
+    pub fn commit(self, k: usize) {
+        assert!(k <= self.n, "WriteChunk::commit({k}) on a chunk of {} slots", self.n);
+        let mut this = ManuallyDrop::new(self);
+        this.finish(k);
+    }
+
+    /// Publishes every slot.
+    pub fn commit_all(self) {
+        let n = self.n;
+        self.commit(n);
+    }
+
+    /// Publishes `k` slots, then drops the other `n - k` values.
+    fn finish(&mut self, k: usize) {
+        let ring = &self.producer.ring;
+        let rest_slot = ring.advance_slot(self.producer.tail_slot, k);
+        let rest = ring.segments(rest_slot, self.n - k);
+        self.producer.publish(k);
+        // SAFETY: the slots after the first `k` hold the `T::default()` values (or
+        // the caller's overwrites) written for this chunk; they were not published,
+        // so we still own them, and they are dropped once here.
+        unsafe { drop_segments(rest) };
+    }
+
+    /// The number of slots in the chunk.
+    pub fn len(&self) -> usize {
+        self.n
+    }
+
+    /// True for a chunk of 0 slots.
+    pub fn is_empty(&self) -> bool {
+        self.n == 0
+    }
+}
+
+impl<T> Drop for WriteChunk<'_, T> {
+    /// Commits nothing; drops the values in the slots.
+    fn drop(&mut self) {
+        self.finish(0);
+    }
+}
+
+/// `n` items, still in the ring, handed out by [`Consumer::read_chunk`].
+///
+/// Read them through [`as_slices`](Self::as_slices), then remove the first `k` with
+/// [`commit`](Self::commit) (which drops them), or move them out one by one with
+/// [`into_iter`](IntoIterator::into_iter). Until then the producer cannot reuse
+/// their slots, and an uncommitted chunk leaves every item in place.
+///
+/// ```
+/// let (mut tx, mut rx) = ringkit::spsc::channel::<u8>(4);
+/// for b in [1, 2, 3] { tx.try_push(b).unwrap(); }
+/// let chunk = rx.read_chunk(3).unwrap();
+/// assert_eq!(chunk.first_seq(), 0);
+/// let (a, b) = chunk.as_slices();
+/// assert_eq!([a, b].concat(), [1, 2, 3]);
+/// chunk.commit(2); // acknowledge two; the third stays
+/// assert_eq!(rx.try_pop(), Ok(3));
+/// assert_eq!(rx.next_seq(), 3);
+/// ```
+pub struct ReadChunk<'a, T> {
+    consumer: &'a mut Consumer<T>,
+    n: usize,
+}
+
+impl<'a, T> ReadChunk<'a, T> {
+    pub(super) fn new(consumer: &'a mut Consumer<T>, n: usize) -> Self {
+        let ring = &consumer.ring;
+        ring.tracker.read_range(consumer.head_slot, n, ring.capacity);
+        ReadChunk { consumer, n }
+    }
+
+    /// The chunk's items in ring order, as two slices (the second is empty unless
+    /// the chunk wraps around the end of the buffer).
+    pub fn as_slices(&self) -> (&[T], &[T]) {
+        let (a, b) = self.consumer.ring.segments(self.consumer.head_slot, self.n);
+        // SAFETY: the slots hold published values (acquire on `tail`) that the
+        // producer will not touch before the consumer releases them, which needs
+        // the `&mut Consumer` this chunk holds.
+        unsafe { (&*a, &*b) }
+    }
+
+    /// The chunk's items in ring order, mutably.
+    pub fn as_mut_slices(&mut self) -> (&mut [T], &mut [T]) {
+        let (a, b) = self.consumer.ring.segments(self.consumer.head_slot, self.n);
+        // SAFETY: as in `as_slices`; `&mut self` makes the access exclusive.
+        unsafe { (&mut *a, &mut *b) }
+    }
+
+    /// Sequence number of the chunk's first item (the next ones count up by 1).
+    pub fn first_seq(&self) -> u64 {
+        self.consumer.seq
+    }
+
+    /// Removes (and drops) the first `k` items; the others stay in the ring.
+    ///
+    /// If an item's `Drop` panics, that item and the ones before it are removed,
+    /// the ones after it stay, and the panic goes on.
+    ///
+    /// # Panics
+    /// If `k > self.len()`; nothing is committed then.
+    pub fn commit(self, k: usize) {
+        assert!(k <= self.n, "ReadChunk::commit({k}) on a chunk of {} items", self.n);
+        let mut release = Release {
+            consumer: self.consumer,
+            done: 0,
+        };
+        let mut slot = release.consumer.head_slot;
+        while release.done < k {
+            let p = release.consumer.ring.slot(slot);
+            slot = release.consumer.ring.next_slot(slot);
+            // Counted before the drop: a value whose drop panicked is gone.
+            release.done += 1;
+            // SAFETY: a published value in a slot that only this consumer may
+            // touch, dropped once: `done` moved past it first.
+            unsafe { p.drop_in_place() };
+        }
+    }
+
+    /// Removes (and drops) every item of the chunk.
+    pub fn commit_all(self) {
+        let n = self.n;
+        self.commit(n);
+    }
+
+    /// The number of items in the chunk.
+    pub fn len(&self) -> usize {
+        self.n
+    }
+
+    /// True for a chunk of 0 items.
+    pub fn is_empty(&self) -> bool {
+        self.n == 0
+    }
+}
+
+/// Releases `done` slots when dropped (also while unwinding).
+struct Release<'c, T> {
+    consumer: &'c mut Consumer<T>,
+    done: usize,
+}
+
+impl<T> Drop for Release<'_, T> {
+    fn drop(&mut self) {
+        self.consumer.release(self.done);
+    }
+}
+
+impl<'a, T> IntoIterator for ReadChunk<'a, T> {
+    type Item = T;
+    type IntoIter = ReadChunkIntoIter<'a, T>;
+
+    /// Moves the items out one by one; those taken are removed from the ring when
+    /// the iterator is dropped, the others stay.
+    fn into_iter(self) -> ReadChunkIntoIter<'a, T> {
+        ReadChunkIntoIter {
+            release: Release {
+                consumer: self.consumer,
+                done: 0,
+            },
+            n: self.n,
+        }
+    }
+}
+
+/// Moves a [`ReadChunk`]'s items out; made by its `into_iter`.
+pub struct ReadChunkIntoIter<'a, T> {
+    release: Release<'a, T>,
+    n: usize,
+}
+
+impl<T> Iterator for ReadChunkIntoIter<'_, T> {
+    type Item = T;
+
+    fn next(&mut self) -> Option<T> {
+        if self.release.done == self.n {
+            return None;
+        }
+        let ring = &self.release.consumer.ring;
+        let slot = ring.advance_slot(self.release.consumer.head_slot, self.release.done);
+        // SAFETY: a published value not yet taken (`done < n`); we move it out
+        // once and count it taken, so it is released and never read again.
+        let value = unsafe { ring.slot(slot).read() };
+        self.release.done += 1;
+        Some(value)
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        let left = self.n - self.release.done;
+        (left, Some(left))
+    }
+}
+
+impl<T> ExactSizeIterator for ReadChunkIntoIter<'_, T> {}

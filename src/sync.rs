@@ -1,0 +1,216 @@
+//! The one module that chooses between `std` and `loom`.
+//!
+//! Every other module imports its atomics, fences, `Arc`, locks, spin hints, the
+//! futex word and the slot-access tracker from here. Under `--cfg loom` they are
+//! loom's instrumented types, so the models in `loom-tests/` check the real code and
+//! not a look-alike. Nothing outside this file says `cfg(loom)`.
+//!
+//! Two pieces are ringkit's own and need a word:
+//!
+//! * [`Futex`]: a 32-bit word a thread can sleep on. On Linux it is the kernel's
+//!   futex (`wait/futex.rs`); elsewhere, and under loom, it is a `Mutex` + `Condvar`
+//!   model with the same contract (`wait/fallback.rs`). Under loom that model makes a
+//!   lost wake-up show up as a deadlock, which loom reports.
+//! * [`Tracker`]: ring slots live in one contiguous buffer so that chunks can hand
+//!   out slices. loom cannot see accesses through raw pointers, so every slot access
+//!   is also announced to a tracker. Under loom each slot has a `loom::cell::UnsafeCell<()>`
+//!   and an announced access that is not ordered after the previous conflicting one
+//!   fails the model. In normal builds the tracker is a zero-sized no-op.
+
+#[cfg(not(loom))]
+#[allow(unused_imports)]
+pub(crate) use core::sync::atomic::{fence, AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering};
+#[cfg(loom)]
+#[allow(unused_imports)]
+pub(crate) use loom::sync::atomic::{fence, AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering};
+
+#[cfg(not(loom))]
+#[allow(unused_imports)]
+pub(crate) use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+#[cfg(loom)]
+#[allow(unused_imports)]
+pub(crate) use loom::sync::{Arc, Condvar, Mutex, MutexGuard};
+
+#[cfg(all(target_os = "linux", not(loom), not(miri)))]
+#[path = "wait/futex.rs"]
+mod futex_impl;
+#[cfg(any(not(target_os = "linux"), loom, miri))]
+#[path = "wait/fallback.rs"]
+mod futex_impl;
+
+pub(crate) use futex_impl::Futex;
+
+/// Waits on `cond`, giving up at `deadline`. Under loom the deadline is ignored
+/// (loom has no clock): a model that times out waits like one that does not, so a
+/// missing wake-up still deadlocks.
+#[cfg(any(not(target_os = "linux"), loom, miri))]
+fn condvar_wait(cond: &Condvar, guard: MutexGuard<'_, ()>, deadline: Option<std::time::Instant>) {
+    #[cfg(not(loom))]
+    match deadline {
+        None => drop(cond.wait(guard)),
+        Some(d) => {
+            let left = d.saturating_duration_since(std::time::Instant::now());
+            if !left.is_zero() {
+                drop(cond.wait_timeout(guard, left));
+            }
+        }
+    }
+    #[cfg(loom)]
+    {
+        let _ = deadline;
+        drop(cond.wait(guard));
+    }
+}
+
+/// How many times a blocking operation re-checks its condition (with a CPU spin
+/// hint in between) before it parks. Under loom every spin is a yield that grows
+/// the state space, so the models go straight to the park path.
+#[cfg(not(loom))]
+pub(crate) const SPIN_LIMIT: u32 = 128;
+#[cfg(loom)]
+pub(crate) const SPIN_LIMIT: u32 = 0;
+
+/// A hint that this thread is busy-waiting on another thread.
+#[inline(always)]
+pub(crate) fn spin_hint() {
+    #[cfg(not(loom))]
+    core::hint::spin_loop();
+    #[cfg(loom)]
+    loom::thread::yield_now();
+}
+
+/// The cheap half of an asymmetric store-load barrier; see [`heavy_barrier`].
+///
+/// A notifier runs `store(condition); light_barrier(); load(waiter bit)`, a waiter
+/// runs `store(waiter bit); heavy_barrier(); load(condition)`. Together they forbid
+/// the store-buffering outcome where both loads miss the other side's store, which
+/// is exactly a lost wake-up. On Linux the heavy side is `membarrier(2)`, which
+/// makes every running thread of the process pass a full barrier; the light side is
+/// then only a compiler fence, so the notifier's hot path costs no fence at all.
+/// Where `membarrier` is missing, and under loom and miri, both halves are
+/// `fence(SeqCst)`.
+#[inline(always)]
+pub(crate) fn light_barrier() {
+    #[cfg(all(target_os = "linux", not(loom), not(miri)))]
+    {
+        if membarrier::available() {
+            // ORDERING: [wait.light] pairs with heavy_barrier's membarrier(2); the
+            // compiler fence keeps the condition store before the waiter-bit load
+            // in program order, which membarrier turns into a hardware order.
+            core::sync::atomic::compiler_fence(Ordering::SeqCst);
+            return;
+        }
+    }
+    // ORDERING: [wait.light] pairs with the fence(SeqCst) in heavy_barrier
+    // (store-buffering: the notifier's condition store and the waiter's bit store).
+    fence(Ordering::SeqCst);
+}
+
+/// The expensive half of the asymmetric barrier; see [`light_barrier`]. Called only
+/// by a thread that is about to park, so it is off every hot path.
+#[inline]
+pub(crate) fn heavy_barrier() {
+    #[cfg(all(target_os = "linux", not(loom), not(miri)))]
+    {
+        if membarrier::heavy() {
+            return;
+        }
+    }
+    // ORDERING: [wait.heavy] pairs with the fence(SeqCst) in light_barrier.
+    fence(Ordering::SeqCst);
+}
+
+#[cfg(all(target_os = "linux", not(loom), not(miri)))]
+mod membarrier {
+    use core::sync::atomic::{AtomicU8, Ordering};
+
+    const UNKNOWN: u8 = 0;
+    const YES: u8 = 1;
+    const NO: u8 = 2;
+    static STATE: AtomicU8 = AtomicU8::new(UNKNOWN);
+
+    const CMD_PRIVATE_EXPEDITED: libc::c_int = 1 << 3;
+    const CMD_REGISTER_PRIVATE_EXPEDITED: libc::c_int = 1 << 4;
+
+    /// True once registration succeeded. A light barrier that reads `false` (not yet
+    /// registered, or unsupported) uses a real fence, which is always correct.
+    #[inline(always)]
+    pub(super) fn available() -> bool {
+        // ORDERING: Relaxed. STATE guards no data; the only fact read is whether a
+        // heavy barrier will be a membarrier, and YES is stored only after the
+        // kernel has registered the process, so any heavy barrier that follows a
+        // light barrier which read YES is a real membarrier.
+        STATE.load(Ordering::Relaxed) == YES
+    }
+
+    fn syscall(cmd: libc::c_int) -> bool {
+        // SAFETY: membarrier takes two integer arguments and touches no memory of
+        // ours; an unknown command fails with EINVAL, which we treat as "no".
+        unsafe { libc::syscall(libc::SYS_membarrier, cmd, 0 as libc::c_int) == 0 }
+    }
+
+    /// Runs the heavy barrier; false when membarrier cannot be used (the caller then
+    /// falls back to a fence).
+    #[cold]
+    pub(super) fn heavy() -> bool {
+        // ORDERING: Relaxed, as in `available`.
+        match STATE.load(Ordering::Relaxed) {
+            YES => syscall(CMD_PRIVATE_EXPEDITED),
+            NO => false,
+            _ => {
+                let ok = syscall(CMD_REGISTER_PRIVATE_EXPEDITED);
+                // ORDERING: Relaxed, as in `available`: registration is a system
+                // call that completes before this store.
+                STATE.store(if ok { YES } else { NO }, Ordering::Relaxed);
+                ok && syscall(CMD_PRIVATE_EXPEDITED)
+            }
+        }
+    }
+}
+
+/// Announces slot accesses to loom's race detector; free in normal builds.
+#[cfg(not(loom))]
+pub(crate) struct Tracker;
+
+#[cfg(not(loom))]
+impl Tracker {
+    #[inline(always)]
+    pub(crate) fn new(_slots: usize) -> Self {
+        Tracker
+    }
+    /// Slot `i` is about to be read (or moved out of).
+    #[inline(always)]
+    pub(crate) fn read(&self, _i: usize) {}
+    /// Slot `i` is about to be written.
+    #[inline(always)]
+    pub(crate) fn write(&self, _i: usize) {}
+    /// The `n` slots from index `start` on (wrapping at `cap`) are about to be read.
+    #[inline(always)]
+    pub(crate) fn read_range(&self, _start: usize, _n: usize, _cap: usize) {}
+    /// The `n` slots from index `start` on (wrapping at `cap`) are about to be written.
+    #[inline(always)]
+    pub(crate) fn write_range(&self, _start: usize, _n: usize, _cap: usize) {}
+}
+
+/// Announces slot accesses to loom's race detector.
+#[cfg(loom)]
+pub(crate) struct Tracker(Box<[loom::cell::UnsafeCell<()>]>);
+
+#[cfg(loom)]
+impl Tracker {
+    pub(crate) fn new(slots: usize) -> Self {
+        Tracker((0..slots).map(|_| loom::cell::UnsafeCell::new(())).collect())
+    }
+    pub(crate) fn read(&self, i: usize) {
+        self.0[i].with(|_| ());
+    }
+    pub(crate) fn write(&self, i: usize) {
+        self.0[i].with_mut(|_| ());
+    }
+    pub(crate) fn read_range(&self, start: usize, n: usize, cap: usize) {
+        (0..n).for_each(|k| self.read((start + k) % cap));
+    }
+    pub(crate) fn write_range(&self, start: usize, n: usize, cap: usize) {
+        (0..n).for_each(|k| self.write((start + k) % cap));
+    }
+}
