@@ -321,8 +321,7 @@ fn write_chunk_commits_fewer_than_requested() {
     // Dropped or forgotten without commit: nothing is published.
     drop(tx.write_chunk(3).unwrap());
     std::mem::forget(tx.write_chunk(3).unwrap());
-    let c = tx.write_chunk_uninit(2).unwrap();
-    std::mem::forget(c);
+    let _unused = tx.write_chunk_uninit(2).unwrap();
     assert_eq!(rx.try_pop().err(), Some(PopError::Empty));
     // commit(0) is allowed.
     tx.write_chunk(1).unwrap().commit(0);
