@@ -36,3 +36,8 @@ mod wait;
 pub mod spsc;
 
 pub use error::{CapacityError, ChunkError, PopError, PushError, Timeout};
+
+/// The README's examples, compiled and run as doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
