@@ -111,15 +111,19 @@ pub enum ChunkError {
         /// Readable items at the time of the call.
         available: usize,
     },
+    /// A write chunk was asked for after the receiving side was dropped: nothing
+    /// written now could ever be read.
+    Disconnected,
 }
 
 impl ChunkError {
-    /// How many slots or items were available.
+    /// How many slots or items were available (0 for `Disconnected`).
     pub fn available(&self) -> usize {
         match *self {
             ChunkError::TooFewSlots { available } | ChunkError::TooFewItems { available } => {
                 available
             }
+            ChunkError::Disconnected => 0,
         }
     }
 }
@@ -132,6 +136,9 @@ impl fmt::Display for ChunkError {
             }
             ChunkError::TooFewItems { available } => {
                 write!(f, "too few items: {available} available")
+            }
+            ChunkError::Disconnected => {
+                f.write_str("write chunk on a ring whose receiving side is gone")
             }
         }
     }

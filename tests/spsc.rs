@@ -554,3 +554,15 @@ fn handles_move_between_threads() {
     tx.try_push(Box::new(5)).unwrap();
     assert_eq!(*rx.try_pop().unwrap(), 5);
 }
+
+#[test]
+fn write_chunks_refuse_a_ring_without_consumer() {
+    let (mut tx, rx) = channel::<u8>(4);
+    drop(rx);
+    assert_eq!(tx.write_chunk(1).err(), Some(ChunkError::Disconnected));
+    assert_eq!(
+        tx.write_chunk_uninit(1).err(),
+        Some(ChunkError::Disconnected)
+    );
+    assert_eq!(ChunkError::Disconnected.available(), 0);
+}

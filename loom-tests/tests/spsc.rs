@@ -51,6 +51,29 @@ fn push_pop_across_wrap() {
     });
 }
 
+/// `peek` reads the slot in place: it must see the published value.
+#[test]
+fn peek_sees_published_value() {
+    loom::model(|| {
+        let (mut tx, mut rx) = channel_starting_at::<Box<u32>>(1, usize::MAX);
+        let p = thread::spawn(move || {
+            push_spin(&mut tx, 1);
+            push_spin(&mut tx, 2);
+        });
+        for i in 1..=2 {
+            loop {
+                if let Some(v) = rx.peek() {
+                    assert_eq!(**v, i);
+                    break;
+                }
+                thread::yield_now();
+            }
+            assert_eq!(rx.try_pop().map(|b| *b), Ok(i));
+        }
+        p.join().unwrap();
+    });
+}
+
 /// A capacity-1 ring: every push reuses the slot the last pop freed.
 #[test]
 fn push_pop_capacity_one() {

@@ -9,7 +9,7 @@
 //! So `std::io::copy`, `read_to_end` and `write_all` work as they do on a pipe.
 
 use super::{Consumer, Producer};
-use crate::error::PopError;
+use crate::error::{ChunkError, PopError};
 use std::io;
 
 impl io::Write for Producer<u8> {
@@ -18,21 +18,20 @@ impl io::Write for Producer<u8> {
             return Ok(0);
         }
         loop {
-            if self.consumer_gone() {
-                return Err(io::ErrorKind::BrokenPipe.into());
-            }
+            // `free` only grows until we write, so a chunk of `min(free, len)`
+            // slots is there whenever `free > 0`.
             let free = self.free_slots(1);
-            if free > 0 {
-                let chunk = self
-                    .write_chunk_uninit(free.min(buf.len()))
-                    .expect("free slots were counted");
-                return Ok(chunk.fill_from_iter(buf.iter().copied()));
+            match self.write_chunk_uninit(free.min(buf.len()).max(1)) {
+                Ok(chunk) => return Ok(chunk.fill_from_iter(buf.iter().copied())),
+                Err(ChunkError::Disconnected) => return Err(io::ErrorKind::BrokenPipe.into()),
+                Err(_) => {}
             }
             let ring = &*self.ring;
             let tail = self.tail;
             ring.not_full.wait_until(None, || {
-                // ORDERING: [spsc.head.acquire], as in `Producer::free_slots`.
-                let head = ring.head.load(crate::sync::Ordering::Acquire);
+                // ORDERING: Relaxed: only decides whether to stop waiting; the
+                // retried `free_slots` reloads `head` with acquire.
+                let head = ring.head.load(crate::sync::Ordering::Relaxed);
                 tail.wrapping_sub(head) < ring.capacity || ring.consumer_gone()
             });
         }

@@ -351,8 +351,9 @@ impl<T> Producer<T> {
             let ring = &*self.ring;
             let tail = self.tail;
             let ready = ring.not_full.wait_until(deadline, || {
-                // ORDERING: [spsc.head.acquire], as in `free_slots`.
-                let head = ring.head.load(Ordering::Acquire);
+                // ORDERING: Relaxed: this only decides whether to stop waiting; the
+                // retried `try_push` reloads `head` with acquire before it writes.
+                let head = ring.head.load(Ordering::Relaxed);
                 tail.wrapping_sub(head) < ring.capacity || ring.consumer_gone()
             });
             if !ready {
@@ -363,10 +364,16 @@ impl<T> Producer<T> {
 
     /// Asks for `n` free slots to write in place, without blocking. The slots are
     /// handed out uninitialized; see [`WriteChunkUninit`].
+    ///
+    /// Fails with `TooFewSlots` (saying how many are free) or, once the consumer is
+    /// gone, `Disconnected`.
     pub fn write_chunk_uninit(
         &mut self,
         n: usize,
     ) -> Result<WriteChunkUninit<'_, T>, crate::ChunkError> {
+        if self.consumer_gone() {
+            return Err(crate::ChunkError::Disconnected);
+        }
         let free = self.free_slots(n);
         if free < n {
             return Err(crate::ChunkError::TooFewSlots { available: free });
@@ -375,11 +382,15 @@ impl<T> Producer<T> {
     }
 
     /// Asks for `n` free slots, filled with `T::default()`, to overwrite in place and
-    /// then [`commit`](WriteChunk::commit). Without blocking.
+    /// then [`commit`](WriteChunk::commit). Without blocking. Fails as
+    /// [`write_chunk_uninit`](Self::write_chunk_uninit) does.
     pub fn write_chunk(&mut self, n: usize) -> Result<WriteChunk<'_, T>, crate::ChunkError>
     where
         T: Default,
     {
+        if self.consumer_gone() {
+            return Err(crate::ChunkError::Disconnected);
+        }
         let free = self.free_slots(n);
         if free < n {
             return Err(crate::ChunkError::TooFewSlots { available: free });
@@ -418,11 +429,10 @@ impl<T> Producer<T> {
 impl<T> Ring<T> {
     #[inline(always)]
     fn consumer_gone(&self) -> bool {
-        // ORDERING: [spsc.gone.acquire] pairs with the release store in
-        // `Consumer::drop`. Nothing of the consumer's is read after it, but a
-        // producer that sees it set stops pushing; Acquire keeps this honest if a
-        // later change reads state the consumer left (cheap: a plain load on x86).
-        self.ends.consumer_gone.load(Ordering::Acquire)
+        // ORDERING: Relaxed: a producer that sees the flag only stops pushing; it
+        // reads nothing the consumer wrote. (What the consumer leaves for the
+        // ring's own drop is ordered by the Arc.)
+        self.ends.consumer_gone.load(Ordering::Relaxed)
     }
 
     #[inline(always)]
@@ -542,8 +552,9 @@ impl<T> Consumer<T> {
         let ring = &*self.ring;
         let head = self.head;
         ring.not_empty.wait_until(deadline, || {
-            // ORDERING: [spsc.tail.acquire], as in `available`.
-            ring.tail.load(Ordering::Acquire) != head || ring.producer_gone()
+            // ORDERING: Relaxed: this only decides whether to stop waiting; the
+            // caller's retry reloads `tail` with acquire before it reads a slot.
+            ring.tail.load(Ordering::Relaxed) != head || ring.producer_gone()
         })
     }
 
@@ -625,8 +636,8 @@ impl<T> Drop for Consumer<T> {
             .ends
             .head_slot
             .store(self.head_slot, Ordering::Relaxed);
-        // ORDERING: [spsc.gone.release] pairs with `consumer_gone`'s acquire load.
-        self.ring.ends.consumer_gone.store(true, Ordering::Release);
+        // ORDERING: Relaxed, see `Ring::consumer_gone`.
+        self.ring.ends.consumer_gone.store(true, Ordering::Relaxed);
         self.ring.not_full.notify();
     }
 }
