@@ -19,17 +19,21 @@
 
 #[cfg(not(loom))]
 #[allow(unused_imports)]
-pub(crate) use core::sync::atomic::{fence, AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering};
+pub(crate) use core::sync::atomic::{
+    fence, AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering,
+};
 #[cfg(loom)]
 #[allow(unused_imports)]
-pub(crate) use loom::sync::atomic::{fence, AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering};
+pub(crate) use loom::sync::atomic::{
+    fence, AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering,
+};
 
-#[cfg(not(loom))]
-#[allow(unused_imports)]
-pub(crate) use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 #[cfg(loom)]
 #[allow(unused_imports)]
 pub(crate) use loom::sync::{Arc, Condvar, Mutex, MutexGuard};
+#[cfg(not(loom))]
+#[allow(unused_imports)]
+pub(crate) use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 
 #[cfg(all(target_os = "linux", not(loom), not(miri)))]
 #[path = "wait/futex.rs"]
@@ -75,6 +79,16 @@ pub(crate) const SPIN_LIMIT: u32 = 0;
 pub(crate) fn spin_hint() {
     #[cfg(not(loom))]
     core::hint::spin_loop();
+    #[cfg(loom)]
+    loom::thread::yield_now();
+}
+
+/// Gives the rest of this thread's time slice away, for a spin loop that has
+/// spun long enough (a seqlock writer that was preempted mid-write, say).
+#[inline]
+pub(crate) fn yield_now() {
+    #[cfg(not(loom))]
+    std::thread::yield_now();
     #[cfg(loom)]
     loom::thread::yield_now();
 }
@@ -199,7 +213,11 @@ pub(crate) struct Tracker(Box<[loom::cell::UnsafeCell<()>]>);
 #[cfg(loom)]
 impl Tracker {
     pub(crate) fn new(slots: usize) -> Self {
-        Tracker((0..slots).map(|_| loom::cell::UnsafeCell::new(())).collect())
+        Tracker(
+            (0..slots)
+                .map(|_| loom::cell::UnsafeCell::new(()))
+                .collect(),
+        )
     }
     pub(crate) fn read(&self, i: usize) {
         self.0[i].with(|_| ());
