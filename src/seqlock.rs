@@ -147,6 +147,14 @@ pub struct SeqLock<T: Plain> {
     _value: PhantomData<T>,
 }
 
+// SAFETY: all shared state is atomics, and values cross threads only as plain
+// bytes of a `T: Plain` (which is `Send + Sync`). The tracker (a zero-sized no-op
+// outside loom; loom cells under loom) is touched only inside the writer's
+// exclusive section, which the writer lock orders.
+unsafe impl<T: Plain> Send for SeqLock<T> {}
+// SAFETY: as for `Send`.
+unsafe impl<T: Plain> Sync for SeqLock<T> {}
+
 impl<T: Plain> SeqLock<T> {
     /// How many words hold a `T`; evaluating it checks `T` fits.
     const WORDS: usize = {
