@@ -27,7 +27,7 @@
 //! result away if the sequence changed. Reading the data with plain or volatile
 //! loads, as most seqlocks do, is a data race and so undefined behaviour in Rust,
 //! whatever the sequence check says afterwards. Here the data lives only in
-//! [`AtomicU64`](core::sync::atomic::AtomicU64) words that every access loads or
+//! `AtomicU64` words that every access loads or
 //! stores with `Relaxed` atomics, and the fences of Boehm's recipe ("Can Seqlocks
 //! Get Along with Programming Language Memory Models?", 2012) make the sequence
 //! check exact:
