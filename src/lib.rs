@@ -6,6 +6,11 @@
 //! * [`spsc`]: a bounded single-producer single-consumer ring with try, blocking
 //!   and timeout operations, zero-copy chunks, disconnection and per-message
 //!   sequence numbers.
+//! * [`seqlock`]: a sound sequence lock (data in atomic words) for small plain-data
+//!   values: lock-free readers that never see a torn value.
+//! * [`event`]: [`EventFlag`](event::EventFlag), the newest value with its
+//!   generation and blocking waits for a newer one; [`Event`](event::Event),
+//!   manual-reset and auto-reset.
 //!
 //! ```
 //! use std::thread;
@@ -24,6 +29,44 @@
 //! assert_eq!(sum, 10_000 * 9_999 / 2);
 //! ```
 //!
+//! A price ticker on an [`EventFlag`](event::EventFlag): one writer, two readers
+//! that poll, and one that blocks for updates. Price and size come from the same
+//! publication, always.
+//!
+//! ```
+//! use ringkit::event::EventFlag;
+//!
+//! // [price in cents, size]; generation 0 is the opening quote.
+//! let ticker = EventFlag::new([100u64, 1000]);
+//! std::thread::scope(|s| {
+//!     let watcher = s.spawn(|| {
+//!         let (mut seen, mut updates) = (0, 0);
+//!         while seen < 100 {
+//!             // Sleeps until a quote newer than `seen` is out.
+//!             let (generation, [price, size]) = ticker.wait_newer(seen);
+//!             assert_eq!((price, size), (100 + generation, 10 * price));
+//!             seen = generation;
+//!             updates += 1;
+//!         }
+//!         updates // a slow reader skips quotes; it never holds up the writer
+//!     });
+//!     for _ in 0..2 {
+//!         s.spawn(|| {
+//!             for _ in 0..1000 {
+//!                 let (generation, [price, size]) = ticker.read(); // lock-free
+//!                 assert_eq!((price, size), (100 + generation, 10 * price));
+//!             }
+//!         });
+//!     }
+//!     for generation in 1..=100 {
+//!         let price = 100 + generation;
+//!         assert_eq!(ticker.publish([price, 10 * price]), generation);
+//!     }
+//!     assert!((1..=100).contains(&watcher.join().unwrap()));
+//! });
+//! assert_eq!(ticker.read(), (100, [200, 2000]));
+//! ```
+//!
 //! Every error type lives in one place and is shared by all primitives: a value
 //! that cannot be pushed always comes back inside [`PushError`].
 
@@ -33,6 +76,8 @@ mod error;
 mod sync;
 mod wait;
 
+pub mod event;
+pub mod seqlock;
 pub mod spsc;
 
 pub use error::{CapacityError, ChunkError, PopError, PushError, Timeout};

@@ -83,6 +83,16 @@ pub(crate) fn spin_hint() {
     loom::thread::yield_now();
 }
 
+/// Gives the rest of this thread's time slice away, for a spin loop that has
+/// spun long enough (a seqlock writer that was preempted mid-write, say).
+#[inline]
+pub(crate) fn yield_now() {
+    #[cfg(not(loom))]
+    std::thread::yield_now();
+    #[cfg(loom)]
+    loom::thread::yield_now();
+}
+
 /// The cheap half of an asymmetric store-load barrier; see [`heavy_barrier`].
 ///
 /// A notifier runs `store(condition); light_barrier(); load(waiter bit)`, a waiter

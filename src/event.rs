@@ -1,0 +1,326 @@
+//! Event flags: the newest value with its generation, and blocking waits for news.
+//!
+//! * [`EventFlag<T>`]: writers [`publish`](EventFlag::publish) a small plain-data
+//!   value; readers [`read`](EventFlag::read) the newest value and its generation
+//!   without locks, or [`wait_newer`](EventFlag::wait_newer) until a generation
+//!   newer than the one they have arrives. Nobody waits on anybody: a slow reader
+//!   skips values (and can tell how many from the generations), it never holds up
+//!   the writer.
+//! * [`Event`]: a flag without payload, manual-reset or auto-reset.
+//!
+//! ```
+//! use ringkit::event::EventFlag;
+//!
+//! let flag = EventFlag::new(0u32);
+//! std::thread::scope(|s| {
+//!     let waiter = s.spawn(|| flag.wait_newer(0));
+//!     flag.publish(7);
+//!     assert_eq!(waiter.join().unwrap(), (1, 7));
+//! });
+//! ```
+//!
+//! # Design
+//!
+//! The value lives in a [`SeqLock`]; the generation is half its sequence, so a
+//! generation and the value published under it come from one atomic load and can
+//! never mix. Waiting uses the crate's eventcount (one 32-bit futex word, changed
+//! only by read-modify-writes, on its own cache line): a publish with nobody
+//! parked costs one extra load and no system call; a waiter announces itself,
+//! re-checks the generation behind an asymmetric barrier, and only then sleeps, so
+//! no wake-up is lost. Spurious wake-ups are re-checked.
+
+use crate::seqlock::{Plain, SeqLock};
+use crate::sync::{AtomicBool, Ordering};
+use crate::wait::WaitCell;
+use crate::Timeout;
+use crossbeam_utils::CachePadded;
+use std::time::{Duration, Instant};
+
+fn deadline_after(timeout: Duration) -> Option<Instant> {
+    // A timeout too large to represent is a wait without a deadline.
+    Instant::now().checked_add(timeout)
+}
+
+/// The newest value of a `T` and its generation, with blocking waits for a newer
+/// one; see the [module docs](self).
+///
+/// Share it by reference or in an `Arc`; any thread may publish (publishers are
+/// serialized inside) and any thread may read or wait. Generation 0 is the
+/// initial value; each [`publish`](EventFlag::publish) adds exactly one.
+/// Observing a generation (through any method) synchronizes with the publish that
+/// made it: what the publisher did before is visible afterwards.
+pub struct EventFlag<T: Plain> {
+    lock: SeqLock<T>,
+    cell: CachePadded<WaitCell>,
+}
+
+impl<T: Plain> EventFlag<T> {
+    /// A flag holding `initial` at generation 0.
+    pub fn new(initial: T) -> Self {
+        EventFlag {
+            lock: SeqLock::new(initial),
+            cell: CachePadded::new(WaitCell::new()),
+        }
+    }
+
+    /// A flag whose futex epoch starts at `epoch`, so tests can cross its
+    /// wrap-around. Not part of the public API.
+    #[doc(hidden)]
+    pub fn with_wait_epoch(initial: T, epoch: u32) -> Self {
+        EventFlag {
+            lock: SeqLock::new(initial),
+            cell: CachePadded::new(WaitCell::with_epoch(epoch)),
+        }
+    }
+
+    /// Publishes `value` and returns its generation (one more than the previous
+    /// one). Wakes every waiter; makes no system call when nobody waits.
+    pub fn publish(&self, value: T) -> u64 {
+        let seq = self.lock.write(value);
+        self.cell.notify();
+        seq / 2
+    }
+
+    /// The newest generation and its value. Lock-free; retries while a publish is
+    /// in the middle of writing.
+    #[inline]
+    pub fn read(&self) -> (u64, T) {
+        let (seq, value) = self.lock.read_with_seq();
+        (seq / 2, value)
+    }
+
+    /// Like [`read`](EventFlag::read), but `None` instead of retrying if a publish
+    /// was writing during the attempt. Never waits.
+    #[inline]
+    pub fn try_read(&self) -> Option<(u64, T)> {
+        self.lock.try_read_with_seq().map(|(seq, v)| (seq / 2, v))
+    }
+
+    /// The newest completed generation.
+    #[inline]
+    pub fn generation(&self) -> u64 {
+        // During a write the sequence is odd and this is still the old generation.
+        self.lock.seq() / 2
+    }
+
+    /// Blocks until the generation is greater than `seen`, then returns the newest
+    /// generation and its value (which may be several generations past `seen`).
+    /// Returns at once if it already is.
+    pub fn wait_newer(&self, seen: u64) -> (u64, T) {
+        let mut got = None;
+        self.cell.wait_until(None, || {
+            got = self.newer_than(seen);
+            got.is_some()
+        });
+        got.expect("a wait without deadline returns only when ready")
+    }
+
+    /// Like [`wait_newer`](EventFlag::wait_newer), giving up after `timeout`.
+    pub fn wait_newer_timeout(&self, seen: u64, timeout: Duration) -> Result<(u64, T), Timeout> {
+        let mut got = None;
+        self.cell.wait_until(deadline_after(timeout), || {
+            got = self.newer_than(seen);
+            got.is_some()
+        });
+        got.ok_or(Timeout)
+    }
+
+    /// The newest generation and value if the generation is past `seen`.
+    #[inline]
+    fn newer_than(&self, seen: u64) -> Option<(u64, T)> {
+        if self.generation() <= seen {
+            return None;
+        }
+        Some(self.read())
+    }
+}
+
+impl<T: Plain + Default> Default for EventFlag<T> {
+    fn default() -> Self {
+        Self::new(T::default())
+    }
+}
+
+impl<T: Plain + core::fmt::Debug> core::fmt::Debug for EventFlag<T> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        let (generation, value) = self.read();
+        f.debug_struct("EventFlag")
+            .field("generation", &generation)
+            .field("value", &value)
+            .finish()
+    }
+}
+
+/// A flag without payload that threads can wait on, manual-reset or auto-reset.
+///
+/// * Manual-reset ([`Event::manual_reset`]): once [`set`](Event::set), it stays set
+///   and releases every waiter, present and future, until [`reset`](Event::reset).
+/// * Auto-reset ([`Event::auto_reset`]): a `set` releases exactly one waiter and
+///   the event is unset again. A `set` with nobody waiting stays pending until one
+///   wait consumes it. Sets do not accumulate: a `set` on an event that is already
+///   set (pending) changes nothing, so two sets before any wait release one waiter.
+///
+/// A `set` synchronizes with the wait it releases: what the setter did before
+/// `set` is visible to the waiter after its wait returns.
+///
+/// ```
+/// use ringkit::event::Event;
+///
+/// let ready = Event::auto_reset();
+/// ready.set(); // nobody waits yet: stays pending
+/// assert!(ready.is_set());
+/// ready.wait(); // consumes it
+/// assert!(!ready.is_set());
+/// assert!(!ready.wait_timeout(std::time::Duration::from_millis(1)));
+/// ```
+pub struct Event {
+    state: AtomicBool,
+    auto_reset: bool,
+    cell: WaitCell,
+}
+
+impl Event {
+    fn new(auto_reset: bool) -> Self {
+        Event {
+            state: AtomicBool::new(false),
+            auto_reset,
+            cell: WaitCell::new(),
+        }
+    }
+
+    /// An unset manual-reset event.
+    pub fn manual_reset() -> Self {
+        Self::new(false)
+    }
+
+    /// An unset auto-reset event.
+    pub fn auto_reset() -> Self {
+        Self::new(true)
+    }
+
+    /// True for an event made by [`Event::auto_reset`].
+    pub fn is_auto_reset(&self) -> bool {
+        self.auto_reset
+    }
+
+    /// Sets the event, releasing every waiter (manual-reset) or one waiter, now or
+    /// the next to come (auto-reset). Makes no system call when nobody waits.
+    pub fn set(&self) {
+        // ORDERING: [event.set] Release, pairs with [event.wait.manual] and
+        // [event.wait.auto]: the waiter sees what we did before `set`. Killed by
+        // the loom models `event::manual_set_wakes_waiter` and
+        // `event::auto_set_wakes_one`.
+        self.state.store(true, Ordering::Release);
+        self.cell.notify();
+    }
+
+    /// Unsets the event. A no-op on an unset event.
+    pub fn reset(&self) {
+        // ORDERING: Relaxed; a reset publishes nothing, and the state's
+        // modification order alone decides which of a racing set and reset wins.
+        self.state.store(false, Ordering::Relaxed);
+    }
+
+    /// True if the event is set (for an auto-reset event: a set is pending).
+    /// Does not consume it.
+    pub fn is_set(&self) -> bool {
+        // ORDERING: [event.is_set] Acquire, pairs with [event.set], like a wait.
+        self.state.load(Ordering::Acquire)
+    }
+
+    /// Blocks until the event is set; an auto-reset event is unset again by this
+    /// wait.
+    pub fn wait(&self) {
+        self.cell.wait_until(None, || self.try_take());
+    }
+
+    /// Like [`wait`](Event::wait), giving up after `timeout`. True when released
+    /// by a set, false on timeout (and then an auto-reset event was not consumed).
+    pub fn wait_timeout(&self, timeout: Duration) -> bool {
+        self.cell
+            .wait_until(deadline_after(timeout), || self.try_take())
+    }
+
+    /// Sees the event set, and for auto-reset, unsets it.
+    #[inline]
+    fn try_take(&self) -> bool {
+        if !self.auto_reset {
+            // ORDERING: [event.wait.manual] Acquire, pairs with [event.set].
+            return self.state.load(Ordering::Acquire);
+        }
+        // ORDERING: Relaxed; a cheap check, the compare-exchange below decides.
+        self.state.load(Ordering::Relaxed)
+            // ORDERING: [event.wait.auto] Acquire on success, pairs with
+            // [event.set]; the compare-exchange makes exactly one waiter take a set.
+            && self
+                .state
+                .compare_exchange(true, false, Ordering::Acquire, Ordering::Relaxed)
+                .is_ok()
+    }
+}
+
+impl core::fmt::Debug for Event {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Event")
+            .field("auto_reset", &self.auto_reset)
+            .field("set", &self.is_set())
+            .finish()
+    }
+}
+
+static_assertions::assert_impl_all!(EventFlag<u64>: Send, Sync);
+static_assertions::assert_impl_all!(EventFlag<[u64; 4]>: Send, Sync);
+static_assertions::assert_impl_all!(Event: Send, Sync);
+static_assertions::assert_not_impl_any!(EventFlag<u64>: Clone);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn generations_count_publishes() {
+        let flag = EventFlag::new(1.5f32);
+        assert_eq!(flag.read(), (0, 1.5));
+        assert_eq!(flag.publish(2.5), 1);
+        assert_eq!(flag.publish(3.5), 2);
+        assert_eq!(flag.generation(), 2);
+        assert_eq!(flag.try_read(), Some((2, 3.5)));
+        assert_eq!(flag.wait_newer(1), (2, 3.5));
+        assert_eq!(
+            flag.wait_newer_timeout(2, Duration::from_millis(1)),
+            Err(Timeout)
+        );
+        assert_eq!(
+            format!("{flag:?}"),
+            "EventFlag { generation: 2, value: 3.5 }"
+        );
+    }
+
+    #[test]
+    fn manual_reset_stays_set() {
+        let ev = Event::manual_reset();
+        assert!(!ev.is_auto_reset());
+        assert!(!ev.wait_timeout(Duration::ZERO));
+        ev.set();
+        ev.wait();
+        ev.wait();
+        assert!(ev.wait_timeout(Duration::ZERO));
+        assert!(ev.is_set());
+        ev.reset();
+        assert!(!ev.is_set());
+        assert!(!ev.wait_timeout(Duration::from_millis(1)));
+    }
+
+    #[test]
+    fn auto_reset_sets_do_not_accumulate() {
+        let ev = Event::auto_reset();
+        ev.set();
+        ev.set();
+        assert!(ev.wait_timeout(Duration::ZERO));
+        assert!(!ev.wait_timeout(Duration::ZERO));
+        ev.set();
+        ev.reset();
+        assert!(!ev.is_set());
+        assert_eq!(format!("{ev:?}"), "Event { auto_reset: true, set: false }");
+    }
+}

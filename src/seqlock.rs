@@ -1,0 +1,423 @@
+//! A sequence lock: any number of lock-free readers, writers serialized by a
+//! compare-exchange on the sequence, for small plain-data values.
+//!
+//! ```
+//! use ringkit::seqlock::SeqLock;
+//!
+//! let lock = SeqLock::new([0u64; 2]);
+//! std::thread::scope(|s| {
+//!     s.spawn(|| {
+//!         for i in 1..=1000u64 {
+//!             lock.write([i, i]);
+//!         }
+//!     });
+//!     s.spawn(|| {
+//!         for _ in 0..1000 {
+//!             let [a, b] = lock.read();
+//!             assert_eq!(a, b); // never torn
+//!         }
+//!     });
+//! });
+//! assert_eq!(lock.read_with_seq(), (2000, [1000, 1000]));
+//! ```
+//!
+//! # Why this one is sound
+//!
+//! A seqlock reader reads the data while a writer may be writing it and throws the
+//! result away if the sequence changed. Reading the data with plain or volatile
+//! loads, as most seqlocks do, is a data race and so undefined behaviour in Rust,
+//! whatever the sequence check says afterwards. Here the data lives only in
+//! `AtomicU64` words that every access loads or
+//! stores with `Relaxed` atomics, and the fences of Boehm's recipe ("Can Seqlocks
+//! Get Along with Programming Language Memory Models?", 2012) make the sequence
+//! check exact:
+//!
+//! * writer: sequence `s -> s+1` (compare-exchange, `Acquire`), `fence(Release)`,
+//!   relaxed word stores, sequence `= s+2` (`Release`);
+//! * reader: `s1 = seq` (`Acquire`), odd means "write in progress", relaxed word
+//!   loads, `fence(Acquire)`, `s2 = seq` (`Relaxed`); the words are one write's iff
+//!   `s1 == s2`.
+//!
+//! If any word load saw a store of a write that started after `s1`, the
+//! release/acquire fence pair makes that write's `s+1` visible to the second load,
+//! so `s2 != s1`. Conversely, `s1`'s acquire makes every word store of the writes
+//! up to `s1` visible, so a reader that validates sees exactly the value written
+//! under `s1`. Because the words are atomics, miri and loom check this code, not a
+//! look-alike.
+//!
+//! # Layout
+//!
+//! The sequence (64 bits, so it never repeats in practice) and
+//! [`MAX_SIZE`]` / 8` data words sit inline, the first seven words on the
+//! sequence's cache line. A `T` occupies the first `size_of::<T>().div_ceil(8)`
+//! words; only those are loaded and stored. A `T` larger than [`MAX_SIZE`] is a
+//! compile-time error:
+//!
+//! ```compile_fail
+//! let lock = ringkit::seqlock::SeqLock::new([0u64; 16]); // 128 bytes > MAX_SIZE
+//! ```
+//!
+//! Values go in and out by copying their bytes to and from a local `[u64; _]`
+//! buffer, so `T`'s alignment does not matter and no uninitialized byte is ever
+//! loaded or stored.
+
+use crate::sync::{fence, spin_hint, yield_now, AtomicU64, Ordering, Tracker, SPIN_LIMIT};
+use core::marker::PhantomData;
+use core::mem::size_of;
+use core::ptr;
+
+/// The largest value, in bytes, that a [`SeqLock`] (and so an
+/// [`EventFlag`](crate::event::EventFlag)) can hold.
+pub const MAX_SIZE: usize = 120;
+
+const MAX_WORDS: usize = MAX_SIZE / 8;
+
+/// Plain data: a `Copy` type with no padding bytes for which every bit pattern is a
+/// valid value, and which holds no pointers or references.
+///
+/// A seqlock reader may assemble a value from words of two different writes
+/// before it finds out that it must retry, and values cross threads as bytes, so
+/// only such types may live in a [`SeqLock`].
+///
+/// # Safety
+///
+/// Implement it only for a type that
+///
+/// * has no padding (every one of its `size_of::<T>()` bytes is always
+///   initialized),
+/// * is valid for every bit pattern of those bytes (so not `bool`, `char`,
+///   references, `NonZero*`, enums),
+/// * holds no pointers (provenance does not survive the trip through integer
+///   words) and no interior mutability.
+///
+/// It is implemented for the primitive integers, `f32`, `f64`, `()` and arrays of
+/// plain types. A `#[repr(C)]` struct of plain fields without padding qualifies
+/// too; check its size equals the sum of its fields' sizes.
+pub unsafe trait Plain: Copy + Send + Sync + 'static {}
+
+macro_rules! plain {
+    ($($t:ty),* $(,)?) => {$(
+        // SAFETY: a primitive number (or the unit type) has no padding, accepts
+        // every bit pattern and holds no pointer.
+        unsafe impl Plain for $t {}
+    )*};
+}
+
+plain!(
+    u8,
+    u16,
+    u32,
+    u64,
+    u128,
+    usize,
+    i8,
+    i16,
+    i32,
+    i64,
+    i128,
+    isize,
+    f32,
+    f64,
+    ()
+);
+
+// SAFETY: an array's elements are laid out back to back with stride equal to their
+// size, so an array of padding-free elements has no padding; every bit pattern of
+// the array is a bit pattern of each element, all valid.
+unsafe impl<T: Plain, const N: usize> Plain for [T; N] {}
+
+/// A sequence lock holding a `T`; see the [module docs](self).
+///
+/// Readers never block writers and never see a torn value. Writers take a short
+/// internal lock (the odd sequence), so any number of threads may call
+/// [`write`](SeqLock::write) through a shared reference; a reader that meets a
+/// write in progress retries. Every successful read synchronizes with the write
+/// whose value it returns: what the writer did before `write` is visible to the
+/// reader after `read`.
+#[repr(C, align(64))]
+pub struct SeqLock<T: Plain> {
+    /// Even: no write in progress; odd: a writer holds the lock. Completed writes
+    /// = `seq / 2`.
+    seq: AtomicU64,
+    /// `T`'s bytes, in the first `WORDS` words.
+    words: [AtomicU64; MAX_WORDS],
+    /// Under loom, announces the writer's exclusive section, so a writer lock that
+    /// does not order one writer after the previous one fails the model.
+    tracker: Tracker,
+    _value: PhantomData<T>,
+}
+
+// SAFETY: all shared state is atomics, and values cross threads only as plain
+// bytes of a `T: Plain` (which is `Send + Sync`). The tracker (a zero-sized no-op
+// outside loom; loom cells under loom) is touched only inside the writer's
+// exclusive section, which the writer lock orders.
+unsafe impl<T: Plain> Send for SeqLock<T> {}
+// SAFETY: as for `Send`.
+unsafe impl<T: Plain> Sync for SeqLock<T> {}
+
+impl<T: Plain> SeqLock<T> {
+    /// How many words hold a `T`; evaluating it checks `T` fits.
+    const WORDS: usize = {
+        assert!(
+            size_of::<T>() <= MAX_SIZE,
+            "ringkit::seqlock: the value type is larger than seqlock::MAX_SIZE (120 bytes)"
+        );
+        size_of::<T>().div_ceil(8)
+    };
+
+    /// A lock holding `value`, with sequence 0.
+    pub fn new(value: T) -> Self {
+        let buf = Self::to_words(&value);
+        SeqLock {
+            seq: AtomicU64::new(0),
+            words: core::array::from_fn(|i| AtomicU64::new(buf[i])),
+            tracker: Tracker::new(1),
+            _value: PhantomData,
+        }
+    }
+
+    /// `value`'s bytes in the first words of a zeroed buffer.
+    #[inline(always)]
+    fn to_words(value: &T) -> [u64; MAX_WORDS] {
+        let _fits = Self::WORDS;
+        let mut buf = [0u64; MAX_WORDS];
+        // SAFETY: `size_of::<T>() <= MAX_SIZE == size_of_val(&buf)` (WORDS, just
+        // evaluated, asserts it at compile time). `T: Plain` has no padding, so all
+        // `size_of::<T>()` bytes of `value` are initialized and may be read as
+        // bytes. `buf` is a fresh local, so the two ranges do not overlap; byte
+        // copies need no alignment.
+        unsafe {
+            ptr::copy_nonoverlapping(
+                (value as *const T).cast::<u8>(),
+                buf.as_mut_ptr().cast::<u8>(),
+                size_of::<T>(),
+            );
+        }
+        buf
+    }
+
+    /// The `T` whose bytes start `buf`.
+    #[inline(always)]
+    fn from_words(buf: &[u64; MAX_WORDS]) -> T {
+        let _fits = Self::WORDS;
+        // SAFETY: `buf` holds `MAX_SIZE >= size_of::<T>()` initialized bytes (see
+        // WORDS), and `T: Plain` is valid for every bit pattern. The read is
+        // unaligned because `T` may be more aligned than `u64`.
+        unsafe { ptr::read_unaligned(buf.as_ptr().cast::<T>()) }
+    }
+
+    /// Stores `value` and returns the new sequence (even; twice the number of
+    /// completed writes). Waits (spinning, then yielding) while another thread is
+    /// writing.
+    pub fn write(&self, value: T) -> u64 {
+        let buf = Self::to_words(&value);
+        let s = self.lock();
+        self.tracker.write(0);
+        // ORDERING: [seqlock.write.fence] pairs with [seqlock.read.fence]: a reader
+        // whose word load sees one of the stores below then sees our odd sequence
+        // (or later) in its second sequence load, and retries. Killed by the loom
+        // model `seqlock::reader_racing_two_writes`.
+        fence(Ordering::Release);
+        for (word, &w) in self.words[..Self::WORDS].iter().zip(&buf) {
+            // ORDERING: [seqlock.write.word] Relaxed; published by the fence above
+            // and by [seqlock.write.unlock].
+            word.store(w, Ordering::Relaxed);
+        }
+        let next = s.wrapping_add(2);
+        // ORDERING: [seqlock.write.unlock] Release, pairs with [seqlock.read.begin]
+        // (a reader that sees `next` sees all our word stores) and with
+        // [seqlock.write.lock] (the next writer's stores come after ours).
+        self.seq.store(next, Ordering::Release);
+        next
+    }
+
+    /// Takes the writer lock: moves the sequence from an even `s` to `s + 1` and
+    /// returns `s`.
+    #[inline]
+    fn lock(&self) -> u64 {
+        let mut step = 0;
+        loop {
+            // ORDERING: Relaxed; only a guess for the compare-exchange, which checks
+            // it.
+            let s = self.seq.load(Ordering::Relaxed);
+            // ORDERING: [seqlock.write.lock] Acquire on success, pairs with the
+            // previous writer's [seqlock.write.unlock]: its word stores happen
+            // before ours, so none of them can land after ours in a word's
+            // modification order. Killed by the tracker in the loom model
+            // `seqlock::two_writers_and_a_reader`.
+            if s & 1 == 0
+                && self
+                    .seq
+                    .compare_exchange_weak(
+                        s,
+                        s.wrapping_add(1),
+                        Ordering::Acquire,
+                        Ordering::Relaxed,
+                    )
+                    .is_ok()
+            {
+                return s;
+            }
+            backoff(&mut step);
+        }
+    }
+
+    /// One read attempt: the sequence and the words, or `None` if a write was in
+    /// progress at any point during the attempt.
+    #[inline(always)]
+    fn try_read_words(&self) -> Option<(u64, [u64; MAX_WORDS])> {
+        // ORDERING: [seqlock.read.begin] Acquire, pairs with [seqlock.write.unlock]:
+        // every word store of the write that stored `s1` is visible to the loads
+        // below. Killed by `seqlock::reader_racing_two_writes` (stale words under
+        // a new sequence).
+        let s1 = self.seq.load(Ordering::Acquire);
+        if s1 & 1 != 0 {
+            return None;
+        }
+        let mut buf = [0u64; MAX_WORDS];
+        for (b, word) in buf.iter_mut().zip(&self.words[..Self::WORDS]) {
+            // ORDERING: [seqlock.read.word] Relaxed; validated by the sequence
+            // re-check below.
+            *b = word.load(Ordering::Relaxed);
+        }
+        // ORDERING: [seqlock.read.fence] pairs with [seqlock.write.fence]: if a word
+        // load above read a store of a later write, that write's odd sequence
+        // happens before the load below. Killed by
+        // `seqlock::reader_racing_two_writes`.
+        fence(Ordering::Acquire);
+        // ORDERING: [seqlock.read.end] Relaxed; the fence above orders it after the
+        // word loads and gives it the guarantee it needs.
+        let s2 = self.seq.load(Ordering::Relaxed);
+        (s1 == s2).then_some((s1, buf))
+    }
+
+    /// The value, retrying while a write is in progress.
+    #[inline]
+    pub fn read(&self) -> T {
+        self.read_with_seq().1
+    }
+
+    /// The value and the (even) sequence it was written under, retrying while a
+    /// write is in progress.
+    #[inline]
+    pub fn read_with_seq(&self) -> (u64, T) {
+        let mut step = 0;
+        loop {
+            if let Some((s, buf)) = self.try_read_words() {
+                return (s, Self::from_words(&buf));
+            }
+            backoff(&mut step);
+        }
+    }
+
+    /// The value, or `None` if a write was in progress at any time during the
+    /// attempt. Never waits.
+    #[inline]
+    pub fn try_read(&self) -> Option<T> {
+        self.try_read_with_seq().map(|(_, v)| v)
+    }
+
+    /// The value and its sequence, or `None` if a write was in progress at any time
+    /// during the attempt. Never waits.
+    #[inline]
+    pub fn try_read_with_seq(&self) -> Option<(u64, T)> {
+        self.try_read_words()
+            .map(|(s, buf)| (s, Self::from_words(&buf)))
+    }
+
+    /// The current sequence: twice the number of completed writes, plus one while
+    /// a write is in progress. Observing a sequence synchronizes with the write
+    /// that stored it.
+    #[inline]
+    pub fn seq(&self) -> u64 {
+        // ORDERING: [seqlock.seq] Acquire, pairs with [seqlock.write.unlock]: a
+        // caller that sees write n completed also sees what the writer did before
+        // it. Killed by `event::generation_acquires`.
+        self.seq.load(Ordering::Acquire)
+    }
+
+    /// The value, taken out of the lock.
+    pub fn into_inner(self) -> T {
+        self.read()
+    }
+}
+
+/// One step of a spin loop: spin hints first, then yields, so that a writer that
+/// was preempted in the middle of a write gets the CPU back.
+#[inline]
+fn backoff(step: &mut u32) {
+    if *step < SPIN_LIMIT {
+        *step += 1;
+        spin_hint();
+    } else {
+        yield_now();
+    }
+}
+
+impl<T: Plain + Default> Default for SeqLock<T> {
+    fn default() -> Self {
+        Self::new(T::default())
+    }
+}
+
+impl<T: Plain + core::fmt::Debug> core::fmt::Debug for SeqLock<T> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        let (seq, value) = self.read_with_seq();
+        f.debug_struct("SeqLock")
+            .field("seq", &seq)
+            .field("value", &value)
+            .finish()
+    }
+}
+
+static_assertions::assert_impl_all!(SeqLock<u64>: Send, Sync);
+static_assertions::assert_impl_all!(SeqLock<[u64; 15]>: Send, Sync);
+static_assertions::assert_not_impl_any!(SeqLock<u64>: Clone);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trips_odd_sizes() {
+        let a = SeqLock::new([1u8, 2, 3]);
+        assert_eq!(a.read(), [1, 2, 3]);
+        assert_eq!(a.write([4, 5, 6]), 2);
+        assert_eq!(a.read_with_seq(), (2, [4, 5, 6]));
+
+        let b = SeqLock::new(u128::MAX - 7);
+        assert_eq!(b.read(), u128::MAX - 7);
+        b.write(42);
+        assert_eq!(b.try_read(), Some(42));
+
+        let c = SeqLock::new([[1u16; 3]; 5]);
+        c.write([[7u16; 3]; 5]);
+        assert_eq!(c.try_read_with_seq(), Some((2, [[7; 3]; 5])));
+
+        let d = SeqLock::new([-1.5f64; MAX_WORDS]);
+        assert_eq!(d.into_inner(), [-1.5; MAX_WORDS]);
+
+        let e = SeqLock::new(());
+        assert_eq!(e.write(()), 2);
+        assert_eq!(e.seq(), 2);
+    }
+
+    #[test]
+    fn try_read_is_none_during_a_write() {
+        let lock = SeqLock::new(5u32);
+        let s = lock.lock();
+        assert_eq!(s, 0);
+        assert_eq!(lock.seq(), 1);
+        assert_eq!(lock.try_read(), None);
+        // ORDERING: single thread; stands in for the unlock of the write.
+        lock.seq.store(2, Ordering::Release);
+        assert_eq!(lock.try_read_with_seq(), Some((2, 5)));
+    }
+
+    #[test]
+    fn default_and_debug() {
+        let lock = SeqLock::<[i16; 2]>::default();
+        lock.write([-1, 1]);
+        assert_eq!(format!("{lock:?}"), "SeqLock { seq: 2, value: [-1, 1] }");
+    }
+}

@@ -1,0 +1,252 @@
+//! EventFlag and Event: consistency under stress, wake-ups, timeouts, auto-reset.
+
+use ringkit::event::{Event, EventFlag};
+use ringkit::Timeout;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::Barrier;
+use std::thread;
+use std::time::{Duration, Instant};
+
+const READS: usize = if cfg!(miri) { 200 } else { 1_000_000 };
+const ROUNDS: u64 = if cfg!(miri) { 5 } else { 20 };
+
+fn same<const N: usize>(v: [u64; N]) -> u64 {
+    assert!(v.iter().all(|&w| w == v[0]), "torn read: {v:?}");
+    v[0]
+}
+
+/// Gives parked-path coverage a chance; no assertion depends on it.
+fn let_them_park() {
+    thread::sleep(Duration::from_millis(if cfg!(miri) { 1 } else { 5 }));
+}
+
+#[test]
+fn generation_and_value_never_mix() {
+    let flag = EventFlag::new([0u64; 4]);
+    let done = AtomicBool::new(false);
+    thread::scope(|s| {
+        let readers: Vec<_> = (0..3)
+            .map(|r| {
+                let flag = &flag;
+                s.spawn(move || {
+                    let mut last = 0;
+                    for i in 0..READS {
+                        let got = match (i + r) % 3 {
+                            0 => Some(flag.read()),
+                            1 => flag.try_read(),
+                            _ => {
+                                let g = flag.generation();
+                                assert!(g >= last, "generation went backwards");
+                                None
+                            }
+                        };
+                        if let Some((g, v)) = got {
+                            assert_eq!(same(v), g, "value and generation from different publishes");
+                            assert!(g >= last, "generation went backwards: {last} -> {g}");
+                            last = g;
+                        }
+                    }
+                })
+            })
+            .collect();
+        // A waiter that always asks for the next generation.
+        let waiter = s.spawn(|| {
+            let mut seen = 0;
+            let mut wakes = 0u64;
+            while !done.load(Ordering::Relaxed) {
+                if let Ok((g, v)) = flag.wait_newer_timeout(seen, Duration::from_millis(10)) {
+                    assert!(g > seen);
+                    assert_eq!(same(v), g);
+                    seen = g;
+                    wakes += 1;
+                }
+            }
+            wakes
+        });
+        s.spawn(|| {
+            let mut g = 0;
+            while !done.load(Ordering::Relaxed) {
+                g += 1;
+                assert_eq!(flag.publish([g; 4]), g);
+            }
+        });
+        for r in readers {
+            r.join().unwrap();
+        }
+        done.store(true, Ordering::Relaxed);
+        waiter.join().unwrap();
+    });
+    let (g, v) = flag.read();
+    assert_eq!(same(v), g);
+}
+
+#[test]
+fn one_publish_wakes_every_waiter() {
+    const WAITERS: usize = 4;
+    let flag = EventFlag::new(0u64);
+    let start = Barrier::new(WAITERS + 1);
+    thread::scope(|s| {
+        let waiters: Vec<_> = (0..WAITERS)
+            .map(|_| {
+                s.spawn(|| {
+                    for round in 1..=ROUNDS {
+                        start.wait();
+                        assert_eq!(flag.wait_newer(round - 1), (round, 10 * round));
+                    }
+                })
+            })
+            .collect();
+        for round in 1..=ROUNDS {
+            start.wait();
+            let_them_park();
+            assert_eq!(flag.publish(10 * round), round);
+        }
+        for w in waiters {
+            w.join().unwrap();
+        }
+    });
+}
+
+#[test]
+fn ping_pong_loses_no_wake_up() {
+    // Each side waits for the other's next generation and answers it at once, so
+    // every publish races the other side's check-then-sleep. A lost wake-up hangs.
+    const N: u64 = if cfg!(miri) { 30 } else { 20_000 };
+    let ping = EventFlag::new(0u64);
+    let pong = EventFlag::new(0u64);
+    thread::scope(|s| {
+        s.spawn(|| {
+            for g in 1..=N {
+                let (got, v) = ping.wait_newer(g - 1);
+                assert_eq!((got, v), (g, g));
+                pong.publish(v);
+            }
+        });
+        for g in 1..=N {
+            ping.publish(g);
+            assert_eq!(pong.wait_newer(g - 1), (g, g));
+        }
+    });
+}
+
+#[test]
+fn wait_newer_returns_at_once_when_already_newer() {
+    let flag = EventFlag::new(1u8);
+    flag.publish(2);
+    flag.publish(3);
+    assert_eq!(flag.wait_newer(0), (2, 3));
+    assert_eq!(flag.wait_newer_timeout(1, Duration::ZERO), Ok((2, 3)));
+}
+
+#[test]
+fn timeouts_return_after_the_duration() {
+    let d = Duration::from_millis(30);
+    let flag = EventFlag::new(0u32);
+    let t = Instant::now();
+    assert_eq!(flag.wait_newer_timeout(0, d), Err(Timeout));
+    assert!(t.elapsed() >= d);
+
+    for ev in [Event::manual_reset(), Event::auto_reset()] {
+        let t = Instant::now();
+        assert!(!ev.wait_timeout(d));
+        assert!(t.elapsed() >= d);
+    }
+}
+
+#[test]
+fn epoch_wrap_loses_nothing() {
+    // The futex epoch starts two steps below its wrap; debug builds would panic on
+    // a non-wrapping add.
+    let flag = EventFlag::with_wait_epoch(0u64, u32::MAX >> 1);
+    let start = Barrier::new(2);
+    thread::scope(|s| {
+        s.spawn(|| {
+            for g in 1..=ROUNDS {
+                start.wait();
+                assert_eq!(flag.wait_newer(g - 1), (g, g));
+            }
+        });
+        for g in 1..=ROUNDS {
+            start.wait();
+            let_them_park();
+            assert_eq!(flag.publish(g), g);
+        }
+    });
+}
+
+#[test]
+fn manual_reset_releases_every_waiter() {
+    const WAITERS: usize = 4;
+    let ev = Event::manual_reset();
+    let released = AtomicUsize::new(0);
+    thread::scope(|s| {
+        for _ in 0..WAITERS {
+            s.spawn(|| {
+                ev.wait();
+                released.fetch_add(1, Ordering::Relaxed);
+                ev.wait(); // still set
+            });
+        }
+        let_them_park();
+        ev.set();
+    });
+    assert_eq!(released.load(Ordering::Relaxed), WAITERS);
+    assert!(ev.is_set());
+    ev.reset();
+    assert!(!ev.is_set());
+}
+
+#[test]
+fn auto_reset_releases_one_waiter_per_set() {
+    const WAITERS: usize = 3;
+    const SETS: usize = if cfg!(miri) { 6 } else { 200 };
+    let ev = Event::auto_reset();
+    let stop = Event::manual_reset();
+    let released = AtomicUsize::new(0);
+    let exited = AtomicUsize::new(0);
+    thread::scope(|s| {
+        for _ in 0..WAITERS {
+            s.spawn(|| loop {
+                ev.wait();
+                if stop.is_set() {
+                    exited.fetch_add(1, Ordering::SeqCst);
+                    return;
+                }
+                released.fetch_add(1, Ordering::SeqCst);
+            });
+        }
+        for i in 1..=SETS {
+            ev.set();
+            // The next set only after this one was consumed: sets do not
+            // accumulate, so this makes "one release per set" exact.
+            while released.load(Ordering::SeqCst) < i {
+                thread::yield_now();
+            }
+            assert_eq!(
+                released.load(Ordering::SeqCst),
+                i,
+                "one set released two waiters"
+            );
+        }
+        assert!(!ev.is_set());
+        stop.set();
+        for i in 1..=WAITERS {
+            ev.set();
+            while exited.load(Ordering::SeqCst) < i {
+                thread::yield_now();
+            }
+        }
+    });
+    assert_eq!(released.load(Ordering::SeqCst), SETS);
+    assert_eq!(exited.load(Ordering::SeqCst), WAITERS);
+}
+
+#[test]
+fn auto_reset_set_before_wait_stays_pending() {
+    let ev = Event::auto_reset();
+    ev.set();
+    thread::scope(|s| {
+        s.spawn(|| ev.wait()).join().unwrap();
+    });
+    assert!(!ev.is_set());
+}
