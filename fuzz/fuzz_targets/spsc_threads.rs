@@ -66,7 +66,7 @@ fuzz_target!(|input: Input| {
     });
 
     let mut got = Vec::new();
-    let mut take = |v: u64, seq_before: u64, got: &mut Vec<u64>| {
+    let take = |v: u64, seq_before: u64, got: &mut Vec<u64>| {
         assert_eq!(seq_before, got.len() as u64, "sequence number");
         got.push(v);
     };
