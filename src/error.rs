@@ -42,7 +42,9 @@ impl<T> fmt::Display for PushError<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             PushError::Full(_) => f.write_str("push on a full ring"),
-            PushError::Disconnected(_) => f.write_str("push on a ring whose receiving side is gone"),
+            PushError::Disconnected(_) => {
+                f.write_str("push on a ring whose receiving side is gone")
+            }
         }
     }
 }
@@ -62,7 +64,9 @@ impl fmt::Display for PopError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             PopError::Empty => f.write_str("pop on an empty ring"),
-            PopError::Disconnected => f.write_str("pop on an empty ring whose sending side is gone"),
+            PopError::Disconnected => {
+                f.write_str("pop on an empty ring whose sending side is gone")
+            }
         }
     }
 }
@@ -113,7 +117,9 @@ impl ChunkError {
     /// How many slots or items were available.
     pub fn available(&self) -> usize {
         match *self {
-            ChunkError::TooFewSlots { available } | ChunkError::TooFewItems { available } => available,
+            ChunkError::TooFewSlots { available } | ChunkError::TooFewItems { available } => {
+                available
+            }
         }
     }
 }
@@ -121,8 +127,12 @@ impl ChunkError {
 impl fmt::Display for ChunkError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            ChunkError::TooFewSlots { available } => write!(f, "too few free slots: {available} available"),
-            ChunkError::TooFewItems { available } => write!(f, "too few items: {available} available"),
+            ChunkError::TooFewSlots { available } => {
+                write!(f, "too few free slots: {available} available")
+            }
+            ChunkError::TooFewItems { available } => {
+                write!(f, "too few items: {available} available")
+            }
         }
     }
 }
@@ -152,7 +162,9 @@ pub(crate) fn check_capacity<T>(capacity: usize) -> Result<(), CapacityError> {
             .checked_mul(core::mem::size_of::<T>())
             .map_or(true, |bytes| bytes > isize::MAX as usize);
     if too_large {
-        return Err(CapacityError::TooLarge { requested: capacity });
+        return Err(CapacityError::TooLarge {
+            requested: capacity,
+        });
     }
     Ok(())
 }

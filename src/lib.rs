@@ -6,6 +6,8 @@
 //! * [`spsc`]: a bounded single-producer single-consumer ring with try, blocking
 //!   and timeout operations, zero-copy chunks, disconnection and per-message
 //!   sequence numbers.
+//! * [`mpmc`]: a bounded multi-producer multi-consumer ring ([`mpmc::Queue`] and
+//!   [`mpmc::channel`]), any capacity, `try_` operations that never fail spuriously.
 //!
 //! ```
 //! use std::thread;
@@ -33,6 +35,7 @@ mod error;
 mod sync;
 mod wait;
 
+pub mod mpmc;
 pub mod spsc;
 
 pub use error::{CapacityError, ChunkError, PopError, PushError, Timeout};

@@ -19,17 +19,21 @@
 
 #[cfg(not(loom))]
 #[allow(unused_imports)]
-pub(crate) use core::sync::atomic::{fence, AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering};
+pub(crate) use core::sync::atomic::{
+    fence, AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering,
+};
 #[cfg(loom)]
 #[allow(unused_imports)]
-pub(crate) use loom::sync::atomic::{fence, AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering};
+pub(crate) use loom::sync::atomic::{
+    fence, AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering,
+};
 
-#[cfg(not(loom))]
-#[allow(unused_imports)]
-pub(crate) use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 #[cfg(loom)]
 #[allow(unused_imports)]
 pub(crate) use loom::sync::{Arc, Condvar, Mutex, MutexGuard};
+#[cfg(not(loom))]
+#[allow(unused_imports)]
+pub(crate) use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 
 #[cfg(all(target_os = "linux", not(loom), not(miri)))]
 #[path = "wait/futex.rs"]
@@ -199,7 +203,11 @@ pub(crate) struct Tracker(Box<[loom::cell::UnsafeCell<()>]>);
 #[cfg(loom)]
 impl Tracker {
     pub(crate) fn new(slots: usize) -> Self {
-        Tracker((0..slots).map(|_| loom::cell::UnsafeCell::new(())).collect())
+        Tracker(
+            (0..slots)
+                .map(|_| loom::cell::UnsafeCell::new(()))
+                .collect(),
+        )
     }
     pub(crate) fn read(&self, i: usize) {
         self.0[i].with(|_| ());

@@ -28,7 +28,8 @@ pub struct WriteChunkUninit<'a, T> {
 impl<'a, T> WriteChunkUninit<'a, T> {
     pub(super) fn new(producer: &'a mut Producer<T>, n: usize) -> Self {
         let ring = &producer.ring;
-        ring.tracker.write_range(producer.tail_slot, n, ring.capacity);
+        ring.tracker
+            .write_range(producer.tail_slot, n, ring.capacity);
         WriteChunkUninit { producer, n }
     }
 
@@ -39,7 +40,12 @@ impl<'a, T> WriteChunkUninit<'a, T> {
         // SAFETY: the slots are free (the producer checked `head`) and reserved to
         // this chunk, which borrows the producer mutably; `MaybeUninit<T>` has the
         // layout of `T` and accepts any contents.
-        unsafe { (&mut *(a as *mut [MaybeUninit<T>]), &mut *(b as *mut [MaybeUninit<T>])) }
+        unsafe {
+            (
+                &mut *(a as *mut [MaybeUninit<T>]),
+                &mut *(b as *mut [MaybeUninit<T>]),
+            )
+        }
     }
 
     /// Publishes the first `k` slots to the consumer.
@@ -50,7 +56,11 @@ impl<'a, T> WriteChunkUninit<'a, T> {
     /// # Panics
     /// If `k > self.len()`; nothing is committed then.
     pub unsafe fn commit(self, k: usize) {
-        assert!(k <= self.n, "WriteChunkUninit::commit({k}) on a chunk of {} slots", self.n);
+        assert!(
+            k <= self.n,
+            "WriteChunkUninit::commit({k}) on a chunk of {} slots",
+            self.n
+        );
         self.producer.publish(k);
     }
 
@@ -116,14 +126,17 @@ pub struct WriteChunk<'a, T> {
 impl<'a, T: Default> WriteChunk<'a, T> {
     pub(super) fn new(producer: &'a mut Producer<T>, n: usize) -> Self {
         let ring = &producer.ring;
-        ring.tracker.write_range(producer.tail_slot, n, ring.capacity);
+        ring.tracker
+            .write_range(producer.tail_slot, n, ring.capacity);
         // Fill the slots; if `T::default()` panics, drop what was filled.
         struct Filled<T>(*mut T, usize);
         impl<T> Drop for Filled<T> {
             fn drop(&mut self) {
                 // SAFETY: the first `self.1` values from `self.0` were initialized
                 // below and are owned by nobody else.
-                unsafe { core::ptr::drop_in_place(core::ptr::slice_from_raw_parts_mut(self.0, self.1)) }
+                unsafe {
+                    core::ptr::drop_in_place(core::ptr::slice_from_raw_parts_mut(self.0, self.1))
+                }
             }
         }
         let (a, b) = ring.segments(producer.tail_slot, n);
@@ -161,7 +174,11 @@ impl<T> WriteChunk<'_, T> {
     /// # Panics
     /// If `k > self.len()`; nothing is committed then.
     pub fn commit(self, k: usize) {
-        assert!(k <= self.n, "WriteChunk::commit({k}) on a chunk of {} slots", self.n);
+        assert!(
+            k <= self.n,
+            "WriteChunk::commit({k}) on a chunk of {} slots",
+            self.n
+        );
         let mut this = ManuallyDrop::new(self);
         this.finish(k);
     }
@@ -228,7 +245,8 @@ pub struct ReadChunk<'a, T> {
 impl<'a, T> ReadChunk<'a, T> {
     pub(super) fn new(consumer: &'a mut Consumer<T>, n: usize) -> Self {
         let ring = &consumer.ring;
-        ring.tracker.read_range(consumer.head_slot, n, ring.capacity);
+        ring.tracker
+            .read_range(consumer.head_slot, n, ring.capacity);
         ReadChunk { consumer, n }
     }
 
@@ -262,7 +280,11 @@ impl<'a, T> ReadChunk<'a, T> {
     /// # Panics
     /// If `k > self.len()`; nothing is committed then.
     pub fn commit(self, k: usize) {
-        assert!(k <= self.n, "ReadChunk::commit({k}) on a chunk of {} items", self.n);
+        assert!(
+            k <= self.n,
+            "ReadChunk::commit({k}) on a chunk of {} items",
+            self.n
+        );
         let mut release = Release {
             consumer: self.consumer,
             done: 0,

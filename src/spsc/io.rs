@@ -23,7 +23,9 @@ impl io::Write for Producer<u8> {
             }
             let free = self.free_slots(1);
             if free > 0 {
-                let chunk = self.write_chunk_uninit(free.min(buf.len())).expect("free slots were counted");
+                let chunk = self
+                    .write_chunk_uninit(free.min(buf.len()))
+                    .expect("free slots were counted");
                 return Ok(chunk.fill_from_iter(buf.iter().copied()));
             }
             let ring = &*self.ring;
@@ -49,7 +51,9 @@ impl io::Read for Consumer<u8> {
         loop {
             match self.available_or_disconnected(1) {
                 Ok(have) => {
-                    let chunk = self.read_chunk(have.min(buf.len())).expect("items were counted");
+                    let chunk = self
+                        .read_chunk(have.min(buf.len()))
+                        .expect("items were counted");
                     let (a, b) = chunk.as_slices();
                     buf[..a.len()].copy_from_slice(a);
                     buf[a.len()..a.len() + b.len()].copy_from_slice(b);

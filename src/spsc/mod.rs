@@ -363,7 +363,10 @@ impl<T> Producer<T> {
 
     /// Asks for `n` free slots to write in place, without blocking. The slots are
     /// handed out uninitialized; see [`WriteChunkUninit`].
-    pub fn write_chunk_uninit(&mut self, n: usize) -> Result<WriteChunkUninit<'_, T>, crate::ChunkError> {
+    pub fn write_chunk_uninit(
+        &mut self,
+        n: usize,
+    ) -> Result<WriteChunkUninit<'_, T>, crate::ChunkError> {
         let free = self.free_slots(n);
         if free < n {
             return Err(crate::ChunkError::TooFewSlots { available: free });
@@ -392,7 +395,8 @@ impl<T> Producer<T> {
     /// Items in the ring now. A snapshot: the consumer may be popping.
     pub fn len(&self) -> usize {
         // ORDERING: Relaxed: a snapshot; nothing is read on the strength of it.
-        self.tail.wrapping_sub(self.ring.head.load(Ordering::Relaxed))
+        self.tail
+            .wrapping_sub(self.ring.head.load(Ordering::Relaxed))
     }
 
     /// True if the ring holds no item now (a snapshot).
@@ -585,7 +589,10 @@ impl<T> Consumer<T> {
     /// Items in the ring now. A snapshot: the producer may be pushing.
     pub fn len(&self) -> usize {
         // ORDERING: Relaxed: a snapshot; no slot is read on the strength of it.
-        self.ring.tail.load(Ordering::Relaxed).wrapping_sub(self.head)
+        self.ring
+            .tail
+            .load(Ordering::Relaxed)
+            .wrapping_sub(self.head)
     }
 
     /// True if no item is in the ring now (a snapshot).
@@ -614,7 +621,10 @@ impl<T> Drop for Consumer<T> {
     fn drop(&mut self) {
         // ORDERING: Relaxed: read only by `Ring::drop`, which runs after the Arc's
         // release/acquire on its count.
-        self.ring.ends.head_slot.store(self.head_slot, Ordering::Relaxed);
+        self.ring
+            .ends
+            .head_slot
+            .store(self.head_slot, Ordering::Relaxed);
         // ORDERING: [spsc.gone.release] pairs with `consumer_gone`'s acquire load.
         self.ring.ends.consumer_gone.store(true, Ordering::Release);
         self.ring.not_full.notify();

@@ -82,7 +82,11 @@ impl WaitCell {
     ///
     /// `ready` must read the state through the structure's own acquire loads; it is
     /// called again after every wake-up, spurious or not.
-    pub(crate) fn wait_until(&self, deadline: Option<Instant>, mut ready: impl FnMut() -> bool) -> bool {
+    pub(crate) fn wait_until(
+        &self,
+        deadline: Option<Instant>,
+        mut ready: impl FnMut() -> bool,
+    ) -> bool {
         for _ in 0..SPIN_LIMIT {
             if ready() {
                 return true;
