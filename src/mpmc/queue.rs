@@ -510,3 +510,65 @@ impl<T> core::fmt::Debug for Queue<T> {
 static_assertions::assert_impl_all!(Queue<u64>: Send, Sync);
 static_assertions::assert_impl_all!(Queue<core::cell::Cell<u64>>: Send, Sync);
 static_assertions::assert_not_impl_any!(Queue<std::rc::Rc<u64>>: Send, Sync);
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::Queue;
+
+    #[test]
+    fn positions_step_through_every_index_then_the_next_lap() {
+        for cap in 1..=9usize {
+            let q = Queue::<u8>::new(cap);
+            let one_lap = (cap as u64 + 1).next_power_of_two();
+            assert_eq!(q.one_lap, one_lap);
+            let mut pos = 0u64;
+            for n in 0..3 * cap as u64 {
+                assert_eq!(q.index(pos), (n % cap as u64) as usize);
+                assert_eq!(q.seq(pos), n);
+                pos = q.next(pos);
+            }
+            assert_eq!(pos, 3 * one_lap);
+        }
+    }
+
+    #[test]
+    fn positions_wrap_at_u64_max() {
+        let q = Queue::<u8>::starting_at(3, 1);
+        let last = u64::MAX - q.one_lap + 1 + 2; // index 2 of the last lap
+        assert_eq!(q.index(last), 2);
+        assert_eq!(q.next(last), 0);
+        assert_eq!(q.distance(last, 0), 1);
+        assert_eq!(q.distance(last - 2, 0), 3);
+        assert_eq!(q.distance(0, 0), 0);
+        assert_eq!(q.distance(last - 2, last - 2 + q.one_lap), 3);
+    }
+
+    #[test]
+    fn threaded_push_pop_small() {
+        let n = if cfg!(miri) { 50 } else { 10_000 };
+        let q = std::sync::Arc::new(Queue::<usize>::new(2));
+        let p = {
+            let q = q.clone();
+            std::thread::spawn(move || {
+                for i in 0..n {
+                    let mut v = i;
+                    while let Err(back) = q.try_push(v) {
+                        v = back;
+                        std::thread::yield_now();
+                    }
+                }
+            })
+        };
+        let mut next = 0;
+        while next < n {
+            match q.try_pop() {
+                Some(v) => {
+                    assert_eq!(v, next);
+                    next += 1;
+                }
+                None => std::thread::yield_now(),
+            }
+        }
+        p.join().unwrap();
+    }
+}
