@@ -99,5 +99,30 @@ fn bench_one<Q: Contestant>(
     });
 }
 
-criterion_group!(benches, mpmc_1p1c);
+/// Push then pop on one thread: the uncontended cost of one operation pair, far
+/// less sensitive to a busy machine than the two-thread run.
+fn mpmc_same_thread(c: &mut Criterion) {
+    let mut g = c.benchmark_group("mpmc_same_thread_u64_cap1024");
+    g.throughput(Throughput::Elements(1));
+    for round in 0..2 {
+        same_thread_one::<ringkit::mpmc::Queue<u64>>(&mut g, round);
+        same_thread_one::<crossbeam_queue::ArrayQueue<u64>>(&mut g, round);
+    }
+    g.finish();
+}
+
+fn same_thread_one<Q: Contestant>(
+    g: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTime>,
+    round: u32,
+) {
+    let q = Q::make();
+    g.bench_with_input(BenchmarkId::new(Q::NAME, round), &round, |b, _| {
+        b.iter(|| {
+            assert!(q.push(std::hint::black_box(1)));
+            q.pop().unwrap()
+        })
+    });
+}
+
+criterion_group!(benches, mpmc_1p1c, mpmc_same_thread);
 criterion_main!(benches);
