@@ -165,8 +165,11 @@ impl<T> Queue<T> {
     /// module docs.
     #[inline]
     pub fn try_push(&self, value: T) -> Result<(), T> {
-        // ORDERING: Relaxed; a stale tail only makes the claim below fail.
-        let mut tail = self.tail.load(Ordering::Relaxed);
+        // ORDERING: [mpmc.tail.acquire] pairs with [mpmc.tail.release]: the pushes
+        // and pops that led to this tail happen before our head load, so a full
+        // verdict is never spurious (a stale tail only makes the claim fail).
+        // Miri: tests/mpmc.rs try_ops_never_fail_spuriously.
+        let mut tail = self.tail.load(Ordering::Acquire);
         loop {
             let index = self.index(tail);
             let slot = &self.buf[index];
@@ -176,13 +179,15 @@ impl<T> Queue<T> {
             let stamp = slot.stamp.load(Ordering::Acquire);
             if stamp == tail {
                 let next = self.next(tail);
-                // ORDERING: Relaxed; the slot was handed over by the stamp load above,
-                // and only the winner of this exchange may write it.
+                // ORDERING: [mpmc.tail.release] on success pairs with
+                // [mpmc.tail.acquire]; Acquire on failure (the value read becomes our
+                // tail). The slot was handed over by the stamp load above, and only
+                // the winner of this exchange may write it.
                 match self.tail.compare_exchange_weak(
                     tail,
                     next,
-                    Ordering::Relaxed,
-                    Ordering::Relaxed,
+                    Ordering::Release,
+                    Ordering::Acquire,
                 ) {
                     Ok(_) => {
                         self.tracker.write(index);
@@ -203,7 +208,9 @@ impl<T> Queue<T> {
                     }
                 }
             }
-            // ORDERING: Relaxed; compared with positions only, never used to read a slot.
+            // ORDERING: Relaxed; compared with positions only, never used to read a
+            // slot. The tail acquire above makes it at least as new as every pop
+            // that led to that tail.
             let head = self.head.load(Ordering::Relaxed);
             if head.wrapping_add(self.one_lap) == tail {
                 return Err(value);
@@ -216,8 +223,8 @@ impl<T> Queue<T> {
                 // Our tail is stale: another push has already claimed this slot.
                 spin_hint();
             }
-            // ORDERING: Relaxed, as above.
-            tail = self.tail.load(Ordering::Relaxed);
+            // ORDERING: [mpmc.tail.acquire], as at the top.
+            tail = self.tail.load(Ordering::Acquire);
         }
     }
 
@@ -238,8 +245,11 @@ impl<T> Queue<T> {
     /// gap shows how many were lost).
     #[inline]
     pub fn try_pop_with_seq(&self) -> Option<(u64, T)> {
-        // ORDERING: Relaxed; a stale head only makes the claim below fail.
-        let mut head = self.head.load(Ordering::Relaxed);
+        // ORDERING: [mpmc.head.acquire] pairs with [mpmc.head.release]: the pops
+        // and pushes that led to this head happen before our tail load, so an
+        // empty verdict is never spurious (a stale head only makes the claim fail).
+        // Miri: tests/mpmc.rs try_ops_never_fail_spuriously.
+        let mut head = self.head.load(Ordering::Acquire);
         loop {
             let index = self.index(head);
             let slot = &self.buf[index];
@@ -249,12 +259,14 @@ impl<T> Queue<T> {
             let stamp = slot.stamp.load(Ordering::Acquire);
             if stamp == head.wrapping_add(1) {
                 let next = self.next(head);
-                // ORDERING: Relaxed; as in try_push, the stamp load handed the slot over.
+                // ORDERING: [mpmc.head.release] on success pairs with
+                // [mpmc.head.acquire]; Acquire on failure (the value read becomes our
+                // head). The stamp load handed the slot over.
                 match self.head.compare_exchange_weak(
                     head,
                     next,
-                    Ordering::Relaxed,
-                    Ordering::Relaxed,
+                    Ordering::Release,
+                    Ordering::Acquire,
                 ) {
                     Ok(_) => {
                         self.tracker.read(index);
@@ -276,7 +288,8 @@ impl<T> Queue<T> {
                     }
                 }
             }
-            // ORDERING: Relaxed; compared with positions only.
+            // ORDERING: Relaxed; compared with positions only. The head acquire
+            // makes it at least as new as every push that led to that head.
             let tail = self.tail.load(Ordering::Relaxed);
             if tail == head {
                 return None;
@@ -288,8 +301,8 @@ impl<T> Queue<T> {
                 // Our head is stale: another pop has already claimed this slot.
                 spin_hint();
             }
-            // ORDERING: Relaxed, as above.
-            head = self.head.load(Ordering::Relaxed);
+            // ORDERING: [mpmc.head.acquire], as at the top.
+            head = self.head.load(Ordering::Acquire);
         }
     }
 
@@ -298,8 +311,11 @@ impl<T> Queue<T> {
     /// followed by a push: between the two, other threads may see one item fewer.
     #[inline]
     pub fn force_push(&self, value: T) -> Option<T> {
-        // ORDERING: Relaxed; a stale tail only makes a claim below fail.
-        let mut tail = self.tail.load(Ordering::Relaxed);
+        // ORDERING: [mpmc.tail.acquire] pairs with [mpmc.tail.release]: the pushes
+        // and pops that led to this tail happen before our head load, so
+        // we evict only from a queue that is really full (a stale tail only makes the claim fail).
+        // Miri: tests/mpmc.rs try_ops_never_fail_spuriously.
+        let mut tail = self.tail.load(Ordering::Acquire);
         loop {
             let index = self.index(tail);
             let slot = &self.buf[index];
@@ -309,12 +325,12 @@ impl<T> Queue<T> {
             let stamp = slot.stamp.load(Ordering::Acquire);
             if stamp == tail {
                 let next = self.next(tail);
-                // ORDERING: Relaxed, as in try_push.
+                // ORDERING: [mpmc.tail.release] / Acquire on failure, as in try_push.
                 match self.tail.compare_exchange_weak(
                     tail,
                     next,
-                    Ordering::Relaxed,
-                    Ordering::Relaxed,
+                    Ordering::Release,
+                    Ordering::Acquire,
                 ) {
                     Ok(_) => {
                         self.tracker.write(index);
@@ -338,13 +354,15 @@ impl<T> Queue<T> {
                 let head = self.head.load(Ordering::Relaxed);
                 if head == oldest {
                     // Full. Claim the oldest item as a pop would.
-                    // ORDERING: Relaxed; the stamp load handed the slot over.
+                    // ORDERING: [mpmc.head.release] on success, as in try_pop (the
+                    // stamp load handed the slot over); Relaxed on failure, we start
+                    // again from tail.
                     if self
                         .head
                         .compare_exchange(
                             oldest,
                             self.next(oldest),
-                            Ordering::Relaxed,
+                            Ordering::Release,
                             Ordering::Relaxed,
                         )
                         .is_ok()
@@ -358,9 +376,9 @@ impl<T> Queue<T> {
                         // initialized item pushed at `oldest` (stamp, acquire), which
                         // we move out while moving `value` in.
                         let old = unsafe { self.value_ptr(index).replace(value) };
-                        // ORDERING: Relaxed; nobody else can change tail now (above),
-                        // and no slot is read on the strength of tail.
-                        self.tail.store(self.next(tail), Ordering::Relaxed);
+                        // ORDERING: [mpmc.tail.release], as for every change of tail
+                        // (see try_push); nobody else can change tail now (above).
+                        self.tail.store(self.next(tail), Ordering::Release);
                         // ORDERING: [mpmc.stamp.release.force] pairs with
                         // [mpmc.stamp.acquire.pop]: our write happens before its read.
                         slot.stamp.store(tail.wrapping_add(1), Ordering::Release);
@@ -379,8 +397,8 @@ impl<T> Queue<T> {
                 // Our tail is stale.
                 spin_hint();
             }
-            // ORDERING: Relaxed, as above.
-            tail = self.tail.load(Ordering::Relaxed);
+            // ORDERING: [mpmc.tail.acquire], as at the top.
+            tail = self.tail.load(Ordering::Acquire);
         }
     }
 
@@ -540,7 +558,7 @@ mod tests {
         assert_eq!(q.distance(last, 0), 1);
         assert_eq!(q.distance(last - 2, 0), 3);
         assert_eq!(q.distance(0, 0), 0);
-        assert_eq!(q.distance(last - 2, last - 2 + q.one_lap), 3);
+        assert_eq!(q.distance(last - 2, (last - 2).wrapping_add(q.one_lap)), 3);
     }
 
     #[test]
