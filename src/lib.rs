@@ -11,6 +11,8 @@
 //! * [`event`]: [`EventFlag`](event::EventFlag), the newest value with its
 //!   generation and blocking waits for a newer one; [`Event`](event::Event),
 //!   manual-reset and auto-reset.
+//! * [`mpmc`]: a bounded multi-producer multi-consumer ring ([`mpmc::Queue`] and
+//!   [`mpmc::channel`]), any capacity, `try_` operations that never fail spuriously.
 //!
 //! ```
 //! use std::thread;
@@ -77,6 +79,7 @@ mod sync;
 mod wait;
 
 pub mod event;
+pub mod mpmc;
 pub mod seqlock;
 pub mod spsc;
 

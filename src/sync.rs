@@ -120,6 +120,17 @@ pub(crate) fn light_barrier() {
     fence(Ordering::SeqCst);
 }
 
+/// Readies the asymmetric barrier: on Linux, registers the process for
+/// `membarrier` (once; later calls are one relaxed load), so that a
+/// [`light_barrier`] is a compiler fence from the first notify on instead of a
+/// full fence until somebody first parks. Called when a wait cell is built, so the
+/// system call happens at construction, never on a push or pop.
+#[inline]
+pub(crate) fn prepare_barriers() {
+    #[cfg(all(target_os = "linux", not(loom), not(miri)))]
+    membarrier::register();
+}
+
 /// The expensive half of the asymmetric barrier; see [`light_barrier`]. Called only
 /// by a thread that is about to park, so it is off every hot path.
 #[inline]
@@ -163,22 +174,31 @@ mod membarrier {
         unsafe { libc::syscall(libc::SYS_membarrier, cmd, 0 as libc::c_int) == 0 }
     }
 
+    /// Registers the process once; true if membarrier can be used.
+    pub(super) fn register() -> bool {
+        // ORDERING: Relaxed, as in `available`.
+        match STATE.load(Ordering::Relaxed) {
+            YES => true,
+            NO => false,
+            _ => register_slow(),
+        }
+    }
+
+    #[cold]
+    fn register_slow() -> bool {
+        let ok = syscall(CMD_REGISTER_PRIVATE_EXPEDITED);
+        // ORDERING: Relaxed, as in `available`: registration is a system call that
+        // completes before this store. Two threads may both register; that is
+        // harmless (registration is idempotent).
+        STATE.store(if ok { YES } else { NO }, Ordering::Relaxed);
+        ok
+    }
+
     /// Runs the heavy barrier; false when membarrier cannot be used (the caller then
     /// falls back to a fence).
     #[cold]
     pub(super) fn heavy() -> bool {
-        // ORDERING: Relaxed, as in `available`.
-        match STATE.load(Ordering::Relaxed) {
-            YES => syscall(CMD_PRIVATE_EXPEDITED),
-            NO => false,
-            _ => {
-                let ok = syscall(CMD_REGISTER_PRIVATE_EXPEDITED);
-                // ORDERING: Relaxed, as in `available`: registration is a system
-                // call that completes before this store.
-                STATE.store(if ok { YES } else { NO }, Ordering::Relaxed);
-                ok && syscall(CMD_PRIVATE_EXPEDITED)
-            }
-        }
+        register() && syscall(CMD_PRIVATE_EXPEDITED)
     }
 }
 

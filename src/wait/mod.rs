@@ -21,7 +21,9 @@
 //! The data that the condition guards is published by the structure itself (a
 //! release store of a ring index, say), never by this word.
 
-use crate::sync::{heavy_barrier, light_barrier, spin_hint, Futex, Ordering, SPIN_LIMIT};
+use crate::sync::{
+    heavy_barrier, light_barrier, prepare_barriers, spin_hint, Futex, Ordering, SPIN_LIMIT,
+};
 use std::time::Instant;
 
 const PARKED: u32 = 1;
@@ -34,6 +36,7 @@ pub(crate) struct WaitCell {
 
 impl WaitCell {
     pub(crate) fn new() -> Self {
+        prepare_barriers();
         WaitCell {
             futex: Futex::new(0),
         }
@@ -42,6 +45,7 @@ impl WaitCell {
     /// A cell whose epoch starts at `epoch`, for tests of the epoch's wrap-around.
     #[allow(dead_code)]
     pub(crate) fn with_epoch(epoch: u32) -> Self {
+        prepare_barriers();
         WaitCell {
             futex: Futex::new(epoch.wrapping_mul(EPOCH)),
         }

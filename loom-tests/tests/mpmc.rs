@@ -1,0 +1,230 @@
+#![cfg(loom)]
+//! loom models of the MPMC ring. Every slot access is announced to loom's race
+//! detector (sync::Tracker), so a weakened stamp ordering shows up as a race on a
+//! slot; the futex is modelled, so a lost wake-up shows up as a deadlock.
+//!
+//! Run: RUSTFLAGS="--cfg loom" CARGO_TARGET_DIR=target-loom \
+//!      cargo test -p loom-tests --release --test mpmc
+
+use loom::sync::Arc;
+use loom::thread;
+use ringkit::mpmc::{self, Queue};
+use ringkit::PopError;
+
+/// A value whose payload lives on the heap: a use-after-move or double drop of a
+/// slot value is then also visible to loom's leak/UB checks.
+type Item = Box<u32>;
+
+/// Runs a model with at most `n` preemptions (for models with blocking waits,
+/// whose unbounded state space is too large; each has an unbounded `try_` twin).
+fn bounded(n: usize, f: impl Fn() + Sync + Send + 'static) {
+    let mut b = loom::model::Builder::new();
+    if b.preemption_bound.is_none() {
+        b.preemption_bound = Some(n);
+    }
+    b.check(f);
+}
+
+/// Two producers, one consumer, capacity 1, positions starting one lap before
+/// the u64 wrap-around: the second item crosses it.
+#[test]
+fn mpmc_2p1c_wrap() {
+    bounded(2, || {
+        let (tx, rx) = mpmc::channel_starting_at::<Item>(1, 1);
+        let tx2 = tx.clone();
+        let p1 = thread::spawn(move || tx.push(Box::new(1)).unwrap());
+        let p2 = thread::spawn(move || tx2.push(Box::new(2)).unwrap());
+        let a = *rx.pop().unwrap();
+        let b = *rx.pop().unwrap();
+        assert_eq!(a + b, 3);
+        p1.join().unwrap();
+        p2.join().unwrap();
+        assert_eq!(rx.try_pop(), Err(PopError::Disconnected));
+    });
+}
+
+/// One producer, two consumers, capacity 1, across the wrap-around; each consumer
+/// gets exactly one item and together they get both.
+#[test]
+fn mpmc_1p2c_wrap() {
+    bounded(1, || {
+        let (tx, rx) = mpmc::channel_starting_at::<Item>(1, 1);
+        let rx2 = rx.clone();
+        let c1 = thread::spawn(move || *rx.pop().unwrap());
+        let c2 = thread::spawn(move || *rx2.pop().unwrap());
+        tx.push(Box::new(1)).unwrap();
+        tx.push(Box::new(2)).unwrap();
+        let a = c1.join().unwrap();
+        let b = c2.join().unwrap();
+        assert_eq!(a + b, 3);
+    });
+}
+
+/// Non-blocking, smaller sibling of `mpmc_1p2c_wrap` (still bounded: two
+/// consumers can both sleep waiting for the in-flight push): one item is
+/// pushed and popped first, so the racing push lands on the far side of the
+/// wrap-around while two consumers race for it.
+#[test]
+fn mpmc_1p2c_wrap_try() {
+    bounded(3, || {
+        let q = Arc::new(Queue::<Item>::starting_at(1, 1));
+        q.try_push(Box::new(0)).unwrap();
+        assert_eq!(q.try_pop().as_deref(), Some(&0));
+        let consumers: Vec<_> = (0..2)
+            .map(|_| {
+                let q = q.clone();
+                thread::spawn(move || q.try_pop().map_or(0, |b| *b))
+            })
+            .collect();
+        q.try_push(Box::new(1)).unwrap();
+        let mut sum: u32 = consumers.into_iter().map(|c| c.join().unwrap()).sum();
+        while let Some(v) = q.try_pop() {
+            sum += *v;
+        }
+        assert_eq!(sum, 1);
+    });
+}
+
+/// Unbounded twin of the wrap models: one producer, one consumer, non-blocking,
+/// the racing push on the far side of the wrap-around.
+#[test]
+fn mpmc_1p1c_wrap_try() {
+    loom::model(|| {
+        let q = Arc::new(Queue::<Item>::starting_at(1, 1));
+        q.try_push(Box::new(0)).unwrap();
+        assert_eq!(q.try_pop().as_deref(), Some(&0));
+        let q2 = q.clone();
+        let c = thread::spawn(move || q2.try_pop().map(|b| *b));
+        q.try_push(Box::new(1)).unwrap();
+        let got = c.join().unwrap().or_else(|| q.try_pop().map(|b| *b));
+        assert_eq!(got, Some(1));
+    });
+}
+
+/// Unbounded twin of the disconnection models, non-blocking: the receiver must
+/// never see Disconnected before it has seen the item pushed before the drop.
+#[test]
+fn mpmc_disconnect_try() {
+    loom::model(|| {
+        let (tx, rx) = mpmc::channel::<Item>(1);
+        let s = thread::spawn(move || tx.push(Box::new(7)).unwrap());
+        let first = rx.try_pop();
+        assert_ne!(first, Err(PopError::Disconnected), "item lost");
+        s.join().unwrap();
+        if first.is_err() {
+            assert_eq!(rx.try_pop().as_deref(), Ok(&7));
+        }
+        assert_eq!(rx.try_pop(), Err(PopError::Disconnected));
+    });
+}
+
+/// The try_ operations without the channel: two producers and a consumer on a
+/// 2-slot Queue started near the wrap-around. The consumer must find both items
+/// (non-blocking pops that return None are retried after the producers finish).
+#[test]
+fn mpmc_queue_try_ops_wrap() {
+    loom::model(|| {
+        let q = Arc::new(Queue::<Item>::starting_at(2, 1));
+        // Move the positions to the last slot of the last lap before the wrap.
+        q.try_push(Box::new(0)).unwrap();
+        assert_eq!(q.try_pop().as_deref(), Some(&0));
+        let producers: Vec<_> = (1..3)
+            .map(|v| {
+                let q = q.clone();
+                thread::spawn(move || q.try_push(Box::new(v)).unwrap())
+            })
+            .collect();
+        let mut sum = 0;
+        if let Some(v) = q.try_pop() {
+            sum += *v;
+        }
+        for p in producers {
+            p.join().unwrap();
+        }
+        while let Some(v) = q.try_pop() {
+            sum += *v;
+        }
+        assert_eq!(sum, 3);
+    });
+}
+
+/// The last sender leaves (after pushing) while the receiver is blocked: the
+/// receiver must get the item, then Disconnected, and never sleep forever.
+#[test]
+fn mpmc_disconnect_wakes_blocked_receiver() {
+    bounded(3, || {
+        let (tx, rx) = mpmc::channel::<Item>(1);
+        let s = thread::spawn(move || tx.push(Box::new(7)).unwrap());
+        assert_eq!(rx.pop().as_deref(), Ok(&7));
+        assert_eq!(rx.pop(), Err(PopError::Disconnected));
+        s.join().unwrap();
+    });
+}
+
+/// Two senders, one pushes and one only leaves; the receiver must still get the
+/// item before Disconnected (the release sequence of the sender count). Bounded
+/// preemptions: unbounded, three threads with blocking waits take too long.
+#[test]
+fn mpmc_disconnect_two_senders_bounded() {
+    bounded(2, || {
+        let (tx, rx) = mpmc::channel::<Item>(1);
+        let tx2 = tx.clone();
+        let s1 = thread::spawn(move || tx.push(Box::new(7)).unwrap());
+        let s2 = thread::spawn(move || drop(tx2));
+        assert_eq!(rx.pop().as_deref(), Ok(&7));
+        assert_eq!(rx.pop(), Err(PopError::Disconnected));
+        s1.join().unwrap();
+        s2.join().unwrap();
+    });
+}
+
+/// The last receiver leaves while a sender is blocked on a full queue.
+#[test]
+fn mpmc_disconnect_wakes_blocked_sender() {
+    loom::model(|| {
+        let (tx, rx) = mpmc::channel::<Item>(1);
+        tx.push(Box::new(1)).unwrap();
+        let r = thread::spawn(move || drop(rx));
+        let back = tx.push(Box::new(2)).unwrap_err();
+        assert!(back.is_disconnected());
+        r.join().unwrap();
+    });
+}
+
+/// force_push on a full 1-slot queue races a pop: every item ends up exactly once
+/// in the evicted value, the popped value or the queue.
+#[test]
+fn mpmc_force_push_vs_pop() {
+    loom::model(|| {
+        let q = Arc::new(Queue::<Item>::starting_at(1, 1));
+        q.try_push(Box::new(1)).unwrap();
+        let q2 = q.clone();
+        let popper = thread::spawn(move || q2.try_pop().map(|b| *b));
+        let evicted = q.force_push(Box::new(2)).map(|b| *b);
+        let popped = popper.join().unwrap();
+        let left = q.try_pop().map(|b| *b);
+        let mut all: Vec<u32> = [evicted, popped, left].into_iter().flatten().collect();
+        all.sort();
+        assert_eq!(all, [1, 2]);
+        // The queue is FIFO: the pop can only have seen 1, or 2 after the eviction.
+        assert!(evicted.is_some() || popped == Some(1));
+    });
+}
+
+/// force_push on a 1-slot queue races a plain push on the other side of the
+/// wrap-around, with a pop to make room.
+#[test]
+fn mpmc_force_push_vs_push() {
+    loom::model(|| {
+        let q = Arc::new(Queue::<Item>::starting_at(1, 1));
+        q.try_push(Box::new(1)).unwrap();
+        let q2 = q.clone();
+        let pusher = thread::spawn(move || q2.try_push(Box::new(2)).err().map(|b| *b));
+        let evicted = q.force_push(Box::new(3)).map(|b| *b);
+        let rejected = pusher.join().unwrap();
+        let left = q.try_pop().map(|b| *b);
+        let mut all: Vec<u32> = [evicted, rejected, left].into_iter().flatten().collect();
+        all.sort();
+        assert_eq!(all, [1, 2, 3]);
+    });
+}

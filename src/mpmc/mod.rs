@@ -1,0 +1,460 @@
+//! A bounded multi-producer multi-consumer ring: [`Queue`] for sharing by
+//! reference or `Arc`, and [`channel`] for [`Sender`]/[`Receiver`] handles with
+//! disconnection, blocking and timeouts.
+//!
+//! ```
+//! use std::thread;
+//!
+//! let (tx, rx) = ringkit::mpmc::channel::<u64>(16);
+//! let producers: Vec<_> = (0..2)
+//!     .map(|p| {
+//!         let tx = tx.clone();
+//!         thread::spawn(move || {
+//!             for i in 0..100 {
+//!                 tx.push(p * 1000 + i).unwrap(); // blocks while full
+//!             }
+//!         })
+//!     })
+//!     .collect();
+//! drop(tx); // the clones keep the channel open
+//! let consumers: Vec<_> = (0..2)
+//!     .map(|_| {
+//!         let rx = rx.clone();
+//!         thread::spawn(move || rx.iter().count()) // ends when all senders are gone
+//!     })
+//!     .collect();
+//! drop(rx);
+//! for p in producers {
+//!     p.join().unwrap();
+//! }
+//! let total: usize = consumers.into_iter().map(|c| c.join().unwrap()).sum();
+//! assert_eq!(total, 200);
+//! ```
+//!
+//! # Design
+//!
+//! Vyukov's bounded queue: each slot carries a 64-bit stamp that says which
+//! position it waits for (see `queue.rs`); a push claims position `tail` with a
+//! compare-exchange once the slot's stamp says it is free for that position, a pop
+//! claims `head` once the stamp says the item is there. Positions are packed as
+//! `lap | index`, with `index < capacity` and the lap a multiple of the smallest
+//! power of two above the capacity, so any capacity works and stepping a position
+//! is a compare and an add, never a division. Positions and stamps wrap around at
+//! `u64::MAX` (tests start them near the top).
+//!
+//! # Spurious failures
+//!
+//! [`Queue::try_push`] and [`Queue::try_pop`] (and so the channel's `try_`
+//! operations) **never fail spuriously**:
+//!
+//! * `try_pop` returns `None` only when it saw `head == tail`: every position a
+//!   push had claimed had also been claimed by a pop. A push that happened before
+//!   the call (it returned, and that is known to this thread through a join, a lock,
+//!   a channel, ...) is always seen. Another producer being in the middle of a push,
+//!   or another consumer in the middle of a pop, never makes it return `None`.
+//! * `try_push` returns `Err` only when it saw `capacity` positions claimed by
+//!   pushes and not by pops (a push still writing counts as an item).
+//!
+//! The price is that a `try_` operation may have to wait for another thread that
+//! has claimed a slot and not yet finished copying its value in or out (a few
+//! instructions, unless that thread is preempted right there). It waits like a
+//! blocking operation: a bounded spin, then a futex sleep until that thread's
+//! notify, so an oversubscribed machine does not burn its time slices on it. The
+//! blocking operations are built on the `try_` ones and inherit the guarantee.
+//!
+//! [`Queue::force_push`] on a full queue is a pop of the oldest item followed by a
+//! push; between the two steps other threads may see one item fewer.
+//!
+//! # Sequence numbers
+//!
+//! [`Queue::try_pop_with_seq`] and [`Receiver::try_pop_with_seq`] return each
+//! item's position as a sequence number, as `spsc::Consumer::next_seq` does: 0 for
+//! the first item pushed into the queue, then one more per item, in the order the
+//! pushes claimed their positions. It wraps after at least 2^63 items.
+//!
+//! # Blocking and disconnection
+//!
+//! Blocking operations spin briefly, then sleep on a futex-based eventcount; with
+//! nobody asleep a push or pop pays one plain load for the wake-up check. When the
+//! last [`Sender`] is dropped, receivers drain what is left and then get
+//! [`PopError::Disconnected`]; when the last [`Receiver`] is dropped, pushes hand
+//! the value back in [`PushError::Disconnected`]. Items still in the queue when the
+//! last handle goes are dropped with it, once.
+
+mod queue;
+
+pub use queue::Queue;
+
+use crate::error::{CapacityError, PopError, PushError};
+use crate::sync::{Arc, AtomicUsize, Ordering};
+use crossbeam_utils::CachePadded;
+use std::time::{Duration, Instant};
+
+/// What all handles of one channel share.
+struct Chan<T> {
+    queue: Queue<T>,
+    counts: CachePadded<Counts>,
+}
+
+struct Counts {
+    /// Live `Sender`s; 0 means disconnected for receivers.
+    senders: AtomicUsize,
+    /// Live `Receiver`s; 0 means disconnected for senders.
+    receivers: AtomicUsize,
+}
+
+impl<T> Chan<T> {
+    #[inline(always)]
+    fn senders_gone(&self) -> bool {
+        // ORDERING: [mpmc.senders.acquire] pairs with [mpmc.senders.release] in
+        // `Sender::drop`: every push made by any sender happened before, so a pop
+        // after this sees them all. Loom: mpmc_disconnect_wakes_blocked_receiver.
+        self.counts.senders.load(Ordering::Acquire) == 0
+    }
+
+    #[inline(always)]
+    fn receivers_gone(&self) -> bool {
+        // ORDERING: Relaxed. Nothing of the receivers' is read on the strength of it:
+        // a push that misses the drop only leaves its item in the queue, where it
+        // is dropped with the channel (the Arc orders that).
+        self.counts.receivers.load(Ordering::Relaxed) == 0
+    }
+}
+
+/// Creates a channel of `capacity` slots and returns its first two handles.
+///
+/// # Panics
+///
+/// If `capacity` is 0 or too large; see [`try_channel`].
+pub fn channel<T>(capacity: usize) -> (Sender<T>, Receiver<T>) {
+    match try_channel(capacity) {
+        Ok(ends) => ends,
+        Err(e) => panic!("ringkit::mpmc::channel: {e}"),
+    }
+}
+
+/// Creates a channel of `capacity` slots, or says why it cannot.
+///
+/// ```
+/// use ringkit::CapacityError;
+/// assert_eq!(ringkit::mpmc::try_channel::<u8>(0).err(), Some(CapacityError::Zero));
+/// ```
+pub fn try_channel<T>(capacity: usize) -> Result<(Sender<T>, Receiver<T>), CapacityError> {
+    Ok(wrap(Queue::try_new(capacity)?))
+}
+
+/// A channel whose positions start `laps_before_wrap` laps before they wrap
+/// around; see [`Queue::starting_at`]. Not part of the public API.
+#[doc(hidden)]
+pub fn channel_starting_at<T>(capacity: usize, laps_before_wrap: u64) -> (Sender<T>, Receiver<T>) {
+    wrap(Queue::starting_at(capacity, laps_before_wrap))
+}
+
+fn wrap<T>(queue: Queue<T>) -> (Sender<T>, Receiver<T>) {
+    let chan = Arc::new(Chan {
+        queue,
+        counts: CachePadded::new(Counts {
+            senders: AtomicUsize::new(1),
+            receivers: AtomicUsize::new(1),
+        }),
+    });
+    (Sender { chan: chan.clone() }, Receiver { chan })
+}
+
+fn deadline_after(timeout: Duration) -> Option<Instant> {
+    // A timeout too large to represent is a wait without a deadline.
+    Instant::now().checked_add(timeout)
+}
+
+/// Adds a handle to a count, aborting (as `Arc` does) rather than overflowing.
+fn count_up(count: &AtomicUsize) {
+    // ORDERING: Relaxed; a new handle is made from a live one, which keeps the count
+    // above 0, so no thread can be deciding on a 0 in between.
+    if count.fetch_add(1, Ordering::Relaxed) > isize::MAX as usize {
+        std::process::abort();
+    }
+}
+
+/// A sending handle. `Clone` makes another one; the channel disconnects for
+/// receivers when the last is dropped.
+pub struct Sender<T> {
+    chan: Arc<Chan<T>>,
+}
+
+/// A receiving handle. `Clone` makes another one; the channel disconnects for
+/// senders when the last is dropped.
+pub struct Receiver<T> {
+    chan: Arc<Chan<T>>,
+}
+
+impl<T> Sender<T> {
+    /// Pushes `value` without blocking: `Full(value)` if the queue is full (never
+    /// spuriously, see the module docs), `Disconnected(value)` if every receiver is
+    /// gone (checked first).
+    #[inline]
+    pub fn try_push(&self, value: T) -> Result<(), PushError<T>> {
+        if self.chan.receivers_gone() {
+            return Err(PushError::Disconnected(value));
+        }
+        self.chan.queue.try_push(value).map_err(PushError::Full)
+    }
+
+    /// Pushes `value`, blocking while the queue is full. `Disconnected(value)` if
+    /// every receiver is gone.
+    pub fn push(&self, value: T) -> Result<(), PushError<T>> {
+        self.push_until(value, None)
+    }
+
+    /// Pushes `value`, blocking at most `timeout` while the queue is full;
+    /// `Full(value)` on timeout, `Disconnected(value)` if every receiver is gone.
+    pub fn push_timeout(&self, value: T, timeout: Duration) -> Result<(), PushError<T>> {
+        self.push_until(value, deadline_after(timeout))
+    }
+
+    fn push_until(&self, mut value: T, deadline: Option<Instant>) -> Result<(), PushError<T>> {
+        let chan = &*self.chan;
+        loop {
+            match self.try_push(value) {
+                Err(PushError::Full(v)) => value = v,
+                done => return done,
+            }
+            let ready = chan.queue.not_full.wait_until(deadline, || {
+                chan.queue.looks_nonfull() || chan.receivers_gone()
+            });
+            if !ready {
+                return Err(PushError::Full(value));
+            }
+        }
+    }
+
+    /// The number of slots.
+    pub fn capacity(&self) -> usize {
+        self.chan.queue.capacity()
+    }
+
+    /// Items in the queue now (a snapshot).
+    pub fn len(&self) -> usize {
+        self.chan.queue.len()
+    }
+
+    /// True if the queue holds no item now (a snapshot).
+    pub fn is_empty(&self) -> bool {
+        self.chan.queue.is_empty()
+    }
+
+    /// True if every slot is taken now (a snapshot).
+    pub fn is_full(&self) -> bool {
+        self.chan.queue.is_full()
+    }
+
+    /// True once every receiver is gone: pushes can only fail from now on.
+    pub fn is_disconnected(&self) -> bool {
+        self.chan.receivers_gone()
+    }
+}
+
+impl<T> Clone for Sender<T> {
+    fn clone(&self) -> Self {
+        count_up(&self.chan.counts.senders);
+        Sender {
+            chan: self.chan.clone(),
+        }
+    }
+}
+
+impl<T> Drop for Sender<T> {
+    fn drop(&mut self) {
+        // ORDERING: [mpmc.senders.release] pairs with [mpmc.senders.acquire]: this
+        // sender's pushes happen before a receiver that sees 0. Each decrement is
+        // part of the release sequence that the last one ends, so the pushes of
+        // every earlier sender are covered too.
+        if self.chan.counts.senders.fetch_sub(1, Ordering::Release) == 1 {
+            self.chan.queue.not_empty.notify();
+        }
+    }
+}
+
+impl<T> Receiver<T> {
+    /// Pops the oldest item without blocking. `Empty` if there is none (never
+    /// spuriously, see the module docs); `Disconnected` if there is none and every
+    /// sender is gone (items pushed before that are popped first).
+    #[inline]
+    pub fn try_pop(&self) -> Result<T, PopError> {
+        self.try_pop_with_seq().map(|(_, v)| v)
+    }
+
+    /// Like [`Receiver::try_pop`], and also returns the item's sequence number; see
+    /// [`Queue::try_pop_with_seq`].
+    #[inline]
+    pub fn try_pop_with_seq(&self) -> Result<(u64, T), PopError> {
+        let chan = &*self.chan;
+        if let Some(item) = chan.queue.try_pop_with_seq() {
+            return Ok(item);
+        }
+        if chan.senders_gone() {
+            // Every push happened before the last sender left; look once more.
+            return chan.queue.try_pop_with_seq().ok_or(PopError::Disconnected);
+        }
+        Err(PopError::Empty)
+    }
+
+    /// Pops the oldest item, blocking while the queue is empty. `Disconnected` once
+    /// every sender is gone and the queue is empty.
+    pub fn pop(&self) -> Result<T, PopError> {
+        self.pop_until(None).map(|(_, v)| v)
+    }
+
+    /// Pops the oldest item, blocking at most `timeout` while the queue is empty;
+    /// `Empty` on timeout.
+    pub fn pop_timeout(&self, timeout: Duration) -> Result<T, PopError> {
+        self.pop_until(deadline_after(timeout)).map(|(_, v)| v)
+    }
+
+    fn pop_until(&self, deadline: Option<Instant>) -> Result<(u64, T), PopError> {
+        let chan = &*self.chan;
+        loop {
+            match self.try_pop_with_seq() {
+                Err(PopError::Empty) => {}
+                done => return done,
+            }
+            let ready = chan.queue.not_empty.wait_until(deadline, || {
+                chan.queue.looks_nonempty() || chan.senders_gone()
+            });
+            if !ready {
+                return Err(PopError::Empty);
+            }
+        }
+    }
+
+    /// An iterator that pops until the queue is empty (it does not block).
+    pub fn try_iter(&self) -> TryIter<'_, T> {
+        TryIter { rx: self }
+    }
+
+    /// An iterator that pops, blocking, until every sender is gone and the queue
+    /// is empty.
+    pub fn iter(&self) -> Iter<'_, T> {
+        Iter { rx: self }
+    }
+
+    /// The number of slots.
+    pub fn capacity(&self) -> usize {
+        self.chan.queue.capacity()
+    }
+
+    /// Items in the queue now (a snapshot).
+    pub fn len(&self) -> usize {
+        self.chan.queue.len()
+    }
+
+    /// True if the queue holds no item now (a snapshot).
+    pub fn is_empty(&self) -> bool {
+        self.chan.queue.is_empty()
+    }
+
+    /// True if every slot is taken now (a snapshot).
+    pub fn is_full(&self) -> bool {
+        self.chan.queue.is_full()
+    }
+
+    /// True once every sender is gone. Items they pushed may still be waiting.
+    pub fn is_disconnected(&self) -> bool {
+        self.chan.senders_gone()
+    }
+}
+
+impl<T> Clone for Receiver<T> {
+    fn clone(&self) -> Self {
+        count_up(&self.chan.counts.receivers);
+        Receiver {
+            chan: self.chan.clone(),
+        }
+    }
+}
+
+impl<T> Drop for Receiver<T> {
+    fn drop(&mut self) {
+        // ORDERING: Relaxed; see `Chan::receivers_gone`.
+        if self.chan.counts.receivers.fetch_sub(1, Ordering::Relaxed) == 1 {
+            self.chan.queue.not_full.notify();
+        }
+    }
+}
+
+/// Pops until the queue is empty; made by [`Receiver::try_iter`].
+pub struct TryIter<'a, T> {
+    rx: &'a Receiver<T>,
+}
+
+impl<T> Iterator for TryIter<'_, T> {
+    type Item = T;
+    fn next(&mut self) -> Option<T> {
+        self.rx.try_pop().ok()
+    }
+}
+
+/// Pops, blocking, until every sender is gone and the queue is empty; made by
+/// [`Receiver::iter`].
+pub struct Iter<'a, T> {
+    rx: &'a Receiver<T>,
+}
+
+impl<T> Iterator for Iter<'_, T> {
+    type Item = T;
+    fn next(&mut self) -> Option<T> {
+        self.rx.pop().ok()
+    }
+}
+
+/// Pops, blocking, until every sender is gone and the queue is empty; made by
+/// `Receiver::into_iter`.
+pub struct IntoIter<T> {
+    rx: Receiver<T>,
+}
+
+impl<T> Iterator for IntoIter<T> {
+    type Item = T;
+    fn next(&mut self) -> Option<T> {
+        self.rx.pop().ok()
+    }
+}
+
+impl<T> IntoIterator for Receiver<T> {
+    type Item = T;
+    type IntoIter = IntoIter<T>;
+    fn into_iter(self) -> IntoIter<T> {
+        IntoIter { rx: self }
+    }
+}
+
+impl<'a, T> IntoIterator for &'a Receiver<T> {
+    type Item = T;
+    type IntoIter = Iter<'a, T>;
+    fn into_iter(self) -> Iter<'a, T> {
+        self.iter()
+    }
+}
+
+impl<T> core::fmt::Debug for Sender<T> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Sender")
+            .field("capacity", &self.capacity())
+            .field("len", &self.len())
+            .finish()
+    }
+}
+
+impl<T> core::fmt::Debug for Receiver<T> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Receiver")
+            .field("capacity", &self.capacity())
+            .field("len", &self.len())
+            .finish()
+    }
+}
+
+static_assertions::assert_impl_all!(Sender<u64>: Send, Sync, Clone);
+static_assertions::assert_impl_all!(Receiver<u64>: Send, Sync, Clone);
+static_assertions::assert_impl_all!(Receiver<core::cell::Cell<u64>>: Send, Sync);
+static_assertions::assert_not_impl_any!(Sender<std::rc::Rc<u64>>: Send, Sync);
+static_assertions::assert_not_impl_any!(Receiver<std::rc::Rc<u64>>: Send, Sync);

@@ -1,0 +1,588 @@
+//! The MPMC core: a bounded ring of slots with per-slot stamps (Vyukov's bounded
+//! queue), positions packed as `lap | index` so that any capacity works without a
+//! division. See the module docs of [`crate::mpmc`] for the guarantees.
+
+use crate::error::{check_capacity, CapacityError};
+use crate::sync::{spin_hint, AtomicU64, Ordering, Tracker};
+use crate::wait::WaitCell;
+use core::cell::UnsafeCell;
+use core::mem::MaybeUninit;
+use crossbeam_utils::CachePadded;
+
+/// One slot: the value and its stamp.
+///
+/// For a position `p` whose slot index is this one, the stamp says:
+/// * `stamp == p`: empty, waiting for the push at `p`;
+/// * `stamp == p + 1`: holds the item pushed at `p`, waiting for the pop at `p`;
+/// * `stamp == p + one_lap` (the same index one lap later): empty again.
+struct Slot<T> {
+    stamp: AtomicU64,
+    value: UnsafeCell<MaybeUninit<T>>,
+}
+
+/// A bounded multi-producer multi-consumer queue, shared by reference or `Arc`.
+///
+/// ```
+/// let q = ringkit::mpmc::Queue::<u32>::new(2);
+/// assert_eq!(q.try_push(1), Ok(()));
+/// assert_eq!(q.try_push(2), Ok(()));
+/// assert_eq!(q.try_push(3), Err(3)); // full
+/// assert_eq!(q.force_push(3), Some(1)); // the oldest makes room
+/// assert_eq!(q.try_pop(), Some(2));
+/// assert_eq!(q.try_pop(), Some(3));
+/// assert_eq!(q.try_pop(), None);
+/// ```
+pub struct Queue<T> {
+    /// Position of the next pop. Changed by compare-exchange only.
+    head: CachePadded<AtomicU64>,
+    /// Position of the next push. Changed by compare-exchange, and by a plain store
+    /// in `force_push` while no other thread can change it (see there).
+    tail: CachePadded<AtomicU64>,
+    /// Wakes threads that wait for a push to finish (a pop waiting for an item
+    /// that is being written, a blocking pop of the channel).
+    pub(super) not_empty: CachePadded<WaitCell>,
+    /// Wakes threads that wait for a pop to finish.
+    pub(super) not_full: CachePadded<WaitCell>,
+    /// `capacity` rounded up to a power of two strictly above it: positions are
+    /// `lap | index` with `index < capacity` and `lap` a multiple of `one_lap`.
+    one_lap: u64,
+    /// `log2(one_lap)`, to turn a lap into a lap count for sequence numbers.
+    lap_shift: u32,
+    capacity: usize,
+    buf: Box<[Slot<T>]>,
+    tracker: Tracker,
+}
+
+// SAFETY: the queue moves `T` values between threads, so it needs `T: Send`; it
+// never hands out `&T`, so it needs no `T: Sync`. Each slot is accessed only by the
+// thread that claimed its position (compare-exchange on head or tail), and the
+// stamp's release/acquire pairs hand the slot from one owner to the next.
+unsafe impl<T: Send> Send for Queue<T> {}
+// SAFETY: as for `Send`.
+unsafe impl<T: Send> Sync for Queue<T> {}
+
+impl<T> Queue<T> {
+    /// Creates a queue of `capacity` slots.
+    ///
+    /// # Panics
+    ///
+    /// If `capacity` is 0 or too large for memory; see [`Queue::try_new`].
+    pub fn new(capacity: usize) -> Self {
+        match Self::try_new(capacity) {
+            Ok(q) => q,
+            Err(e) => panic!("ringkit::mpmc::Queue::new: {e}"),
+        }
+    }
+
+    /// Creates a queue of `capacity` slots, or says why it cannot.
+    ///
+    /// ```
+    /// use ringkit::{mpmc::Queue, CapacityError};
+    /// assert_eq!(Queue::<u8>::try_new(0).err(), Some(CapacityError::Zero));
+    /// ```
+    pub fn try_new(capacity: usize) -> Result<Self, CapacityError> {
+        Self::build(capacity, 0)
+    }
+
+    /// A queue whose positions start `laps_before_wrap` laps before the `u64`
+    /// positions wrap around to 0, so tests can cross the wrap-around quickly. Not
+    /// part of the public API.
+    #[doc(hidden)]
+    pub fn starting_at(capacity: usize, laps_before_wrap: u64) -> Self {
+        match Self::build(capacity, laps_before_wrap) {
+            Ok(q) => q,
+            Err(e) => panic!("ringkit::mpmc::Queue::starting_at: {e}"),
+        }
+    }
+
+    fn build(capacity: usize, laps_before_wrap: u64) -> Result<Self, CapacityError> {
+        check_capacity::<Slot<T>>(capacity)?;
+        // `capacity + 1` cannot overflow (checked above: at most isize::MAX), and its
+        // next power of two fits a u64 on every target with a 64-bit-or-smaller usize.
+        let one_lap = ((capacity as u64) + 1).next_power_of_two();
+        let start = 0u64.wrapping_sub(laps_before_wrap.wrapping_mul(one_lap));
+        // Stamps must be set one by one (slot `i` starts at `start | i`): the only
+        // per-slot loop, and it runs before anybody can see the queue.
+        let buf: Box<[Slot<T>]> = (0..capacity as u64)
+            .map(|i| Slot {
+                stamp: AtomicU64::new(start | i),
+                value: UnsafeCell::new(MaybeUninit::uninit()),
+            })
+            .collect();
+        Ok(Queue {
+            head: CachePadded::new(AtomicU64::new(start)),
+            tail: CachePadded::new(AtomicU64::new(start)),
+            not_empty: CachePadded::new(WaitCell::new()),
+            not_full: CachePadded::new(WaitCell::new()),
+            one_lap,
+            lap_shift: one_lap.trailing_zeros(),
+            capacity,
+            buf,
+            tracker: Tracker::new(capacity),
+        })
+    }
+
+    /// Slot index of position `pos`.
+    #[inline(always)]
+    fn index(&self, pos: u64) -> usize {
+        (pos & (self.one_lap - 1)) as usize
+    }
+
+    /// The position after `pos`: the next index, or index 0 of the next lap.
+    #[inline(always)]
+    fn next(&self, pos: u64) -> u64 {
+        if (pos & (self.one_lap - 1)) + 1 < self.capacity as u64 {
+            pos + 1
+        } else {
+            (pos & !(self.one_lap - 1)).wrapping_add(self.one_lap)
+        }
+    }
+
+    /// The sequence number of position `pos`: how many positions come before it,
+    /// modulo `2^64 / one_lap * capacity` (at least 2^63).
+    #[inline(always)]
+    fn seq(&self, pos: u64) -> u64 {
+        (pos >> self.lap_shift)
+            .wrapping_mul(self.capacity as u64)
+            .wrapping_add(pos & (self.one_lap - 1))
+    }
+
+    #[inline(always)]
+    fn value_ptr(&self, index: usize) -> *mut T {
+        UnsafeCell::raw_get(&self.buf[index].value).cast::<T>()
+    }
+
+    /// Pushes `value` if the queue is not full; hands it back if it is.
+    ///
+    /// Never fails spuriously: `Err` only when this call saw `capacity` items in
+    /// the queue (counting pushes that have claimed a slot and are still writing it).
+    /// A pop that has claimed the slot we need but not yet moved the value out is
+    /// waited for (a brief spin, then a futex sleep until it finishes); see the
+    /// module docs.
+    #[inline]
+    pub fn try_push(&self, value: T) -> Result<(), T> {
+        // ORDERING: [mpmc.tail.acquire] pairs with [mpmc.tail.release]: the pushes
+        // and pops that led to this tail happen before our head load, so a full
+        // verdict is never spurious (a stale tail only makes the claim fail).
+        // Miri: tests/mpmc.rs try_ops_never_fail_spuriously.
+        let mut tail = self.tail.load(Ordering::Acquire);
+        loop {
+            let index = self.index(tail);
+            let slot = &self.buf[index];
+            // ORDERING: [mpmc.stamp.acquire.push] pairs with [mpmc.stamp.release.pop]
+            // (and the initial stamps): the previous owner's read of the slot
+            // happens before our write. Loom: mpmc_1p2c_wrap / mpmc_2p1c_wrap.
+            let stamp = slot.stamp.load(Ordering::Acquire);
+            if stamp == tail {
+                let next = self.next(tail);
+                // ORDERING: [mpmc.tail.release] on success pairs with
+                // [mpmc.tail.acquire]; Acquire on failure (the value read becomes our
+                // tail). The slot was handed over by the stamp load above, and only
+                // the winner of this exchange may write it.
+                match self.tail.compare_exchange_weak(
+                    tail,
+                    next,
+                    Ordering::Release,
+                    Ordering::Acquire,
+                ) {
+                    Ok(_) => {
+                        self.tracker.write(index);
+                        // SAFETY: we claimed position `tail`; its slot is empty
+                        // (stamp == tail) and no other thread touches it until we
+                        // store the next stamp.
+                        unsafe { self.value_ptr(index).write(value) };
+                        // ORDERING: [mpmc.stamp.release.push] pairs with
+                        // [mpmc.stamp.acquire.pop] and the force_push acquire: our
+                        // write happens before the popper's read.
+                        slot.stamp.store(tail.wrapping_add(1), Ordering::Release);
+                        self.not_empty.notify();
+                        return Ok(());
+                    }
+                    Err(t) => {
+                        tail = t;
+                        continue;
+                    }
+                }
+            }
+            // ORDERING: Relaxed; compared with positions only, never used to read a
+            // slot. The tail acquire above makes it at least as new as every pop
+            // that led to that tail.
+            let head = self.head.load(Ordering::Relaxed);
+            if head.wrapping_add(self.one_lap) == tail {
+                return Err(value);
+            }
+            if stamp.wrapping_add(self.one_lap) == tail.wrapping_add(1) {
+                // The previous lap's item is still here but its pop has claimed it
+                // (head moved on): wait until that pop finishes.
+                self.wait_stamp_change(slot, stamp, &self.not_full);
+            } else {
+                // Our tail is stale: another push has already claimed this slot.
+                spin_hint();
+            }
+            // ORDERING: [mpmc.tail.acquire], as at the top.
+            tail = self.tail.load(Ordering::Acquire);
+        }
+    }
+
+    /// Pops the oldest item, or `None` if the queue is empty.
+    ///
+    /// Never fails spuriously: `None` only when this call saw head == tail (no push
+    /// has claimed a position that no pop has claimed). A push that has claimed the
+    /// oldest position but not yet written it is waited for (a brief spin, then a
+    /// futex sleep until it finishes); see the module docs.
+    #[inline]
+    pub fn try_pop(&self) -> Option<T> {
+        self.try_pop_with_seq().map(|(_, v)| v)
+    }
+
+    /// Like [`Queue::try_pop`], and also returns the item's sequence number: 0 for
+    /// the first item ever pushed, one more for each item after it (per queue, in
+    /// push order; items evicted by [`Queue::force_push`] keep their numbers, so a
+    /// gap shows how many were lost).
+    #[inline]
+    pub fn try_pop_with_seq(&self) -> Option<(u64, T)> {
+        // ORDERING: [mpmc.head.acquire] pairs with [mpmc.head.release]: the pops
+        // and pushes that led to this head happen before our tail load, so an
+        // empty verdict is never spurious (a stale head only makes the claim fail).
+        // Miri: tests/mpmc.rs try_ops_never_fail_spuriously.
+        let mut head = self.head.load(Ordering::Acquire);
+        loop {
+            let index = self.index(head);
+            let slot = &self.buf[index];
+            // ORDERING: [mpmc.stamp.acquire.pop] pairs with [mpmc.stamp.release.push]
+            // and [mpmc.stamp.release.force]: the pusher's write happens before our
+            // read. Loom: mpmc_2p1c_wrap / mpmc_1p2c_wrap / mpmc_force_push_vs_pop.
+            let stamp = slot.stamp.load(Ordering::Acquire);
+            if stamp == head.wrapping_add(1) {
+                let next = self.next(head);
+                // ORDERING: [mpmc.head.release] on success pairs with
+                // [mpmc.head.acquire]; Acquire on failure (the value read becomes our
+                // head). The stamp load handed the slot over.
+                match self.head.compare_exchange_weak(
+                    head,
+                    next,
+                    Ordering::Release,
+                    Ordering::Acquire,
+                ) {
+                    Ok(_) => {
+                        self.tracker.read(index);
+                        // SAFETY: we claimed position `head`; its slot holds the
+                        // value pushed there (stamp == head + 1) and nobody else
+                        // touches it until we store the next stamp. We move it out once.
+                        let value = unsafe { self.value_ptr(index).read() };
+                        // ORDERING: [mpmc.stamp.release.pop] pairs with
+                        // [mpmc.stamp.acquire.push]: our read happens before the next
+                        // lap's write.
+                        slot.stamp
+                            .store(head.wrapping_add(self.one_lap), Ordering::Release);
+                        self.not_full.notify();
+                        return Some((self.seq(head), value));
+                    }
+                    Err(h) => {
+                        head = h;
+                        continue;
+                    }
+                }
+            }
+            // ORDERING: Relaxed; compared with positions only. The head acquire
+            // makes it at least as new as every push that led to that head.
+            let tail = self.tail.load(Ordering::Relaxed);
+            if tail == head {
+                return None;
+            }
+            if stamp == head {
+                // A push has claimed `head` (tail moved on) and is still writing.
+                self.wait_stamp_change(slot, stamp, &self.not_empty);
+            } else {
+                // Our head is stale: another pop has already claimed this slot.
+                spin_hint();
+            }
+            // ORDERING: [mpmc.head.acquire], as at the top.
+            head = self.head.load(Ordering::Acquire);
+        }
+    }
+
+    /// Pushes `value`; if the queue is full, first removes the oldest item and
+    /// returns it. Under contention this behaves like a pop of the oldest item
+    /// followed by a push: between the two, other threads may see one item fewer.
+    #[inline]
+    pub fn force_push(&self, value: T) -> Option<T> {
+        // ORDERING: [mpmc.tail.acquire] pairs with [mpmc.tail.release]: the pushes
+        // and pops that led to this tail happen before our head load, so
+        // we evict only from a queue that is really full (a stale tail only makes the claim fail).
+        // Miri: tests/mpmc.rs try_ops_never_fail_spuriously.
+        let mut tail = self.tail.load(Ordering::Acquire);
+        loop {
+            let index = self.index(tail);
+            let slot = &self.buf[index];
+            // ORDERING: [mpmc.stamp.acquire.force] pairs with [mpmc.stamp.release.pop]
+            // (the slot is free) and [mpmc.stamp.release.push] (the slot holds an item
+            // we may evict). Loom: mpmc_force_push_vs_pop.
+            let stamp = slot.stamp.load(Ordering::Acquire);
+            if stamp == tail {
+                let next = self.next(tail);
+                // ORDERING: [mpmc.tail.release] / Acquire on failure, as in try_push.
+                match self.tail.compare_exchange_weak(
+                    tail,
+                    next,
+                    Ordering::Release,
+                    Ordering::Acquire,
+                ) {
+                    Ok(_) => {
+                        self.tracker.write(index);
+                        // SAFETY: as in try_push.
+                        unsafe { self.value_ptr(index).write(value) };
+                        // ORDERING: [mpmc.stamp.release.push], as in try_push.
+                        slot.stamp.store(tail.wrapping_add(1), Ordering::Release);
+                        self.not_empty.notify();
+                        return None;
+                    }
+                    Err(t) => {
+                        tail = t;
+                        continue;
+                    }
+                }
+            }
+            let oldest = tail.wrapping_sub(self.one_lap);
+            if stamp == oldest.wrapping_add(1) {
+                // The slot holds the item pushed one lap ago.
+                // ORDERING: Relaxed; positions only.
+                let head = self.head.load(Ordering::Relaxed);
+                if head == oldest {
+                    // Full. Claim the oldest item as a pop would.
+                    // ORDERING: [mpmc.head.release] on success, as in try_pop (the
+                    // stamp load handed the slot over); Relaxed on failure, we start
+                    // again from tail.
+                    if self
+                        .head
+                        .compare_exchange(
+                            oldest,
+                            self.next(oldest),
+                            Ordering::Release,
+                            Ordering::Relaxed,
+                        )
+                        .is_ok()
+                    {
+                        // Position `oldest` was not popped (we moved head off it), so
+                        // the stamp is still `oldest + 1` != `tail`: no push can claim
+                        // `tail`, and tail is exactly `tail` (it cannot have passed a
+                        // position whose stamp never equalled it). We own the slot.
+                        self.tracker.write(index);
+                        // SAFETY: we own the slot (see above); it holds the
+                        // initialized item pushed at `oldest` (stamp, acquire), which
+                        // we move out while moving `value` in.
+                        let old = unsafe { self.value_ptr(index).replace(value) };
+                        // ORDERING: [mpmc.tail.release], as for every change of tail
+                        // (see try_push); nobody else can change tail now (above).
+                        self.tail.store(self.next(tail), Ordering::Release);
+                        // ORDERING: [mpmc.stamp.release.force] pairs with
+                        // [mpmc.stamp.acquire.pop]: our write happens before its read.
+                        slot.stamp.store(tail.wrapping_add(1), Ordering::Release);
+                        self.not_empty.notify();
+                        self.not_full.notify();
+                        return Some(old);
+                    }
+                } else {
+                    // A pop has claimed the oldest item and is still reading it.
+                    self.wait_stamp_change(slot, stamp, &self.not_full);
+                }
+            } else if stamp == oldest {
+                // Full, and the oldest item is still being written: wait for it.
+                self.wait_stamp_change(slot, stamp, &self.not_empty);
+            } else {
+                // Our tail is stale.
+                spin_hint();
+            }
+            // ORDERING: [mpmc.tail.acquire], as at the top.
+            tail = self.tail.load(Ordering::Acquire);
+        }
+    }
+
+    /// Waits until the stamp of `slot` is no longer `seen`: a push or pop that has
+    /// claimed the slot finishes and notifies `cell` after its stamp store. If our
+    /// view was stale the stamp has already changed and this returns at once.
+    #[cold]
+    fn wait_stamp_change(&self, slot: &Slot<T>, seen: u64, cell: &WaitCell) {
+        cell.wait_until(None, || {
+            // ORDERING: Relaxed; the caller reloads the stamp with Acquire before
+            // touching the slot. The WaitCell barrier pair orders this load against
+            // the notifier's stamp store ([wait.light]/[wait.heavy]).
+            slot.stamp.load(Ordering::Relaxed) != seen
+        });
+    }
+
+    /// The number of slots (fixed at construction).
+    pub fn capacity(&self) -> usize {
+        self.capacity
+    }
+
+    /// Items in the queue now, counting pushes and pops in progress as done. A
+    /// snapshot: other threads may change it at once.
+    pub fn len(&self) -> usize {
+        loop {
+            // ORDERING: Relaxed (all three loads): a snapshot, no slot is read.
+            let tail = self.tail.load(Ordering::Relaxed);
+            let head = self.head.load(Ordering::Relaxed);
+            if self.tail.load(Ordering::Relaxed) == tail {
+                return self.distance(head, tail);
+            }
+        }
+    }
+
+    /// Items between positions `head` and `tail` (at most one lap apart).
+    #[inline(always)]
+    fn distance(&self, head: u64, tail: u64) -> usize {
+        let hi = self.index(head);
+        let ti = self.index(tail);
+        if hi < ti {
+            ti - hi
+        } else if hi > ti {
+            self.capacity - hi + ti
+        } else if head == tail {
+            0
+        } else {
+            self.capacity
+        }
+    }
+
+    /// True if the queue holds no item now (a snapshot).
+    pub fn is_empty(&self) -> bool {
+        // ORDERING: Relaxed: a snapshot.
+        let head = self.head.load(Ordering::Relaxed);
+        // ORDERING: Relaxed: a snapshot.
+        self.tail.load(Ordering::Relaxed) == head
+    }
+
+    /// True if every slot is taken now (a snapshot).
+    pub fn is_full(&self) -> bool {
+        // ORDERING: Relaxed: a snapshot.
+        let tail = self.tail.load(Ordering::Relaxed);
+        // ORDERING: Relaxed: a snapshot.
+        self.head.load(Ordering::Relaxed).wrapping_add(self.one_lap) == tail
+    }
+
+    /// Whether a pop could find something: head and tail differ (for waiting).
+    #[inline]
+    pub(super) fn looks_nonempty(&self) -> bool {
+        !self.is_empty()
+    }
+
+    /// Whether a push could find room (for waiting).
+    #[inline]
+    pub(super) fn looks_nonfull(&self) -> bool {
+        !self.is_full()
+    }
+}
+
+impl<T> Drop for Queue<T> {
+    fn drop(&mut self) {
+        /// Drops the items at positions `pos..tail`, also if one of them panics in
+        /// `Drop` (the guard's own drop then carries on with the rest).
+        struct Leftovers<'a, T> {
+            queue: &'a Queue<T>,
+            pos: u64,
+            tail: u64,
+        }
+        impl<T> Drop for Leftovers<'_, T> {
+            fn drop(&mut self) {
+                while self.pos != self.tail {
+                    let index = self.queue.index(self.pos);
+                    self.pos = self.queue.next(self.pos);
+                    self.queue.tracker.write(index);
+                    // SAFETY: every position in head..tail holds an item that was
+                    // pushed and never popped (we have `&mut`, so none is in
+                    // progress), and we advance `pos` before dropping, so each is
+                    // dropped once even if a drop panics.
+                    unsafe { core::ptr::drop_in_place(self.queue.value_ptr(index)) };
+                }
+            }
+        }
+        if !core::mem::needs_drop::<T>() {
+            return;
+        }
+        // ORDERING: Relaxed; `&mut self` means every other access happened before.
+        let pos = self.head.load(Ordering::Relaxed);
+        // ORDERING: Relaxed, as above.
+        let tail = self.tail.load(Ordering::Relaxed);
+        drop(Leftovers {
+            queue: self,
+            pos,
+            tail,
+        });
+    }
+}
+
+impl<T> core::fmt::Debug for Queue<T> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Queue")
+            .field("capacity", &self.capacity)
+            .field("len", &self.len())
+            .finish()
+    }
+}
+
+static_assertions::assert_impl_all!(Queue<u64>: Send, Sync);
+static_assertions::assert_impl_all!(Queue<core::cell::Cell<u64>>: Send, Sync);
+static_assertions::assert_not_impl_any!(Queue<std::rc::Rc<u64>>: Send, Sync);
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::Queue;
+
+    #[test]
+    fn positions_step_through_every_index_then_the_next_lap() {
+        for cap in 1..=9usize {
+            let q = Queue::<u8>::new(cap);
+            let one_lap = (cap as u64 + 1).next_power_of_two();
+            assert_eq!(q.one_lap, one_lap);
+            let mut pos = 0u64;
+            for n in 0..3 * cap as u64 {
+                assert_eq!(q.index(pos), (n % cap as u64) as usize);
+                assert_eq!(q.seq(pos), n);
+                pos = q.next(pos);
+            }
+            assert_eq!(pos, 3 * one_lap);
+        }
+    }
+
+    #[test]
+    fn positions_wrap_at_u64_max() {
+        let q = Queue::<u8>::starting_at(3, 1);
+        let last = u64::MAX - q.one_lap + 1 + 2; // index 2 of the last lap
+        assert_eq!(q.index(last), 2);
+        assert_eq!(q.next(last), 0);
+        assert_eq!(q.distance(last, 0), 1);
+        assert_eq!(q.distance(last - 2, 0), 3);
+        assert_eq!(q.distance(0, 0), 0);
+        assert_eq!(q.distance(last - 2, (last - 2).wrapping_add(q.one_lap)), 3);
+    }
+
+    #[test]
+    fn threaded_push_pop_small() {
+        let n = if cfg!(miri) { 50 } else { 10_000 };
+        let q = std::sync::Arc::new(Queue::<usize>::new(2));
+        let p = {
+            let q = q.clone();
+            std::thread::spawn(move || {
+                for i in 0..n {
+                    let mut v = i;
+                    while let Err(back) = q.try_push(v) {
+                        v = back;
+                        std::thread::yield_now();
+                    }
+                }
+            })
+        };
+        let mut next = 0;
+        while next < n {
+            match q.try_pop() {
+                Some(v) => {
+                    assert_eq!(v, next);
+                    next += 1;
+                }
+                None => std::thread::yield_now(),
+            }
+        }
+        p.join().unwrap();
+    }
+}

@@ -1,0 +1,531 @@
+//! Integration tests of the MPMC ring: exactly-once stress, disconnection,
+//! force_push, drop counting, zero-sized items, capacity 1, wrap-around.
+
+use ringkit::mpmc::{self, Queue};
+use ringkit::{CapacityError, PopError, PushError};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Barrier};
+use std::thread;
+use std::time::Duration;
+
+/// Scales a loop count down under miri (and a little in debug builds).
+fn scaled(release: usize, debug: usize, miri: usize) -> usize {
+    if cfg!(miri) {
+        miri
+    } else if cfg!(debug_assertions) {
+        debug
+    } else {
+        release
+    }
+}
+
+/// A wait long enough never to expire in a healthy run: an upper bound that turns a
+/// deadlock into a loud failure, never a speed assertion.
+const NEVER: Duration = Duration::from_secs(120);
+
+/// Items are `producer << 40 | i`.
+const SHIFT: u32 = 40;
+
+#[test]
+fn stress_4p4c_exactly_once_in_producer_order() {
+    const P: usize = 4;
+    const C: usize = 4;
+    let total = scaled(10_000_000, 10_000_000, 400);
+    let per = total / P;
+    let (tx, rx) = mpmc::channel::<u64>(if cfg!(miri) { 4 } else { 256 });
+    // One bit per item: set by the consumer that receives it.
+    let seen: Arc<Vec<AtomicU64>> = Arc::new(
+        (0..(P * per).div_ceil(64))
+            .map(|_| AtomicU64::new(0))
+            .collect(),
+    );
+    let producers: Vec<_> = (0..P)
+        .map(|p| {
+            let tx = tx.clone();
+            thread::spawn(move || {
+                for i in 0..per as u64 {
+                    tx.push_timeout(((p as u64) << SHIFT) | i, NEVER)
+                        .expect("push");
+                }
+            })
+        })
+        .collect();
+    drop(tx);
+    let consumers: Vec<_> = (0..C)
+        .map(|_| {
+            let rx = rx.clone();
+            let seen = seen.clone();
+            thread::spawn(move || {
+                let mut last = [None::<u64>; P];
+                let mut got = 0usize;
+                loop {
+                    let v = match rx.pop_timeout(NEVER) {
+                        Ok(v) => v,
+                        Err(PopError::Disconnected) => break,
+                        Err(PopError::Empty) => panic!("no item for {NEVER:?}: deadlock?"),
+                    };
+                    let p = (v >> SHIFT) as usize;
+                    let i = v & ((1 << SHIFT) - 1);
+                    assert!(p < P && (i as usize) < per, "bogus item {v:#x}");
+                    if let Some(prev) = last[p] {
+                        assert!(i > prev, "producer {p}: {i} after {prev}");
+                    }
+                    last[p] = Some(i);
+                    let n = p * per + i as usize;
+                    let old = seen[n / 64].fetch_or(1 << (n % 64), Ordering::Relaxed);
+                    assert_eq!(old & (1 << (n % 64)), 0, "item {v:#x} received twice");
+                    got += 1;
+                }
+                got
+            })
+        })
+        .collect();
+    drop(rx);
+    for p in producers {
+        p.join().unwrap();
+    }
+    let got: usize = consumers.into_iter().map(|c| c.join().unwrap()).sum();
+    assert_eq!(got, P * per);
+    let ones: u32 = seen
+        .iter()
+        .map(|w| w.load(Ordering::Relaxed).count_ones())
+        .sum();
+    assert_eq!(ones as usize, P * per);
+}
+
+/// `try_push`/`try_pop` never fail spuriously: credits handed over by other
+/// threads (release/acquire) prove there is room or an item, and the `try_`
+/// operation must then succeed even while other pushes and pops are in progress.
+#[test]
+fn try_ops_never_fail_spuriously() {
+    const CAP: usize = 3;
+    let per = scaled(200_000, 20_000, 50);
+    let q = Arc::new(Queue::<u64>::new(CAP));
+    let room = Arc::new(AtomicUsize::new(CAP));
+    let items = Arc::new(AtomicUsize::new(0));
+    fn take(credits: &AtomicUsize) {
+        let mut n = credits.load(Ordering::Acquire);
+        loop {
+            if n == 0 {
+                std::hint::spin_loop();
+                thread::yield_now();
+                n = credits.load(Ordering::Acquire);
+                continue;
+            }
+            match credits.compare_exchange_weak(n, n - 1, Ordering::Acquire, Ordering::Acquire) {
+                Ok(_) => return,
+                Err(m) => n = m,
+            }
+        }
+    }
+    let workers: Vec<_> = (0..4)
+        .map(|w| {
+            let (q, room, items) = (q.clone(), room.clone(), items.clone());
+            thread::spawn(move || {
+                for i in 0..per as u64 {
+                    if w % 2 == 0 {
+                        take(&room);
+                        assert_eq!(q.try_push(i), Ok(()), "spurious Full");
+                        items.fetch_add(1, Ordering::Release);
+                    } else {
+                        take(&items);
+                        assert!(q.try_pop().is_some(), "spurious empty");
+                        room.fetch_add(1, Ordering::Release);
+                    }
+                }
+            })
+        })
+        .collect();
+    for w in workers {
+        w.join().unwrap();
+    }
+    assert!(q.is_empty());
+}
+
+#[test]
+fn senders_gone_wakes_blocked_receivers_after_draining() {
+    let (tx, rx) = mpmc::channel::<u32>(4);
+    tx.push(1).unwrap();
+    tx.push(2).unwrap();
+    let tx2 = tx.clone();
+    let start = Arc::new(Barrier::new(4));
+    let receivers: Vec<_> = (0..3)
+        .map(|_| {
+            let rx = rx.clone();
+            let start = start.clone();
+            thread::spawn(move || {
+                start.wait();
+                let mut got = Vec::new();
+                loop {
+                    match rx.pop_timeout(NEVER) {
+                        Ok(v) => got.push(v),
+                        Err(e) => return (got, e),
+                    }
+                }
+            })
+        })
+        .collect();
+    start.wait();
+    drop(tx);
+    assert!(!rx.is_disconnected());
+    drop(tx2);
+    assert!(rx.is_disconnected());
+    let mut all = Vec::new();
+    for r in receivers {
+        let (got, e) = r.join().unwrap();
+        assert_eq!(e, PopError::Disconnected);
+        all.extend(got);
+    }
+    all.sort();
+    assert_eq!(all, [1, 2]);
+    assert_eq!(rx.try_pop(), Err(PopError::Disconnected));
+    assert_eq!(rx.pop(), Err(PopError::Disconnected));
+}
+
+#[test]
+fn receivers_gone_wakes_blocked_senders() {
+    let (tx, rx) = mpmc::channel::<u32>(1);
+    tx.push(0).unwrap();
+    let start = Arc::new(Barrier::new(3));
+    let senders: Vec<_> = (1..3)
+        .map(|v| {
+            let tx = tx.clone();
+            let start = start.clone();
+            thread::spawn(move || {
+                start.wait();
+                tx.push_timeout(v, NEVER)
+            })
+        })
+        .collect();
+    start.wait();
+    let rx2 = rx.clone();
+    drop(rx);
+    drop(rx2);
+    for s in senders {
+        match s.join().unwrap() {
+            Err(PushError::Disconnected(v)) => assert!(v == 1 || v == 2),
+            other => panic!("expected Disconnected, got {other:?}"),
+        }
+    }
+    assert!(tx.is_disconnected());
+    assert_eq!(tx.try_push(9), Err(PushError::Disconnected(9)));
+    assert_eq!(tx.push(9), Err(PushError::Disconnected(9)));
+}
+
+#[test]
+fn timeouts_hand_back_full_and_empty() {
+    let (tx, rx) = mpmc::channel::<u32>(1);
+    assert_eq!(
+        rx.pop_timeout(Duration::from_millis(5)),
+        Err(PopError::Empty)
+    );
+    assert_eq!(rx.try_pop(), Err(PopError::Empty));
+    tx.push(1).unwrap();
+    assert_eq!(
+        tx.push_timeout(2, Duration::from_millis(5)),
+        Err(PushError::Full(2))
+    );
+    assert_eq!(tx.try_push(2), Err(PushError::Full(2)));
+    assert_eq!(rx.pop_timeout(Duration::MAX), Ok(1));
+}
+
+#[test]
+fn force_push_under_contention_loses_nothing() {
+    let per = scaled(200_000, 20_000, 60) as u64;
+    let q = Arc::new(Queue::<u64>::new(if cfg!(miri) { 2 } else { 8 }));
+    let seen = Arc::new(
+        (0..(2 * per as usize).div_ceil(64))
+            .map(|_| AtomicU64::new(0))
+            .collect::<Vec<_>>(),
+    );
+    let mark = |seen: &[AtomicU64], v: u64| {
+        let n = v as usize;
+        let old = seen[n / 64].fetch_or(1 << (n % 64), Ordering::Relaxed);
+        assert_eq!(old & (1 << (n % 64)), 0, "item {v} seen twice");
+    };
+    let done = Arc::new(AtomicUsize::new(0));
+    let mut handles = Vec::new();
+    for p in 0..2u64 {
+        let (q, seen, done) = (q.clone(), seen.clone(), done.clone());
+        handles.push(thread::spawn(move || {
+            for i in 0..per {
+                if let Some(old) = q.force_push(p * per + i) {
+                    mark(&seen, old);
+                }
+            }
+            done.fetch_add(1, Ordering::Release);
+        }));
+    }
+    for _ in 0..2 {
+        let (q, seen, done) = (q.clone(), seen.clone(), done.clone());
+        handles.push(thread::spawn(move || {
+            let mut last = [None::<u64>; 2];
+            loop {
+                match q.try_pop() {
+                    Some(v) => {
+                        let p = (v / per) as usize;
+                        if let Some(prev) = last[p] {
+                            assert!(v > prev, "out of order: {v} after {prev}");
+                        }
+                        last[p] = Some(v);
+                        mark(&seen, v);
+                    }
+                    None if done.load(Ordering::Acquire) == 2 => break,
+                    None => thread::yield_now(),
+                }
+            }
+        }));
+    }
+    for h in handles {
+        h.join().unwrap();
+    }
+    while let Some(v) = q.try_pop() {
+        mark(&seen, v);
+    }
+    let ones: u32 = seen
+        .iter()
+        .map(|w| w.load(Ordering::Relaxed).count_ones())
+        .sum();
+    assert_eq!(ones as u64, 2 * per);
+}
+
+#[test]
+fn force_push_evicts_oldest_and_keeps_seq() {
+    let q = Queue::new(3);
+    for i in 0..3 {
+        assert_eq!(q.force_push(i), None);
+    }
+    assert!(q.is_full());
+    assert_eq!(q.force_push(3), Some(0));
+    assert_eq!(q.force_push(4), Some(1));
+    assert_eq!(q.len(), 3);
+    assert_eq!(q.try_pop_with_seq(), Some((2, 2)));
+    assert_eq!(q.try_pop_with_seq(), Some((3, 3)));
+    assert_eq!(q.try_pop_with_seq(), Some((4, 4)));
+    assert_eq!(q.try_pop_with_seq(), None);
+}
+
+struct Counted(Arc<AtomicUsize>);
+impl Drop for Counted {
+    fn drop(&mut self) {
+        self.0.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+#[test]
+fn leftovers_dropped_exactly_once() {
+    for laps in [0, 1, 2] {
+        for cap in [1, 2, 3, 5, 8] {
+            let drops = Arc::new(AtomicUsize::new(0));
+            let q = Queue::starting_at(cap, laps);
+            // Walk the positions around (and across the wrap) before filling.
+            for _ in 0..cap + 1 {
+                q.try_push(Counted(drops.clone())).ok().unwrap();
+                drop(q.try_pop().unwrap());
+            }
+            assert_eq!(drops.load(Ordering::Relaxed), cap + 1);
+            for _ in 0..cap {
+                assert!(q.try_push(Counted(drops.clone())).is_ok());
+            }
+            let back = q.try_push(Counted(drops.clone())).err().unwrap();
+            drop(back);
+            let evicted = q.force_push(Counted(drops.clone())).unwrap();
+            drop(evicted);
+            drop(q.try_pop());
+            assert_eq!(drops.load(Ordering::Relaxed), cap + 4);
+            drop(q);
+            assert_eq!(
+                drops.load(Ordering::Relaxed),
+                2 * cap + 3,
+                "cap {cap}, laps {laps}"
+            );
+        }
+    }
+}
+
+#[test]
+fn channel_leftovers_dropped_with_last_handle() {
+    let drops = Arc::new(AtomicUsize::new(0));
+    let (tx, rx) = mpmc::channel(4);
+    for _ in 0..3 {
+        tx.push(Counted(drops.clone())).unwrap();
+    }
+    drop(rx.pop().unwrap());
+    drop(rx);
+    match tx.try_push(Counted(drops.clone())) {
+        Err(PushError::Disconnected(v)) => drop(v),
+        _ => panic!("expected Disconnected"),
+    }
+    assert_eq!(drops.load(Ordering::Relaxed), 2);
+    drop(tx);
+    assert_eq!(drops.load(Ordering::Relaxed), 4);
+}
+
+#[test]
+fn zero_sized_items() {
+    let q = Queue::<()>::new(3);
+    for _ in 0..10 {
+        assert_eq!(q.try_push(()), Ok(()));
+        assert_eq!(q.try_push(()), Ok(()));
+        assert_eq!(q.try_push(()), Ok(()));
+        assert_eq!(q.try_push(()), Err(()));
+        assert_eq!(q.len(), 3);
+        assert_eq!(q.force_push(()), Some(()));
+        for _ in 0..3 {
+            assert_eq!(q.try_pop(), Some(()));
+        }
+        assert_eq!(q.try_pop(), None);
+    }
+    let (tx, rx) = mpmc::channel::<()>(1);
+    let t = thread::spawn(move || {
+        for _ in 0..scaled(10_000, 1000, 20) {
+            tx.push(()).unwrap();
+        }
+    });
+    assert_eq!(rx.iter().count(), scaled(10_000, 1000, 20));
+    t.join().unwrap();
+}
+
+#[test]
+fn capacity_one() {
+    let q = Queue::new(1);
+    assert_eq!(q.capacity(), 1);
+    assert!(q.is_empty() && !q.is_full());
+    assert_eq!(q.try_push(1), Ok(()));
+    assert!(q.is_full() && !q.is_empty());
+    assert_eq!(q.try_push(2), Err(2));
+    assert_eq!(q.force_push(2), Some(1));
+    assert_eq!(q.try_pop(), Some(2));
+    assert_eq!(q.try_pop(), None);
+
+    // Ping-pong through one slot, two of each side.
+    let n = scaled(100_000, 10_000, 40);
+    let (tx, rx) = mpmc::channel::<usize>(1);
+    let senders: Vec<_> = (0..2)
+        .map(|_| {
+            let tx = tx.clone();
+            thread::spawn(move || (0..n).for_each(|i| tx.push_timeout(i, NEVER).unwrap()))
+        })
+        .collect();
+    drop(tx);
+    let receivers: Vec<_> = (0..2)
+        .map(|_| {
+            let rx = rx.clone();
+            thread::spawn(move || {
+                rx.iter()
+                    .map(|v| v as u64)
+                    .fold((0u64, 0u64), |(c, s), v| (c + 1, s + v))
+            })
+        })
+        .collect();
+    drop(rx);
+    senders.into_iter().for_each(|s| s.join().unwrap());
+    let (c, s) = receivers
+        .into_iter()
+        .map(|r| r.join().unwrap())
+        .fold((0, 0), |(c, s), (c2, s2)| (c + c2, s + s2));
+    assert_eq!(c, 2 * n as u64);
+    assert_eq!(s, (n * (n - 1)) as u64);
+}
+
+#[test]
+fn wrap_around_of_positions_and_stamps() {
+    for cap in [1usize, 2, 3, 4, 5, 7, 8] {
+        let laps = 3u64;
+        let q = Queue::starting_at(cap, laps);
+        // Sequence numbers count positions modulo 2^64 / one_lap * capacity.
+        let one_lap = (cap as u128 + 1).next_power_of_two();
+        let modulus = (1u128 << 64) / one_lap * cap as u128;
+        let first = modulus - laps as u128 * cap as u128;
+        let mut next_in = 0u64;
+        let mut next_out = 0u64;
+        // Many laps with varying fill levels, across the u64 wrap-around.
+        for round in 0..8 * cap {
+            let k = round % cap + 1;
+            for _ in 0..k {
+                assert_eq!(q.try_push(next_in), Ok(()));
+                next_in += 1;
+            }
+            assert_eq!(q.len(), k);
+            assert_eq!(q.is_full(), k == cap);
+            for _ in 0..k {
+                let (seq, v) = q.try_pop_with_seq().unwrap();
+                assert_eq!(v, next_out);
+                assert_eq!(
+                    seq as u128,
+                    (first + next_out as u128) % modulus,
+                    "cap {cap}"
+                );
+                next_out += 1;
+            }
+            assert!(q.is_empty());
+        }
+        assert!(next_in as usize > laps as usize * cap);
+    }
+}
+
+#[test]
+fn wrap_around_under_contention() {
+    for cap in [1usize, 2, 3] {
+        let n = scaled(50_000, 5_000, 30) as u64;
+        let (tx, rx) = mpmc::channel_starting_at::<u64>(cap, 2);
+        let senders: Vec<_> = (0..2u64)
+            .map(|p| {
+                let tx = tx.clone();
+                thread::spawn(move || {
+                    (0..n).for_each(|i| tx.push_timeout((p << SHIFT) | i, NEVER).unwrap())
+                })
+            })
+            .collect();
+        drop(tx);
+        let receivers: Vec<_> = (0..2)
+            .map(|_| {
+                let rx = rx.clone();
+                thread::spawn(move || {
+                    let mut last = [None::<u64>; 2];
+                    let mut count = 0u64;
+                    for v in &rx {
+                        let p = (v >> SHIFT) as usize;
+                        let i = v & ((1 << SHIFT) - 1);
+                        assert!(last[p].map_or(true, |prev| i > prev));
+                        last[p] = Some(i);
+                        count += 1;
+                    }
+                    count
+                })
+            })
+            .collect();
+        drop(rx);
+        senders.into_iter().for_each(|s| s.join().unwrap());
+        let total: u64 = receivers.into_iter().map(|r| r.join().unwrap()).sum();
+        assert_eq!(total, 2 * n);
+    }
+}
+
+#[test]
+fn capacity_errors() {
+    assert_eq!(Queue::<u8>::try_new(0).err(), Some(CapacityError::Zero));
+    assert!(matches!(
+        Queue::<u8>::try_new(usize::MAX).err(),
+        Some(CapacityError::TooLarge { .. })
+    ));
+    assert!(matches!(
+        mpmc::try_channel::<[u8; 1 << 20]>(1 << 50).err(),
+        Some(CapacityError::TooLarge { .. })
+    ));
+    assert!(std::panic::catch_unwind(|| Queue::<u8>::new(0)).is_err());
+}
+
+#[test]
+fn iterators() {
+    let (tx, rx) = mpmc::channel::<u32>(8);
+    for i in 0..5 {
+        tx.try_push(i).unwrap();
+    }
+    assert_eq!(rx.len(), 5);
+    assert_eq!(rx.try_iter().take(2).collect::<Vec<_>>(), [0, 1]);
+    assert_eq!(rx.try_iter().collect::<Vec<_>>(), [2, 3, 4]);
+    tx.try_push(7).unwrap();
+    drop(tx);
+    assert_eq!(rx.into_iter().collect::<Vec<_>>(), [7]);
+}
