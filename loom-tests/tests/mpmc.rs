@@ -228,3 +228,27 @@ fn mpmc_force_push_vs_push() {
         assert_eq!(all, [1, 2, 3]);
     });
 }
+
+/// force_push into a queue with room takes the plain push path: its stamp store
+/// must publish the slot to a consumer on another thread (across the wrap).
+#[test]
+fn mpmc_force_push_publishes_to_pop() {
+    loom::model(|| {
+        let q = Arc::new(Queue::<Item>::starting_at(2, 1));
+        let q2 = q.clone();
+        let pusher = thread::spawn(move || {
+            assert!(q2.force_push(Box::new(1)).is_none());
+            assert!(q2.force_push(Box::new(2)).is_none());
+        });
+        for want in 1..=2 {
+            loop {
+                if let Some(v) = q.try_pop() {
+                    assert_eq!(*v, want);
+                    break;
+                }
+                thread::yield_now();
+            }
+        }
+        pusher.join().unwrap();
+    });
+}
