@@ -6,7 +6,7 @@
 //!
 //! Two passes, as in `benches/spsc.rs`: criterion groups (`event_read_alone`,
 //! `event_read_under_writer`), then the alternated comparison, appended to
-//! `target/ringkit-bench/results.jsonl`. Same knobs: `RINGKIT_BENCH_ONLY`,
+//! `target/ringkit-bench/results.jsonl`. Same knobs: `RINGKIT_BENCH_ONLY`, `RINGKIT_BENCH_PREPARK`,
 //! `RINGKIT_BENCH_REPS`; `-- --test` runs everything once, tiny, recording nothing.
 
 mod common;
@@ -143,6 +143,7 @@ fn env_usize(key: &str, default: usize) -> usize {
 fn main() {
     let test_mode = std::env::args().any(|a| a == "--test");
     let only = std::env::var("RINGKIT_BENCH_ONLY").unwrap_or_default();
+    common::maybe_prepark();
 
     if only != "compare" {
         let mut c = Criterion::default()
@@ -184,6 +185,12 @@ fn main() {
             compare_wake_up(&sizes),
         ] {
             o.print();
+            if let Some((s, met)) = common::target_for(o.workload).and_then(|t| o.check(&t)) {
+                println!(
+                    "  target: speedup {s:.2}x over its reference -> {}",
+                    if met { "met" } else { "missed" }
+                );
+            }
             if !test_mode {
                 record("bench", &o);
             }

@@ -10,6 +10,7 @@
 //!   `target/ringkit-bench/results.jsonl` (what `docs/benchmarks.md` quotes).
 //!
 //! Knobs: `RINGKIT_BENCH_ONLY=criterion|compare` runs one pass;
+//! `RINGKIT_BENCH_PREPARK=1` parks once first (see `common::maybe_prepark`);
 //! `RINGKIT_BENCH_REPS` sets the comparison's repetitions (default 31).
 //! `cargo bench --bench spsc -- --test` runs everything once, tiny, recording nothing.
 
@@ -176,6 +177,7 @@ fn env_usize(key: &str, default: usize) -> usize {
 fn main() {
     let test_mode = std::env::args().any(|a| a == "--test");
     let only = std::env::var("RINGKIT_BENCH_ONLY").unwrap_or_default();
+    common::maybe_prepark();
 
     if only != "compare" {
         let mut c = Criterion::default()
@@ -216,6 +218,12 @@ fn main() {
             compare_round_trip(&sizes),
         ] {
             o.print();
+            if let Some((s, met)) = common::target_for(o.workload).and_then(|t| o.check(&t)) {
+                println!(
+                    "  target: speedup {s:.2}x over its reference -> {}",
+                    if met { "met" } else { "missed" }
+                );
+            }
             if !test_mode {
                 record("bench", &o);
             }

@@ -355,3 +355,90 @@ pub fn record(source: &str, outcome: &Outcome) {
         eprintln!("could not append to {}: {e}", path.display());
     }
 }
+
+/// With `RINGKIT_BENCH_PREPARK=1`, parks once (a blocking wait that times out)
+/// before anything is measured. ringkit's first park registers the process for
+/// membarrier(2), after which its notify path uses a compiler fence instead of a
+/// full fence; this knob lets a run measure that state on purpose (see
+/// docs/benchmarks.md). Returns whether it parked.
+pub fn maybe_prepark() -> bool {
+    if std::env::var("RINGKIT_BENCH_PREPARK").is_ok_and(|v| v == "1") {
+        let flag = ringkit::event::EventFlag::new(0u8);
+        let _ = flag.wait_newer_timeout(0, std::time::Duration::from_millis(1));
+        println!("RINGKIT_BENCH_PREPARK=1: parked once before measuring (membarrier registered)");
+        true
+    } else {
+        false
+    }
+}
+
+/// What the issue asks ringkit to reach on a workload, relative to what.
+pub enum Versus {
+    /// The best peer's median.
+    BestPeer,
+    /// One named peer's median.
+    Peer(&'static str),
+    /// The physical floor's median.
+    Floor,
+}
+
+pub struct Target {
+    pub versus: Versus,
+    /// Least speedup over the reference (ringkit speed / reference speed, where
+    /// speed is the value or its inverse for lower-is-better units).
+    pub min_speedup: f64,
+    /// Largest max/min spread of ringkit's repetitions, if the target limits it.
+    pub max_spread: Option<f64>,
+    /// The target as the issue words it.
+    pub text: &'static str,
+}
+
+/// The issue's target for a workload, by the workload names the benches use.
+pub fn target_for(workload: &str) -> Option<Target> {
+    let t = |versus, min_speedup, max_spread, text| {
+        Some(Target {
+            versus,
+            min_speedup,
+            max_spread,
+            text,
+        })
+    };
+    match workload {
+        "SPSC per-item throughput" => t(
+            Versus::BestPeer,
+            1.5,
+            Some(2.0),
+            ">= 1.5x best peer, spread < 2x",
+        ),
+        "SPSC batched (64) throughput" => t(Versus::Peer("rtrb"), 1.2, None, ">= 1.2x rtrb"),
+        "SPSC round trip p50" => t(Versus::Floor, 1.0 / 1.5, None, "<= 1.5x floor"),
+        "event flag read, writer publishing non-stop" => {
+            t(Versus::BestPeer, 2.0, None, ">= 2x best peer")
+        }
+        "event flag read, no writer" => {
+            t(Versus::Peer("AtomicCell"), 1.0, None, ">= 1x AtomicCell")
+        }
+        "publish-to-waiter wake-up p50" => t(Versus::BestPeer, 1.0, None, "<= best peer"),
+        _ => None,
+    }
+}
+
+impl Outcome {
+    /// The reference a target names, if this outcome has it.
+    pub fn reference(&self, v: &Versus) -> Option<&Summary> {
+        match v {
+            Versus::BestPeer => self.best_peer(),
+            Versus::Peer(name) => self.peer(name),
+            Versus::Floor => self.floor(),
+        }
+    }
+
+    /// Ringkit's speedup over the target's reference, and whether the target is met.
+    pub fn check(&self, t: &Target) -> Option<(f64, bool)> {
+        let rk = self.ringkit()?;
+        let reference = self.reference(&t.versus)?;
+        let s = self.speedup(rk, reference);
+        let spread_ok = t.max_spread.map_or(true, |m| rk.max / rk.min < m);
+        Some((s, s >= t.min_speedup && spread_ok))
+    }
+}
