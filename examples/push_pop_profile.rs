@@ -2,7 +2,8 @@
 //! profile under callgrind (`scripts/callgrind-push-pop` runs it and prints
 //! instructions per push+pop for ringkit and rtrb). Not a timing benchmark.
 //!
-//! Usage: `push_pop_profile ringkit|rtrb N [park]`. With `park`, one blocking
+//! Usage: `push_pop_profile ringkit|rtrb|ringkit-chunks|rtrb-chunks N [park]`
+//! (the `-chunks` modes move the `N` items in 64-item chunks). With `park`, one blocking
 //! wait with a timeout runs first, which registers the process for membarrier(2):
 //! ringkit's notify path then uses a compiler fence instead of a full fence.
 
@@ -31,6 +32,44 @@ fn rtrb_rounds(n: u64) -> u64 {
     sum
 }
 
+/// `n` rounds (a multiple of 64 is best) as 64-item chunks: one write chunk filled
+/// from an iterator, one read chunk summed and committed.
+#[inline(never)]
+fn ringkit_chunks(n: u64) -> u64 {
+    let (mut tx, mut rx) = ringkit::spsc::channel::<u64>(1024);
+    let mut sum = 0u64;
+    let mut next = 0u64;
+    while next < n {
+        let k = (n - next).min(64);
+        let chunk = tx.write_chunk_uninit(k as usize).unwrap();
+        chunk.fill_from_iter(black_box(next)..next + k);
+        let chunk = rx.read_chunk(k as usize).unwrap();
+        let (a, b) = chunk.as_slices();
+        sum = a.iter().chain(b).fold(sum, |s, &v| s.wrapping_add(v));
+        chunk.commit_all();
+        next += k;
+    }
+    sum
+}
+
+#[inline(never)]
+fn rtrb_chunks(n: u64) -> u64 {
+    let (mut tx, mut rx) = rtrb::RingBuffer::<u64>::new(1024);
+    let mut sum = 0u64;
+    let mut next = 0u64;
+    while next < n {
+        let k = (n - next).min(64);
+        let chunk = tx.write_chunk_uninit(k as usize).unwrap();
+        chunk.fill_from_iter(black_box(next)..next + k);
+        let chunk = rx.read_chunk(k as usize).unwrap();
+        let (a, b) = chunk.as_slices();
+        sum = a.iter().chain(b).fold(sum, |s, &v| s.wrapping_add(v));
+        chunk.commit_all();
+        next += k;
+    }
+    sum
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     let which = args.get(1).map_or("ringkit", String::as_str);
@@ -42,7 +81,9 @@ fn main() {
     let sum = match which {
         "ringkit" => ringkit_rounds(n),
         "rtrb" => rtrb_rounds(n),
-        other => panic!("unknown ring {other:?}: use ringkit or rtrb"),
+        "ringkit-chunks" => ringkit_chunks(n),
+        "rtrb-chunks" => rtrb_chunks(n),
+        other => panic!("unknown ring {other:?}: use ringkit, rtrb, ringkit-chunks or rtrb-chunks"),
     };
     assert_eq!(black_box(sum), n * n.wrapping_sub(1) / 2);
 }
