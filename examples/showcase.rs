@@ -18,10 +18,10 @@ use ringkit::event::EventFlag;
 use std::sync::{Mutex, RwLock};
 use std::time::{Duration, Instant};
 
-const REPS: usize = 21;
+const REPS: usize = 15;
 
 fn spsc_outcomes() -> Vec<Outcome> {
-    let n = 500_000;
+    let n = 300_000;
     let mut per_item = [
         Contestant::new("ringkit", Kind::Ringkit, || {
             sp::mips(n, sp::per_item::<Ringkit>(n))
@@ -45,7 +45,7 @@ fn spsc_outcomes() -> Vec<Outcome> {
         &mut per_item,
     );
 
-    let n = 2_000_000;
+    let n = 1_000_000;
     let mut chunked = [
         Contestant::new("ringkit", Kind::Ringkit, || {
             sp::mips(n, sp::chunked::<Ringkit>(n))
@@ -63,7 +63,7 @@ fn spsc_outcomes() -> Vec<Outcome> {
         &mut chunked,
     );
 
-    let (b, p) = (20, 1_000);
+    let (b, p) = (20, 500);
     let mut rt = [
         Contestant::new("ringkit", Kind::Ringkit, || {
             median(&sp::round_trip::<Ringkit>(b, p))
