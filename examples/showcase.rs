@@ -1,225 +1,263 @@
-//! ringkit's showcase: moves real data through the rings between two pinned
-//! threads and prints what it measured, in a table a newcomer reads in half a
-//! minute. Run it with `cargo run --release --example showcase`.
+//! ringkit's showcase: ringkit side by side with the crates latency-critical code
+//! uses today, measured in the same run on this machine, in one table.
+//! Run it with `cargo run --release --example showcase` (about half a minute).
 //!
-//! Numbers on a shared machine drift from run to run; each line is the median of
-//! several short runs, with the min and max beside it.
+//! It runs short versions of the benches' workloads (see `benches/`): contestants
+//! alternate within each workload, each number is a median of short repetitions.
+//! Every loop is bounded, so a busy machine makes it slower and noisier, never
+//! stuck. Results are also appended to `target/ringkit-bench/results.jsonl`.
 
-use std::hint::black_box;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
-use std::thread;
+#[path = "../benches/common/mod.rs"]
+mod common;
+
+use common::event::{self as ev, CondvarWake, ParkWake, Payload};
+use common::spsc::{self as sp, ArrayQueue, Nexus, Ringbuf, Ringkit, Rtrb};
+use common::{alternate, median, Contestant, Kind, Outcome, Versus};
+use crossbeam_utils::atomic::AtomicCell;
+use ringkit::event::EventFlag;
+use std::sync::{Mutex, RwLock};
 use std::time::{Duration, Instant};
 
-const ITEMS: u64 = 2_000_000;
-const ROUND_TRIPS: u64 = 20_000;
-const RUNS: usize = 7;
+const REPS: usize = 15;
 
-fn pin_to(core: usize) {
-    // SAFETY: a zeroed cpu_set_t is a valid empty set; CPU_SET writes within it;
-    // sched_setaffinity(0, ..) only changes this thread's affinity. Failure (fewer
-    // cores than asked) is harmless: the thread stays unpinned.
-    unsafe {
-        let mut set: libc::cpu_set_t = std::mem::zeroed();
-        let cores = thread::available_parallelism().map_or(1, |n| n.get());
-        libc::CPU_SET(core % cores, &mut set);
-        libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &set);
+fn spsc_outcomes() -> Vec<Outcome> {
+    let n = 300_000;
+    let mut per_item = [
+        Contestant::new("ringkit", Kind::Ringkit, || {
+            sp::mips(n, sp::per_item::<Ringkit>(n))
+        }),
+        Contestant::new("rtrb", Kind::Peer, || sp::mips(n, sp::per_item::<Rtrb>(n))),
+        Contestant::new("ringbuf", Kind::Peer, || {
+            sp::mips(n, sp::per_item::<Ringbuf>(n))
+        }),
+        Contestant::new("nexus-queue", Kind::Peer, || {
+            sp::mips(n, sp::per_item::<Nexus>(n))
+        }),
+        Contestant::new("crossbeam ArrayQueue", Kind::Peer, || {
+            sp::mips(n, sp::per_item::<ArrayQueue>(n))
+        }),
+    ];
+    let per_item = alternate(
+        "SPSC per-item throughput",
+        "M items/s",
+        true,
+        REPS,
+        &mut per_item,
+    );
+
+    let n = 1_000_000;
+    let mut chunked = [
+        Contestant::new("ringkit", Kind::Ringkit, || {
+            sp::mips(n, sp::chunked::<Ringkit>(n))
+        }),
+        Contestant::new("rtrb", Kind::Peer, || sp::mips(n, sp::chunked::<Rtrb>(n))),
+        Contestant::new("ringbuf", Kind::Peer, || {
+            sp::mips(n, sp::chunked::<Ringbuf>(n))
+        }),
+    ];
+    let chunked = alternate(
+        "SPSC batched (64) throughput",
+        "M items/s",
+        true,
+        REPS,
+        &mut chunked,
+    );
+
+    let (b, p) = (20, 500);
+    let mut rt = [
+        Contestant::new("ringkit", Kind::Ringkit, || {
+            median(&sp::round_trip::<Ringkit>(b, p))
+        }),
+        Contestant::new("rtrb", Kind::Peer, || median(&sp::round_trip::<Rtrb>(b, p))),
+        Contestant::new("ringbuf", Kind::Peer, || {
+            median(&sp::round_trip::<Ringbuf>(b, p))
+        }),
+        Contestant::new("nexus-queue", Kind::Peer, || {
+            median(&sp::round_trip::<Nexus>(b, p))
+        }),
+        Contestant::new("crossbeam ArrayQueue", Kind::Peer, || {
+            median(&sp::round_trip::<ArrayQueue>(b, p))
+        }),
+        Contestant::new("floor: bare AtomicU64", Kind::Floor, || {
+            median(&sp::atomic_round_trip(b, p))
+        }),
+    ];
+    let rt = alternate("SPSC round trip p50", "ns", false, REPS, &mut rt);
+    vec![per_item, chunked, rt]
+}
+
+fn event_outcomes() -> Vec<Outcome> {
+    let n = 1_000_000;
+    let mut alone = [
+        Contestant::new("ringkit", Kind::Ringkit, || {
+            ev::read_alone::<EventFlag<Payload>>(n)
+        }),
+        Contestant::new("AtomicCell", Kind::Peer, || {
+            ev::read_alone::<AtomicCell<Payload>>(n)
+        }),
+        Contestant::new("RwLock", Kind::Peer, || {
+            ev::read_alone::<RwLock<Payload>>(n)
+        }),
+        Contestant::new("Mutex", Kind::Peer, || ev::read_alone::<Mutex<Payload>>(n)),
+    ];
+    let alone = alternate(
+        "event flag read, no writer",
+        "ns/read",
+        false,
+        REPS,
+        &mut alone,
+    );
+
+    let t = Duration::from_millis(10);
+    let mut busy = [
+        Contestant::new("ringkit", Kind::Ringkit, || {
+            ev::read_under_writer::<EventFlag<Payload>>(t)
+        }),
+        Contestant::new("AtomicCell", Kind::Peer, || {
+            ev::read_under_writer::<AtomicCell<Payload>>(t)
+        }),
+        Contestant::new("RwLock", Kind::Peer, || {
+            ev::read_under_writer::<RwLock<Payload>>(t)
+        }),
+        Contestant::new("Mutex", Kind::Peer, || {
+            ev::read_under_writer::<Mutex<Payload>>(t)
+        }),
+    ];
+    let busy = alternate(
+        "event flag read, writer publishing non-stop",
+        "M reads/s",
+        true,
+        REPS,
+        &mut busy,
+    );
+
+    let (w, gap) = (30, Duration::from_micros(300));
+    let mut wake = [
+        Contestant::new("ringkit", Kind::Ringkit, || {
+            median(&ev::wake_latency::<EventFlag<u64>>(w, gap))
+        }),
+        Contestant::new("std Condvar", Kind::Peer, || {
+            median(&ev::wake_latency::<CondvarWake>(w, gap))
+        }),
+        Contestant::new("thread::park", Kind::Peer, || {
+            median(&ev::wake_latency::<ParkWake>(w, gap))
+        }),
+    ];
+    let wake = alternate(
+        "publish-to-waiter wake-up p50",
+        "us",
+        false,
+        REPS,
+        &mut wake,
+    );
+    vec![alone, busy, wake]
+}
+
+fn fmt(v: f64) -> String {
+    if v >= 100.0 {
+        format!("{v:.0}")
+    } else if v >= 10.0 {
+        format!("{v:.1}")
+    } else {
+        format!("{v:.2}")
     }
 }
 
-/// Median, min and max of `f` run `RUNS` times.
-fn stats(mut f: impl FnMut() -> f64) -> (f64, f64, f64) {
-    let mut v: Vec<f64> = (0..RUNS).map(|_| f()).collect();
-    v.sort_by(|a, b| a.partial_cmp(b).unwrap());
-    (v[RUNS / 2], v[0], v[RUNS - 1])
-}
-
-/// Million items a second, one push and one pop per item, spinning on full/empty.
-fn spsc_per_item() -> f64 {
-    let (mut tx, mut rx) = ringkit::spsc::channel::<u64>(1024);
-    let start = Instant::now();
-    let producer = thread::spawn(move || {
-        pin_to(1);
-        for i in 0..ITEMS {
-            let mut v = i;
-            while let Err(e) = tx.try_push(v) {
-                v = e.into_inner();
-                std::hint::spin_loop();
-            }
-        }
-    });
-    pin_to(0);
-    let mut sum = 0u64;
-    let mut got = 0;
-    while got < ITEMS {
-        if let Ok(v) = rx.try_pop() {
-            sum = sum.wrapping_add(v);
-            got += 1;
-        } else {
-            std::hint::spin_loop();
-        }
-    }
-    producer.join().unwrap();
-    assert_eq!(sum, ITEMS * (ITEMS - 1) / 2);
-    ITEMS as f64 / start.elapsed().as_secs_f64() / 1e6
-}
-
-/// Million items a second, moved in chunks of up to 64 on both sides.
-fn spsc_chunked() -> f64 {
-    let (mut tx, mut rx) = ringkit::spsc::channel::<u64>(1024);
-    let start = Instant::now();
-    let producer = thread::spawn(move || {
-        pin_to(1);
-        let mut next = 0u64;
-        while next < ITEMS {
-            let n = (ITEMS - next).min(64) as usize;
-            if let Ok(chunk) = tx.write_chunk_uninit(n) {
-                next += chunk.fill_from_iter(next..next + n as u64) as u64;
-            } else {
-                std::hint::spin_loop();
-            }
-        }
-    });
-    pin_to(0);
-    let mut sum = 0u64;
-    let mut got = 0u64;
-    while got < ITEMS {
-        let n = rx.len().min(64);
-        if n == 0 {
-            std::hint::spin_loop();
-            continue;
-        }
-        let chunk = rx.read_chunk(n).unwrap();
-        let (a, b) = chunk.as_slices();
-        sum = a.iter().chain(b).fold(sum, |s, &v| s.wrapping_add(v));
-        got += n as u64;
-        chunk.commit_all();
-    }
-    producer.join().unwrap();
-    assert_eq!(sum, ITEMS * (ITEMS - 1) / 2);
-    ITEMS as f64 / start.elapsed().as_secs_f64() / 1e6
-}
-
-/// Nanoseconds per round trip: a ping over one ring, a pong back over another.
-fn spsc_round_trip() -> f64 {
-    let (mut ping_tx, mut ping_rx) = ringkit::spsc::channel::<u64>(1024);
-    let (mut pong_tx, mut pong_rx) = ringkit::spsc::channel::<u64>(1024);
-    let echo = thread::spawn(move || {
-        pin_to(1);
-        for _ in 0..ROUND_TRIPS {
-            let v = loop {
-                if let Ok(v) = ping_rx.try_pop() {
-                    break v;
+fn print_row(o: &Outcome) {
+    let (Some(rk), Some(bp)) = (o.ringkit(), o.best_peer()) else {
+        return;
+    };
+    let floor = o.floor().map_or_else(|| "-".to_string(), |f| fmt(f.median));
+    let (target, verdict) = match common::target_for(o.workload) {
+        Some(t) => {
+            let reached = match (o.check(&t), &t.versus) {
+                (Some((_, met)), Versus::Floor) => {
+                    format!(
+                        "{:.2}x floor, {}",
+                        rk.median / o.floor().unwrap().median,
+                        yes(met)
+                    )
                 }
-                std::hint::spin_loop();
+                (Some((s, met)), Versus::Peer(name)) if *name != bp.name => {
+                    format!("{s:.2}x {name}, {}", yes(met))
+                }
+                (Some((_, met)), _) => yes(met).to_string(),
+                (None, _) => "-".to_string(),
             };
-            while pong_tx.try_push(v).is_err() {}
+            (t.text, reached)
         }
-    });
-    pin_to(0);
-    let start = Instant::now();
-    for i in 0..ROUND_TRIPS {
-        while ping_tx.try_push(i).is_err() {}
-        loop {
-            if let Ok(v) = pong_rx.try_pop() {
-                black_box(v);
-                break;
-            }
-            std::hint::spin_loop();
-        }
-    }
-    let ns = start.elapsed().as_nanos() as f64 / ROUND_TRIPS as f64;
-    echo.join().unwrap();
-    ns
+        None => ("-", "-".to_string()),
+    };
+    println!(
+        "{:<44} {:>10} {:>9} {:>13}  {:<21} {:>9} {:>7} {:>7}  {:<31} {}",
+        o.workload,
+        o.unit,
+        fmt(rk.median),
+        format!("{}..{}", fmt(rk.min), fmt(rk.max)),
+        bp.name,
+        fmt(bp.median),
+        format!("{:.2}x", o.speedup(rk, bp)),
+        floor,
+        target,
+        verdict
+    );
 }
 
-/// The physical floor: one AtomicU64 bounced between the two threads.
-fn atomic_round_trip() -> f64 {
-    let cell = Arc::new(AtomicU64::new(0));
-    let c2 = cell.clone();
-    let echo = thread::spawn(move || {
-        pin_to(1);
-        for i in 0..ROUND_TRIPS {
-            while c2.load(Ordering::Acquire) != 2 * i + 1 {
-                std::hint::spin_loop();
-            }
-            c2.store(2 * i + 2, Ordering::Release);
-        }
-    });
-    pin_to(0);
-    let start = Instant::now();
-    for i in 0..ROUND_TRIPS {
-        cell.store(2 * i + 1, Ordering::Release);
-        while cell.load(Ordering::Acquire) != 2 * i + 2 {
-            std::hint::spin_loop();
-        }
+fn yes(met: bool) -> &'static str {
+    if met {
+        "met"
+    } else {
+        "missed"
     }
-    let ns = start.elapsed().as_nanos() as f64 / ROUND_TRIPS as f64;
-    echo.join().unwrap();
-    ns
-}
-
-/// Microseconds from a push to a consumer parked in a blocking `pop` waking up.
-fn spsc_wake_up() -> f64 {
-    const WAKES: u32 = 200;
-    let (mut tx, mut rx) = ringkit::spsc::channel::<Instant>(4);
-    let waiter = thread::spawn(move || {
-        pin_to(1);
-        let mut total = Duration::ZERO;
-        while let Ok(sent) = rx.pop() {
-            total += sent.elapsed();
-        }
-        total
-    });
-    pin_to(0);
-    for _ in 0..WAKES {
-        // Give the consumer time to go past its spin phase and park.
-        thread::sleep(Duration::from_micros(300));
-        tx.push(Instant::now()).unwrap();
-    }
-    drop(tx);
-    waiter.join().unwrap().as_secs_f64() * 1e6 / WAKES as f64
 }
 
 fn main() {
-    let cores = thread::available_parallelism().map_or(1, |n| n.get());
-    println!("ringkit showcase: u64 items, capacity 1024, producer and consumer pinned to different cores");
+    let started = Instant::now();
+    let m = common::Machine::describe();
+    println!("ringkit showcase: ringkit and its peers, measured in this run on this machine");
     println!(
-        "machine: {} logical cores ({}); each line is the median of {RUNS} runs [min..max].",
-        cores,
-        std::env::consts::ARCH
+        "machine: {} logical cores usable, {} ({}), load average {}",
+        m.cores,
+        m.cpu,
+        std::env::consts::ARCH,
+        m.load
     );
-    println!("Numbers on a shared machine drift from run to run; compare ratios, not absolutes.\n");
-
-    let rows: Vec<(&str, &str, (f64, f64, f64))> = vec![
-        (
-            "SPSC per-item throughput",
-            "M items/s",
-            stats(spsc_per_item),
-        ),
-        (
-            "SPSC chunked (64) throughput",
-            "M items/s",
-            stats(spsc_chunked),
-        ),
-        ("SPSC round trip (ping-pong)", "ns", stats(spsc_round_trip)),
-        (
-            "bare AtomicU64 round trip (floor)",
-            "ns",
-            stats(atomic_round_trip),
-        ),
-        ("SPSC push-to-parked-pop wake-up", "us", stats(spsc_wake_up)),
-    ];
     println!(
-        "{:<36} {:>12} {:>22}  unit",
-        "workload", "median", "[min..max]"
+        "method: u64 items, capacity 1024, the two threads pinned to different cores;\n        \
+         contestants alternate, each value is the median of {REPS} short repetitions.\n        \
+         Numbers vary from run to run (and a lot on a busy machine): compare the ratios.\n"
     );
-    for (name, unit, (med, lo, hi)) in &rows {
-        println!(
-            "{name:<36} {med:>12.1} {:>22}  {unit}",
-            format!("[{lo:.1}..{hi:.1}]")
-        );
+    if m.cores < 2 {
+        println!("NOTE: fewer than 2 cores: both threads share one core; cross-core numbers are meaningless.\n");
     }
-    let rt = rows[2].2 .0 / rows[3].2 .0;
-    println!("\nSPSC round trip / bare-atomic floor: {rt:.2}x");
+    common::maybe_prepark();
+
+    let mut outcomes = spsc_outcomes();
+    // MPMC rows (issue 7 workload 4: 1P1C, and 2P2C oversubscribed on 2 cores)
+    // go here once `ringkit::mpmc` is merged: ringkit vs crossbeam ArrayQueue,
+    // crossbeam-channel bounded, kanal, std sync_channel.
+    outcomes.extend(event_outcomes());
+
+    println!(
+        "{:<44} {:>10} {:>9} {:>13}  {:<21} {:>9} {:>7} {:>7}  {:<31} reached",
+        "workload",
+        "unit",
+        "ringkit",
+        "[min..max]",
+        "best peer",
+        "peer",
+        "speedup",
+        "floor",
+        "target (issue 7)",
+    );
+    for o in &outcomes {
+        print_row(o);
+        common::record("showcase", o);
+    }
+    println!(
+        "\nspeedup = how many times faster ringkit is than the best peer (above 1: ringkit wins;\n\
+         for ns and us the inverse ratio). MPMC rows: not yet (ringkit::mpmc lands separately).\n\
+         All contestants: cargo bench --benches; details in docs/benchmarks.md. Took {:.0} s.",
+        started.elapsed().as_secs_f64()
+    );
 }
