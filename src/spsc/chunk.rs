@@ -78,18 +78,26 @@ impl<'a, T> WriteChunkUninit<'a, T> {
                 self.producer.publish(self.written);
             }
         }
-        let n = self.n;
+        let (a, b) = self.producer.ring.segments(self.producer.tail_slot, self.n);
         let mut guard = Publish {
             producer: self.producer,
             written: 0,
         };
-        let mut slot = guard.producer.tail_slot;
-        for value in iter.into_iter().take(n) {
-            // SAFETY: slot index `slot` is one of this chunk's reserved free slots
-            // (`written < n`), not yet published.
-            unsafe { guard.producer.ring.slot(slot).write(value) };
-            guard.written += 1;
-            slot = guard.producer.ring.next_slot(slot);
+        let mut iter = iter.into_iter();
+        // Fill each segment as a plain run of slots. `written` is counted per item
+        // (the guard publishes exactly that many if `iter` panics); for an iterator
+        // that cannot panic the compiler keeps it in a register.
+        for seg in [a, b] {
+            let p = seg.cast::<T>();
+            for i in 0..seg.len() {
+                let Some(value) = iter.next() else {
+                    return guard.written;
+                };
+                // SAFETY: slot `i` of this segment is one of the chunk's reserved
+                // free slots, not yet published (`i < seg.len()`).
+                unsafe { p.add(i).write(value) };
+                guard.written += 1;
+            }
         }
         guard.written
     }

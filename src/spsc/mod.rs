@@ -112,13 +112,20 @@ impl<T> Ring<T> {
     /// The slot index `n` places after `i` (`n <= capacity`).
     #[inline(always)]
     fn advance_slot(&self, i: usize, n: usize) -> usize {
-        debug_assert!(n <= self.capacity);
-        let j = i + n;
-        if j >= self.capacity {
-            j - self.capacity
-        } else {
-            j
-        }
+        advance(i, n, self.capacity)
+    }
+}
+
+/// The slot index `n` places after `i` in a ring of `cap` slots (`n <= cap`): a
+/// compare-and-subtract, no division.
+#[inline(always)]
+fn advance(i: usize, n: usize, cap: usize) -> usize {
+    debug_assert!(i < cap && n <= cap);
+    let j = i + n;
+    if j >= cap {
+        j - cap
+    } else {
+        j
     }
 }
 
@@ -224,13 +231,18 @@ fn build<T>(capacity: usize, start: usize) -> (Producer<T>, Consumer<T>) {
         buf: buf.into_boxed_slice(),
         tracker: Tracker::new(capacity),
     });
+    let buf = ring.slot(0);
     let producer = Producer {
+        buf,
+        cap: capacity,
         ring: ring.clone(),
         tail: start,
         tail_slot: 0,
         cached_head: start,
     };
     let consumer = Consumer {
+        buf,
+        cap: capacity,
         ring,
         head: start,
         head_slot: 0,
@@ -248,6 +260,10 @@ fn deadline_after(timeout: Duration) -> Option<Instant> {
 
 /// The sending end of an SPSC ring. Not `Clone`: there is one producer.
 pub struct Producer<T> {
+    /// The ring's first slot and its capacity, copied out of the ring so the hot
+    /// path does not go through the `Arc` for them.
+    buf: *mut T,
+    cap: usize,
     ring: Arc<Ring<T>>,
     /// Our position; the shared `tail` equals it except while we are writing.
     tail: usize,
@@ -259,6 +275,8 @@ pub struct Producer<T> {
 
 /// The receiving end of an SPSC ring. Not `Clone`: there is one consumer.
 pub struct Consumer<T> {
+    buf: *mut T,
+    cap: usize,
     ring: Arc<Ring<T>>,
     head: usize,
     head_slot: usize,
@@ -269,6 +287,14 @@ pub struct Consumer<T> {
     /// `peek` hands out `&T`, so sharing a `&Consumer` between threads needs `T: Sync`.
     _not_sync: PhantomData<*const T>,
 }
+
+// SAFETY: a Producer owns the sending role; moving it to another thread moves the
+// `T` values it pushes from there, which `T: Send` allows. Through `&Producer` a
+// thread can only read atomics (`len`, `is_abandoned`), so sharing it is sound too.
+// (Spelled out because the `buf` pointer opts out of the auto traits.)
+unsafe impl<T: Send> Send for Producer<T> {}
+// SAFETY: see `Send` above.
+unsafe impl<T: Send> Sync for Producer<T> {}
 
 // SAFETY: a Consumer owns the receiving role; moving it to another thread moves
 // `T` values there, which `T: Send` allows. (`Send` is spelled out only because the
@@ -283,7 +309,7 @@ impl<T> Producer<T> {
     /// that copy says fewer than `want` are free.
     #[inline(always)]
     fn free_slots(&mut self, want: usize) -> usize {
-        let cap = self.ring.capacity;
+        let cap = self.cap;
         let free = cap - self.tail.wrapping_sub(self.cached_head);
         if free >= want {
             return free;
@@ -299,7 +325,7 @@ impl<T> Producer<T> {
     #[inline(always)]
     fn publish(&mut self, n: usize) {
         self.tail = self.tail.wrapping_add(n);
-        self.tail_slot = self.ring.advance_slot(self.tail_slot, n);
+        self.tail_slot = advance(self.tail_slot, n, self.cap);
         // ORDERING: [spsc.tail.release] pairs with the consumer's acquire load of
         // `tail`: our writes of the slots happen before it reads them.
         self.ring.tail.store(self.tail, Ordering::Release);
@@ -324,7 +350,7 @@ impl<T> Producer<T> {
         self.ring.tracker.write(slot);
         // SAFETY: `free_slots` says slot `tail` is free: the consumer has finished
         // with it (acquire on `head`) and will not touch it until we publish it.
-        unsafe { self.ring.slot(slot).write(value) };
+        unsafe { self.buf.add(slot).write(value) };
         self.publish(1);
         Ok(())
     }
@@ -478,7 +504,7 @@ impl<T> Consumer<T> {
     #[inline(always)]
     fn release(&mut self, n: usize) {
         self.head = self.head.wrapping_add(n);
-        self.head_slot = self.ring.advance_slot(self.head_slot, n);
+        self.head_slot = advance(self.head_slot, n, self.cap);
         self.seq = self.seq.wrapping_add(n as u64);
         // ORDERING: [spsc.head.release] pairs with the producer's acquire load of
         // `head`: our reads of the slots happen before it overwrites them.
@@ -517,7 +543,7 @@ impl<T> Consumer<T> {
         // SAFETY: `available` says slot `head` was published by the producer
         // (acquire on `tail`), so it holds an initialized value that only we may
         // take; we move it out once and then release the slot.
-        let value = unsafe { self.ring.slot(slot).read() };
+        let value = unsafe { self.buf.add(slot).read() };
         self.release(1);
         Ok(value)
     }
