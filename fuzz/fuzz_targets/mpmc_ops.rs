@@ -113,9 +113,14 @@ fn queue(cap: usize, laps: u64, ops: &[QOp]) {
             QOp::TryPop => match (q.try_pop_with_seq(), model.pop_front()) {
                 (Some((seq, item)), Some((k, id))) => {
                     assert_eq!(item.0, id);
-                    // Sequence numbers count pushes from the queue's start.
-                    let base = *next_seq.get_or_insert(seq.wrapping_sub(k));
-                    assert_eq!(seq, base.wrapping_add(k), "sequence number");
+                    // Sequence numbers count pushes from the queue's start, modulo
+                    // 2^64 / one_lap * capacity (at least 2^63; the test constructor
+                    // starts the positions a few laps before that wrap).
+                    let one_lap = (cap as u128 + 1).next_power_of_two();
+                    let modulus = (1u128 << 64) / one_lap * cap as u128;
+                    let base = *next_seq.get_or_insert(((seq as u128 + modulus - k as u128 % modulus) % modulus) as u64);
+                    let want = ((base as u128 + k as u128) % modulus) as u64;
+                    assert_eq!(seq, want, "sequence number");
                 }
                 (None, None) => {}
                 (got, want) => panic!("try_pop gave {got:?}, model has {want:?}"),
