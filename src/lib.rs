@@ -76,11 +76,12 @@ mod error;
 mod sync;
 mod wait;
 
+pub mod broadcast;
 pub mod event;
 pub mod seqlock;
 pub mod spsc;
 
-pub use error::{CapacityError, ChunkError, PopError, PushError, Timeout};
+pub use error::{CapacityError, ChunkError, PopError, PushError, RecvError, Timeout};
 
 /// The README's examples, compiled and run as doc tests.
 #[cfg(doctest)]
