@@ -162,6 +162,9 @@ pub struct Publisher<T: Plain> {
     next: u64,
     /// Its slot.
     index: usize,
+    /// The (even) stamp every slot has before its write in this lap: all slots
+    /// start equal and each is written once a lap, so the publisher never loads it.
+    stamp: u64,
 }
 
 /// A receiving end of a broadcast ring; see the [module docs](self). Each
@@ -267,6 +270,7 @@ fn build<T: Plain>(
         shared,
         next: origin,
         index: 0,
+        stamp,
     };
     Ok((publisher, subscriber))
 }
@@ -280,9 +284,7 @@ impl<T: Plain> Publisher<T> {
         let seq = self.next;
         let shared = &*self.shared;
         let slot = shared.slot(self.index);
-        // ORDERING: Relaxed: only this publisher stores stamps; it reads its own
-        // last store.
-        let stamp = slot[STAMP].load(Ordering::Relaxed);
+        let stamp = self.stamp;
         // ORDERING: Relaxed: the odd stamp is ordered before the data stores by the
         // fence below.
         slot[STAMP].store(stamp.wrapping_add(1), Ordering::Relaxed);
@@ -303,11 +305,11 @@ impl<T: Plain> Publisher<T> {
         // `broadcast::subscriber_racing_lapping_publisher`.
         slot[STAMP].store(stamp.wrapping_add(2), Ordering::Release);
         self.next = seq.wrapping_add(1);
-        self.index = if self.index + 1 == shared.capacity {
-            0
-        } else {
-            self.index + 1
-        };
+        self.index += 1;
+        if self.index == shared.capacity {
+            self.index = 0;
+            self.stamp = stamp.wrapping_add(2);
+        }
         // ORDERING: [broadcast.tail.publish] Release, pairs with
         // [broadcast.tail.acquire]: whoever sees the new tail finds this event in
         // its slot. Killed by `broadcast::skip_to_latest_finds_it`.
