@@ -145,11 +145,15 @@ impl<T: Plain> Shared<T> {
     /// The sequence number the next publish gets, as far as this thread can see.
     #[inline]
     fn tail(&self) -> u64 {
-        // ORDERING: [broadcast.tail.acquire] Acquire, pairs with
-        // [broadcast.tail.publish]: the events before the tail we see are visible in
-        // their slots, so a subscriber moved to the latest one finds it. Killed by
-        // `broadcast::skip_to_latest_finds_it`.
-        self.tail.load(Ordering::Acquire)
+        // ORDERING: Relaxed: nothing is read on the strength of the tail alone.
+        // A subscriber moved to event `t - 1` reads its slot through
+        // `try_read_slot`, whose [broadcast.read.fence] comes after this load: it
+        // synchronizes with the [broadcast.write.fence] of that publish (sequenced
+        // before the tail store we read), so the re-check sees at least its odd
+        // stamp and a stale slot never validates; the subscriber retries until the
+        // write is complete. `broadcast::skip_to_latest_finds_it` checks it (an
+        // Acquire/Release pair here was an equivalent mutant).
+        self.tail.load(Ordering::Relaxed)
     }
 }
 
@@ -310,10 +314,9 @@ impl<T: Plain> Publisher<T> {
             self.index = 0;
             self.stamp = stamp.wrapping_add(2);
         }
-        // ORDERING: [broadcast.tail.publish] Release, pairs with
-        // [broadcast.tail.acquire]: whoever sees the new tail finds this event in
-        // its slot. Killed by `broadcast::skip_to_latest_finds_it`.
-        shared.tail.store(self.next, Ordering::Release);
+        // ORDERING: Relaxed: [broadcast.write.fence] above is sequenced before it;
+        // see `Shared::tail`.
+        shared.tail.store(self.next, Ordering::Relaxed);
         shared.cell.notify();
         seq
     }
@@ -338,12 +341,12 @@ impl<T: Plain> Publisher<T> {
 
 impl<T: Plain> Drop for Publisher<T> {
     fn drop(&mut self) {
-        // ORDERING: [broadcast.closed.release] Release, pairs with
-        // [broadcast.closed.acquire]: a subscriber that sees the flag sees every
-        // event published, so it reports Disconnected only after the last one.
-        // Justified survivor (docs/orderings.md): under loom the fence(SeqCst) of
-        // the last publish's notify already orders it.
-        self.shared.closed.store(true, Ordering::Release);
+        // ORDERING: Relaxed: the last publish's [broadcast.write.fence] is
+        // sequenced before it. A subscriber that sees the flag looks at its slot
+        // once more, and that read's [broadcast.read.fence] synchronizes with the
+        // write fence, so the last event cannot be missed: Disconnected comes only
+        // after it. Checked by `broadcast::disconnect_*`.
+        self.shared.closed.store(true, Ordering::Relaxed);
         self.shared.cell.notify();
     }
 }
@@ -380,11 +383,10 @@ impl<T: Plain> Cursor<T> {
             if closed {
                 return Err(RecvError::Disconnected);
             }
-            // ORDERING: [broadcast.closed.acquire] Acquire, pairs with
-            // [broadcast.closed.release]: once we see the flag, one more look at the
-            // slot finds the last event if it is ours. Killed by
-            // `broadcast::disconnect_after_publish`.
-            if !shared.closed.load(Ordering::Acquire) {
+            // ORDERING: Relaxed: once we see the flag, one more look at the slot
+            // finds the last event if it is ours; that look's
+            // [broadcast.read.fence] orders it (see `Publisher::drop`).
+            if !shared.closed.load(Ordering::Relaxed) {
                 return Err(RecvError::Empty);
             }
             closed = true;
