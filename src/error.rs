@@ -73,6 +73,40 @@ impl fmt::Display for PopError {
 
 impl std::error::Error for PopError {}
 
+/// A broadcast receive that returned no event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum RecvError {
+    /// No event newer than the last one received has been published yet (for a
+    /// timed receive: none arrived before the deadline).
+    Empty,
+    /// The subscriber fell behind and this many events were overwritten before it
+    /// read them. The next receive returns the oldest event the ring still held
+    /// when the loss was noticed.
+    Lagged(u64),
+    /// The publisher is gone and every event it published that this subscriber
+    /// could still read has been read: nothing will ever arrive.
+    Disconnected,
+}
+
+impl fmt::Display for RecvError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            RecvError::Empty => f.write_str("receive on a broadcast ring with no new event"),
+            RecvError::Lagged(n) => {
+                write!(
+                    f,
+                    "subscriber lagged behind: {n} events were overwritten unread"
+                )
+            }
+            RecvError::Disconnected => {
+                f.write_str("receive on a broadcast ring whose publisher is gone")
+            }
+        }
+    }
+}
+
+impl std::error::Error for RecvError {}
+
 /// A capacity that a ring cannot be built with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum CapacityError {

@@ -13,6 +13,9 @@
 //!   manual-reset and auto-reset.
 //! * [`mpmc`]: a bounded multi-producer multi-consumer ring ([`mpmc::Queue`] and
 //!   [`mpmc::channel`]), any capacity, `try_` operations that never fail spuriously.
+//! * [`broadcast`]: a lossy broadcast ring: one publisher that never blocks, any
+//!   number of subscribers, each of which sees every event or is told exactly how
+//!   many it lost ([`RecvError::Lagged`]).
 //!
 //! ```
 //! use std::thread;
@@ -69,6 +72,43 @@
 //! assert_eq!(ticker.read(), (100, [200, 2000]));
 //! ```
 //!
+//! A market-data feed on a [`broadcast`] ring: the publisher never waits for the
+//! subscribers; a slow one is told how many ticks it missed and goes on from the
+//! oldest tick still held.
+//!
+//! ```
+//! use ringkit::{broadcast, RecvError};
+//!
+//! let (mut feed, sub) = broadcast::channel::<[u64; 2]>(64); // [seq, price]
+//! std::thread::scope(|s| {
+//!     for _ in 0..2 {
+//!         let mut sub = sub.clone(); // starts at the next tick
+//!         s.spawn(move || {
+//!             let (mut next, mut lost) = (0, 0);
+//!             loop {
+//!                 match sub.recv() {
+//!                     Ok((seq, [s, price])) => {
+//!                         assert_eq!((seq, s, price), (next, seq, 1000 + seq));
+//!                         next = seq + 1;
+//!                     }
+//!                     Err(RecvError::Lagged(n)) => {
+//!                         lost += n;
+//!                         next += n; // exact: the next tick is `next + n`
+//!                     }
+//!                     Err(RecvError::Disconnected) => return (next, lost),
+//!                     Err(RecvError::Empty) => unreachable!("recv waits"),
+//!                 }
+//!             }
+//!         });
+//!     }
+//!     drop(sub);
+//!     for seq in 0..1000 {
+//!         feed.publish([seq, 1000 + seq]);
+//!     }
+//!     drop(feed); // subscribers finish what is left, then see Disconnected
+//! });
+//! ```
+//!
 //! Every error type lives in one place and is shared by all primitives: a value
 //! that cannot be pushed always comes back inside [`PushError`].
 
@@ -78,12 +118,13 @@ mod error;
 mod sync;
 mod wait;
 
+pub mod broadcast;
 pub mod event;
 pub mod mpmc;
 pub mod seqlock;
 pub mod spsc;
 
-pub use error::{CapacityError, ChunkError, PopError, PushError, Timeout};
+pub use error::{CapacityError, ChunkError, PopError, PushError, RecvError, Timeout};
 
 /// The README's examples, compiled and run as doc tests.
 #[cfg(doctest)]

@@ -70,7 +70,8 @@ use core::ptr;
 /// [`EventFlag`](crate::event::EventFlag)) can hold.
 pub const MAX_SIZE: usize = 120;
 
-const MAX_WORDS: usize = MAX_SIZE / 8;
+/// Words in a value buffer; `broadcast` slots copy values through the same buffers.
+pub(crate) const MAX_WORDS: usize = MAX_SIZE / 8;
 
 /// Plain data: a `Copy` type with no padding bytes for which every bit pattern is a
 /// valid value, and which holds no pointers or references.
@@ -157,7 +158,7 @@ unsafe impl<T: Plain> Sync for SeqLock<T> {}
 
 impl<T: Plain> SeqLock<T> {
     /// How many words hold a `T`; evaluating it checks `T` fits.
-    const WORDS: usize = {
+    pub(crate) const WORDS: usize = {
         assert!(
             size_of::<T>() <= MAX_SIZE,
             "ringkit::seqlock: the value type is larger than seqlock::MAX_SIZE (120 bytes)"
@@ -178,7 +179,7 @@ impl<T: Plain> SeqLock<T> {
 
     /// `value`'s bytes in the first words of a zeroed buffer.
     #[inline(always)]
-    fn to_words(value: &T) -> [u64; MAX_WORDS] {
+    pub(crate) fn to_words(value: &T) -> [u64; MAX_WORDS] {
         let _fits = Self::WORDS;
         let mut buf = [0u64; MAX_WORDS];
         // SAFETY: `size_of::<T>() <= MAX_SIZE == size_of_val(&buf)` (WORDS, just
@@ -198,7 +199,7 @@ impl<T: Plain> SeqLock<T> {
 
     /// The `T` whose bytes start `buf`.
     #[inline(always)]
-    fn from_words(buf: &[u64; MAX_WORDS]) -> T {
+    pub(crate) fn from_words(buf: &[u64; MAX_WORDS]) -> T {
         let _fits = Self::WORDS;
         // SAFETY: `buf` holds `MAX_SIZE >= size_of::<T>()` initialized bytes (see
         // WORDS), and `T: Plain` is valid for every bit pattern. The read is
@@ -345,7 +346,7 @@ impl<T: Plain> SeqLock<T> {
 /// One step of a spin loop: spin hints first, then yields, so that a writer that
 /// was preempted in the middle of a write gets the CPU back.
 #[inline]
-fn backoff(step: &mut u32) {
+pub(crate) fn backoff(step: &mut u32) {
     if *step < SPIN_LIMIT {
         *step += 1;
         spin_hint();
