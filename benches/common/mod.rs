@@ -398,7 +398,7 @@ pub struct Target {
 
 /// Workload names of the MPMC workloads (issue 7, workload 4).
 pub const MPMC_1P1C: &str = "MPMC 1P1C try-and-spin throughput";
-pub const MPMC_2P2C_BLOCKING: &str = "MPMC 2P2C blocking throughput, oversubscribed";
+pub const MPMC_2P2C_BLOCKING: &str = "MPMC 2P2C blocking, oversubscribed";
 
 /// The issue's target for a workload, by the workload names the benches use.
 pub fn target_for(workload: &str) -> Option<Target> {
