@@ -1,0 +1,50 @@
+//! Runs one MPMC workload of the benches for one contestant, for outside tools
+//! (`strace -f -c`, `perf stat`): how often each queue sleeps, wakes and
+//! context-switches. Not a timing benchmark (it prints the rate only as a check).
+//!
+//! Usage: `mpmc_profile ringkit|arrayqueue|crossbeam-channel|kanal|std 1p1c|2p2c [ITEMS] [REPS]`
+
+#[path = "../benches/common/mod.rs"]
+mod common;
+
+use common::mpmc::{
+    self as mp, ArrayQueue, CbChannel, Kanal, MpmcBlocking, MpmcTry, Ringkit, StdSync,
+};
+use std::time::Duration;
+
+fn run<Q: MpmcTry + MpmcBlocking>(two: bool, items: u64) -> Duration {
+    if two {
+        mp::two_to_two_blocking::<Q>(items)
+    } else {
+        mp::one_to_one::<Q>(items)
+    }
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let who = args.get(1).map_or("ringkit", String::as_str);
+    let two = match args.get(2).map_or("2p2c", String::as_str) {
+        "1p1c" => false,
+        "2p2c" => true,
+        other => panic!("unknown workload {other:?}: use 1p1c or 2p2c"),
+    };
+    let items: u64 = args.get(3).and_then(|s| s.parse().ok()).unwrap_or(400_000);
+    let reps: usize = args.get(4).and_then(|s| s.parse().ok()).unwrap_or(5);
+    let mut rates = Vec::new();
+    for _ in 0..reps {
+        let t = match who {
+            "ringkit" => run::<Ringkit>(two, items),
+            "arrayqueue" => run::<ArrayQueue>(two, items),
+            "crossbeam-channel" => run::<CbChannel>(two, items),
+            "kanal" => run::<Kanal>(two, items),
+            "std" => run::<StdSync>(two, items),
+            other => panic!("unknown contestant {other:?}"),
+        };
+        rates.push(mp::mips(items, t));
+    }
+    println!(
+        "{who} {}: median {:.2} M items/s over {reps} runs of {items} items",
+        if two { "2p2c" } else { "1p1c" },
+        common::median(&rates)
+    );
+}
