@@ -1,128 +1,186 @@
-//! MPMC throughput, ringkit's Queue against crossbeam-queue's ArrayQueue in the
-//! same run: one producer thread and one consumer thread, u64 items, capacity 1024,
-//! `try_` operations retried with a spin hint. Each iteration moves `BATCH` items.
+//! MPMC workload 4 of issue 7: ringkit side by side with crossbeam-queue's
+//! `ArrayQueue`, crossbeam-channel `bounded`, kanal `bounded` (sync API) and std
+//! `sync_channel` (u64 items, capacity 1024):
+//! * 1 producer + 1 consumer, `try_` operations with a spin, pinned to different
+//!   cores (ringkit: `mpmc::Queue`);
+//! * 2 producers + 2 consumers with the blocking operations (ringkit:
+//!   `mpmc::channel`), **oversubscribed** on a 2-core machine (4 threads). ArrayQueue
+//!   has no blocking operations: it retries with spin-then-yield (`Backoff::snooze`),
+//!   its only way to wait. std's receiver is shared behind a `Mutex`.
 //!
-//! Quick run (noisy shared machines): `cargo bench --bench mpmc -- --warm-up-time 1
-//! --measurement-time 2`.
+//! Two passes, as in `benches/spsc.rs`: criterion groups (`mpmc_1p1c`,
+//! `mpmc_2p2c_blocking`, `mpmc_same_thread`), then the comparison: repetitions
+//! alternated across contestants, medians with min/max printed and appended to
+//! `target/ringkit-bench/results.jsonl`.
+//!
+//! Knobs: `RINGKIT_BENCH_ONLY=criterion|compare`, `RINGKIT_BENCH_PREPARK=1`,
+//! `RINGKIT_BENCH_REPS` (default 31). `cargo bench --bench mpmc -- --test` runs
+//! everything once, tiny, recording nothing.
 
-use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
-use std::hint::spin_loop;
-use std::sync::Arc;
-use std::thread;
+mod common;
 
-const CAP: usize = 1024;
-const BATCH: u64 = 100_000;
+use common::mpmc::{
+    self as w, ArrayQueue, CbChannel, Kanal, MpmcBlocking, MpmcTry, Ringkit, StdSync,
+};
+use common::{alternate, record, Contestant, Kind, MPMC_1P1C, MPMC_2P2C_BLOCKING};
+use criterion::{Criterion, Throughput};
+use std::hint::black_box;
+use std::time::Duration;
 
-/// The operations a contestant offers, try-and-spin style.
-trait Contestant: Send + Sync + 'static {
-    const NAME: &'static str;
-    fn make() -> Self;
-    fn push(&self, v: u64) -> bool;
-    fn pop(&self) -> Option<u64>;
-}
+/// Items per criterion iteration of the two-thread benches.
+const ITEMS_PER_ITER: u64 = 1024;
 
-impl Contestant for ringkit::mpmc::Queue<u64> {
-    const NAME: &'static str = "ringkit_Queue";
-    fn make() -> Self {
-        Self::new(CAP)
-    }
-    #[inline]
-    fn push(&self, v: u64) -> bool {
-        self.try_push(v).is_ok()
-    }
-    #[inline]
-    fn pop(&self) -> Option<u64> {
-        self.try_pop()
-    }
-}
+type Group<'a> = criterion::BenchmarkGroup<'a, criterion::measurement::WallTime>;
 
-impl Contestant for crossbeam_queue::ArrayQueue<u64> {
-    const NAME: &'static str = "crossbeam_ArrayQueue";
-    fn make() -> Self {
-        Self::new(CAP)
-    }
-    #[inline]
-    fn push(&self, v: u64) -> bool {
-        self.push(v).is_ok()
-    }
-    #[inline]
-    fn pop(&self) -> Option<u64> {
-        crossbeam_queue::ArrayQueue::pop(self)
-    }
-}
-
-/// Moves `BATCH` items from a producer thread to this thread; returns their sum so
-/// nothing is optimised away.
-fn run_1p1c<Q: Contestant>(q: &Arc<Q>) -> u64 {
-    let producer = {
-        let q = q.clone();
-        thread::spawn(move || {
-            for i in 0..BATCH {
-                while !q.push(i) {
-                    spin_loop();
-                }
-            }
-        })
-    };
-    let mut sum = 0;
-    for _ in 0..BATCH {
-        loop {
-            if let Some(v) = q.pop() {
-                sum += v;
-                break;
-            }
-            spin_loop();
-        }
-    }
-    producer.join().unwrap();
-    sum
-}
-
-fn mpmc_1p1c(c: &mut Criterion) {
-    let mut g = c.benchmark_group("mpmc_1p1c_u64_cap1024");
-    g.throughput(Throughput::Elements(BATCH));
-    // Alternate the contestants so that drifting machine load hits both alike.
-    for round in 0..3 {
-        bench_one::<ringkit::mpmc::Queue<u64>>(&mut g, round);
-        bench_one::<crossbeam_queue::ArrayQueue<u64>>(&mut g, round);
-    }
-    g.finish();
-}
-
-fn bench_one<Q: Contestant>(
-    g: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTime>,
-    round: u32,
-) {
-    let q = Arc::new(Q::make());
-    g.bench_with_input(BenchmarkId::new(Q::NAME, round), &round, |b, _| {
-        b.iter(|| run_1p1c(&q))
+fn one_to_one_bench<Q: MpmcTry>(g: &mut Group<'_>, name: &str) {
+    g.bench_function(name, |b| {
+        b.iter_custom(|iters| w::one_to_one::<Q>(iters * ITEMS_PER_ITER))
     });
 }
 
-/// Push then pop on one thread: the uncontended cost of one operation pair, far
-/// less sensitive to a busy machine than the two-thread run.
-fn mpmc_same_thread(c: &mut Criterion) {
-    let mut g = c.benchmark_group("mpmc_same_thread_u64_cap1024");
-    g.throughput(Throughput::Elements(1));
-    for round in 0..2 {
-        same_thread_one::<ringkit::mpmc::Queue<u64>>(&mut g, round);
-        same_thread_one::<crossbeam_queue::ArrayQueue<u64>>(&mut g, round);
-    }
-    g.finish();
+fn two_to_two_bench<Q: MpmcBlocking>(g: &mut Group<'_>, name: &str) {
+    g.bench_function(name, |b| {
+        b.iter_custom(|iters| w::two_to_two_blocking::<Q>(iters * ITEMS_PER_ITER))
+    });
 }
 
-fn same_thread_one<Q: Contestant>(
-    g: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTime>,
-    round: u32,
-) {
-    let q = Q::make();
-    g.bench_with_input(BenchmarkId::new(Q::NAME, round), &round, |b, _| {
+fn criterion_pass(c: &mut Criterion) {
+    let mut g = c.benchmark_group("mpmc_1p1c");
+    g.throughput(Throughput::Elements(ITEMS_PER_ITER));
+    one_to_one_bench::<Ringkit>(&mut g, "ringkit Queue");
+    one_to_one_bench::<ArrayQueue>(&mut g, "crossbeam ArrayQueue");
+    one_to_one_bench::<CbChannel>(&mut g, "crossbeam-channel");
+    one_to_one_bench::<Kanal>(&mut g, "kanal");
+    one_to_one_bench::<StdSync>(&mut g, "std sync_channel");
+    g.finish();
+
+    let mut g = c.benchmark_group("mpmc_2p2c_blocking_oversubscribed");
+    g.throughput(Throughput::Elements(ITEMS_PER_ITER));
+    two_to_two_bench::<Ringkit>(&mut g, "ringkit channel");
+    two_to_two_bench::<ArrayQueue>(&mut g, "crossbeam ArrayQueue (spin-then-yield)");
+    two_to_two_bench::<CbChannel>(&mut g, "crossbeam-channel");
+    two_to_two_bench::<Kanal>(&mut g, "kanal");
+    two_to_two_bench::<StdSync>(&mut g, "std sync_channel (Mutex<Receiver>)");
+    g.finish();
+
+    // Push then pop on one thread: the uncontended cost of one operation pair.
+    let mut g = c.benchmark_group("mpmc_same_thread");
+    g.throughput(Throughput::Elements(1));
+    let q = ringkit::mpmc::Queue::<u64>::new(w::CAPACITY);
+    g.bench_function("ringkit Queue", |b| {
         b.iter(|| {
-            assert!(q.push(std::hint::black_box(1)));
+            q.try_push(black_box(1)).unwrap();
+            q.try_pop().unwrap()
+        })
+    });
+    let q = crossbeam_queue::ArrayQueue::<u64>::new(w::CAPACITY);
+    g.bench_function("crossbeam ArrayQueue", |b| {
+        b.iter(|| {
+            q.push(black_box(1)).unwrap();
             q.pop().unwrap()
         })
     });
+    g.finish();
 }
 
-criterion_group!(benches, mpmc_1p1c, mpmc_same_thread);
-criterion_main!(benches);
+/// The 1P1C comparison, all contestants alternated.
+pub fn compare_one_to_one(reps: usize, n: u64) -> common::Outcome {
+    let mut cs = [
+        Contestant::new("ringkit Queue", Kind::Ringkit, || {
+            w::mips(n, w::one_to_one::<Ringkit>(n))
+        }),
+        Contestant::new("crossbeam ArrayQueue", Kind::Peer, || {
+            w::mips(n, w::one_to_one::<ArrayQueue>(n))
+        }),
+        Contestant::new("crossbeam-channel", Kind::Peer, || {
+            w::mips(n, w::one_to_one::<CbChannel>(n))
+        }),
+        Contestant::new("kanal", Kind::Peer, || {
+            w::mips(n, w::one_to_one::<Kanal>(n))
+        }),
+        Contestant::new("std sync_channel", Kind::Peer, || {
+            w::mips(n, w::one_to_one::<StdSync>(n))
+        }),
+    ];
+    alternate(MPMC_1P1C, "M items/s", true, reps, &mut cs)
+}
+
+/// The 2P2C blocking comparison, all contestants alternated.
+pub fn compare_two_to_two(reps: usize, n: u64) -> common::Outcome {
+    let mut cs = [
+        Contestant::new("ringkit channel", Kind::Ringkit, || {
+            w::mips(n, w::two_to_two_blocking::<Ringkit>(n))
+        }),
+        Contestant::new("crossbeam ArrayQueue", Kind::Peer, || {
+            w::mips(n, w::two_to_two_blocking::<ArrayQueue>(n))
+        }),
+        Contestant::new("crossbeam-channel", Kind::Peer, || {
+            w::mips(n, w::two_to_two_blocking::<CbChannel>(n))
+        }),
+        Contestant::new("kanal", Kind::Peer, || {
+            w::mips(n, w::two_to_two_blocking::<Kanal>(n))
+        }),
+        Contestant::new("std sync_channel", Kind::Peer, || {
+            w::mips(n, w::two_to_two_blocking::<StdSync>(n))
+        }),
+    ];
+    alternate(MPMC_2P2C_BLOCKING, "M items/s", true, reps, &mut cs)
+}
+
+fn env_usize(key: &str, default: usize) -> usize {
+    std::env::var(key)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+fn main() {
+    let test_mode = std::env::args().any(|a| a == "--test");
+    let only = std::env::var("RINGKIT_BENCH_ONLY").unwrap_or_default();
+    common::maybe_prepark();
+
+    if only != "compare" {
+        let mut c = Criterion::default()
+            .sample_size(20)
+            .warm_up_time(Duration::from_millis(500))
+            .measurement_time(Duration::from_secs(2))
+            .configure_from_args();
+        criterion_pass(&mut c);
+        c.final_summary();
+    }
+
+    if only != "criterion" {
+        let (reps, n_1p1c, n_2p2c) = if test_mode {
+            (1, 10_000, 10_000)
+        } else {
+            (env_usize("RINGKIT_BENCH_REPS", 31), 1_000_000, 400_000)
+        };
+        let m = common::Machine::describe();
+        println!(
+            "\ncomparison: {} cores, {}, load average {}",
+            m.cores, m.cpu, m.load
+        );
+        if m.cores <= 2 {
+            println!(
+                "NOTE: 2P2C runs 4 busy threads on {} cores: oversubscribed, it measures \
+                 how each queue waits as much as how it moves items.",
+                m.cores
+            );
+        }
+        for o in [
+            compare_one_to_one(reps, n_1p1c),
+            compare_two_to_two(reps, n_2p2c),
+        ] {
+            o.print();
+            if let Some((s, met)) = common::target_for(o.workload).and_then(|t| o.check(&t)) {
+                println!(
+                    "  target: speedup {s:.2}x over its reference -> {}",
+                    if met { "met" } else { "missed" }
+                );
+            }
+            if !test_mode {
+                record("bench", &o);
+            }
+        }
+    }
+}

@@ -2,8 +2,9 @@
 //! profile under callgrind (`scripts/callgrind-push-pop` runs it and prints
 //! instructions per push+pop for ringkit and rtrb). Not a timing benchmark.
 //!
-//! Usage: `push_pop_profile ringkit|rtrb|ringkit-chunks|rtrb-chunks N [park]`
-//! (the `-chunks` modes move the `N` items in 64-item chunks). With `park`, one blocking
+//! Usage: `push_pop_profile ringkit|rtrb|ringkit-chunks|rtrb-chunks|mpmc-ringkit|mpmc-arrayqueue N [park]`
+//! (the `-chunks` modes move the `N` items in 64-item chunks; the `mpmc-` modes
+//! push and pop one item on ringkit's `mpmc::Queue` or crossbeam's `ArrayQueue`). With `park`, one blocking
 //! wait with a timeout runs first, which registers the process for membarrier(2):
 //! ringkit's notify path then uses a compiler fence instead of a full fence.
 
@@ -70,6 +71,28 @@ fn rtrb_chunks(n: u64) -> u64 {
     sum
 }
 
+#[inline(never)]
+fn mpmc_ringkit_rounds(n: u64) -> u64 {
+    let q = ringkit::mpmc::Queue::<u64>::new(1024);
+    let mut sum = 0u64;
+    for i in 0..n {
+        q.try_push(black_box(i)).unwrap();
+        sum = sum.wrapping_add(q.try_pop().unwrap());
+    }
+    sum
+}
+
+#[inline(never)]
+fn mpmc_arrayqueue_rounds(n: u64) -> u64 {
+    let q = crossbeam_queue::ArrayQueue::<u64>::new(1024);
+    let mut sum = 0u64;
+    for i in 0..n {
+        q.push(black_box(i)).unwrap();
+        sum = sum.wrapping_add(q.pop().unwrap());
+    }
+    sum
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     let which = args.get(1).map_or("ringkit", String::as_str);
@@ -83,7 +106,12 @@ fn main() {
         "rtrb" => rtrb_rounds(n),
         "ringkit-chunks" => ringkit_chunks(n),
         "rtrb-chunks" => rtrb_chunks(n),
-        other => panic!("unknown ring {other:?}: use ringkit, rtrb, ringkit-chunks or rtrb-chunks"),
+        "mpmc-ringkit" => mpmc_ringkit_rounds(n),
+        "mpmc-arrayqueue" => mpmc_arrayqueue_rounds(n),
+        other => panic!(
+            "unknown ring {other:?}: use ringkit, rtrb, ringkit-chunks, rtrb-chunks, \
+             mpmc-ringkit or mpmc-arrayqueue"
+        ),
     };
     assert_eq!(black_box(sum), n * n.wrapping_sub(1) / 2);
 }

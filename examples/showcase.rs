@@ -11,6 +11,7 @@
 mod common;
 
 use common::event::{self as ev, CondvarWake, ParkWake, Payload};
+use common::mpmc::{self as mp, CbChannel, Kanal, StdSync};
 use common::spsc::{self as sp, ArrayQueue, Nexus, Ringbuf, Ringkit, Rtrb};
 use common::{alternate, median, Contestant, Kind, Outcome, Versus};
 use crossbeam_utils::atomic::AtomicCell;
@@ -84,6 +85,58 @@ fn spsc_outcomes() -> Vec<Outcome> {
     ];
     let rt = alternate("SPSC round trip p50", "ns", false, REPS, &mut rt);
     vec![per_item, chunked, rt]
+}
+
+/// Issue 7 workload 4: 1P1C try-and-spin (ringkit `mpmc::Queue`), and 2P2C with
+/// the blocking operations (ringkit `mpmc::channel`; ArrayQueue spins then yields,
+/// having no blocking operations), oversubscribed on a 2-core machine.
+fn mpmc_outcomes() -> Vec<Outcome> {
+    let n = 200_000;
+    let mut one = [
+        Contestant::new("ringkit Queue", Kind::Ringkit, || {
+            mp::mips(n, mp::one_to_one::<mp::Ringkit>(n))
+        }),
+        Contestant::new("crossbeam ArrayQueue", Kind::Peer, || {
+            mp::mips(n, mp::one_to_one::<mp::ArrayQueue>(n))
+        }),
+        Contestant::new("crossbeam-channel", Kind::Peer, || {
+            mp::mips(n, mp::one_to_one::<CbChannel>(n))
+        }),
+        Contestant::new("kanal", Kind::Peer, || {
+            mp::mips(n, mp::one_to_one::<Kanal>(n))
+        }),
+        Contestant::new("std sync_channel", Kind::Peer, || {
+            mp::mips(n, mp::one_to_one::<StdSync>(n))
+        }),
+    ];
+    let one = alternate(common::MPMC_1P1C, "M items/s", true, REPS, &mut one);
+
+    let n = 100_000;
+    let mut two = [
+        Contestant::new("ringkit channel", Kind::Ringkit, || {
+            mp::mips(n, mp::two_to_two_blocking::<mp::Ringkit>(n))
+        }),
+        Contestant::new("crossbeam ArrayQueue", Kind::Peer, || {
+            mp::mips(n, mp::two_to_two_blocking::<mp::ArrayQueue>(n))
+        }),
+        Contestant::new("crossbeam-channel", Kind::Peer, || {
+            mp::mips(n, mp::two_to_two_blocking::<CbChannel>(n))
+        }),
+        Contestant::new("kanal", Kind::Peer, || {
+            mp::mips(n, mp::two_to_two_blocking::<Kanal>(n))
+        }),
+        Contestant::new("std sync_channel", Kind::Peer, || {
+            mp::mips(n, mp::two_to_two_blocking::<StdSync>(n))
+        }),
+    ];
+    let two = alternate(
+        common::MPMC_2P2C_BLOCKING,
+        "M items/s",
+        true,
+        REPS,
+        &mut two,
+    );
+    vec![one, two]
 }
 
 fn event_outcomes() -> Vec<Outcome> {
@@ -181,6 +234,10 @@ fn print_row(o: &Outcome) {
                 (Some((s, met)), Versus::Peer(name)) if *name != bp.name => {
                     format!("{s:.2}x {name}, {}", yes(met))
                 }
+                (Some((s, met)), Versus::BestOf(_)) => {
+                    let name = o.reference(&t.versus).map_or("-", |r| r.name);
+                    format!("{s:.2}x {name}, {}", yes(met))
+                }
                 (Some((_, met)), _) => yes(met).to_string(),
                 (None, _) => "-".to_string(),
             };
@@ -223,7 +280,8 @@ fn main() {
         m.load
     );
     println!(
-        "method: u64 items, capacity 1024, the two threads pinned to different cores;\n        \
+        "method: u64 items, capacity 1024, the two threads pinned to different cores\n        \
+         (MPMC 2P2C: one producer and one consumer pinned to each core);\n        \
          contestants alternate, each value is the median of {REPS} short repetitions.\n        \
          Numbers vary from run to run (and a lot on a busy machine): compare the ratios.\n"
     );
@@ -233,9 +291,7 @@ fn main() {
     common::maybe_prepark();
 
     let mut outcomes = spsc_outcomes();
-    // MPMC rows (issue 7 workload 4: 1P1C, and 2P2C oversubscribed on 2 cores)
-    // go here once `ringkit::mpmc` is merged: ringkit vs crossbeam ArrayQueue,
-    // crossbeam-channel bounded, kanal, std sync_channel.
+    outcomes.extend(mpmc_outcomes());
     outcomes.extend(event_outcomes());
 
     println!(
@@ -256,7 +312,8 @@ fn main() {
     }
     println!(
         "\nspeedup = how many times faster ringkit is than the best peer (above 1: ringkit wins;\n\
-         for ns and us the inverse ratio). MPMC rows: not yet (ringkit::mpmc lands separately).\n\
+         for ns and us the inverse ratio). MPMC 2P2C runs 4 threads: oversubscribed on a\n\
+         2-core machine; there ArrayQueue, having no blocking operations, spins then yields.\n\
          All contestants: cargo bench --benches; details in docs/benchmarks.md. Took {:.0} s.",
         started.elapsed().as_secs_f64()
     );

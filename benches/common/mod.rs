@@ -8,6 +8,7 @@
 #![allow(dead_code)]
 
 pub mod event;
+pub mod mpmc;
 pub mod spsc;
 
 use std::fs::{self, OpenOptions};
@@ -378,6 +379,8 @@ pub enum Versus {
     BestPeer,
     /// One named peer's median.
     Peer(&'static str),
+    /// The best median among the named peers.
+    BestOf(&'static [&'static str]),
     /// The physical floor's median.
     Floor,
 }
@@ -392,6 +395,10 @@ pub struct Target {
     /// The target as the issue words it.
     pub text: &'static str,
 }
+
+/// Workload names of the MPMC workloads (issue 7, workload 4).
+pub const MPMC_1P1C: &str = "MPMC 1P1C try-and-spin throughput";
+pub const MPMC_2P2C_BLOCKING: &str = "MPMC 2P2C blocking, oversubscribed";
 
 /// The issue's target for a workload, by the workload names the benches use.
 pub fn target_for(workload: &str) -> Option<Target> {
@@ -419,6 +426,18 @@ pub fn target_for(workload: &str) -> Option<Target> {
             t(Versus::Peer("AtomicCell"), 1.0, None, ">= 1x AtomicCell")
         }
         "publish-to-waiter wake-up p50" => t(Versus::BestPeer, 1.0, None, "<= best peer"),
+        MPMC_1P1C => t(
+            Versus::Peer("crossbeam ArrayQueue"),
+            2.0,
+            None,
+            ">= 2x crossbeam ArrayQueue",
+        ),
+        MPMC_2P2C_BLOCKING => t(
+            Versus::BestOf(&["crossbeam ArrayQueue", "kanal"]),
+            1.5,
+            None,
+            ">= 1.5x best of ArrayQueue, kanal",
+        ),
         _ => None,
     }
 }
@@ -429,6 +448,11 @@ impl Outcome {
         match v {
             Versus::BestPeer => self.best_peer(),
             Versus::Peer(name) => self.peer(name),
+            Versus::BestOf(names) => self
+                .rows
+                .iter()
+                .filter(|r| r.kind == Kind::Peer && names.contains(&r.name))
+                .max_by(|a, b| self.speed(a.median).total_cmp(&self.speed(b.median))),
             Versus::Floor => self.floor(),
         }
     }
