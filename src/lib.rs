@@ -13,6 +13,10 @@
 //!   manual-reset and auto-reset.
 //! * [`mpmc`]: a bounded multi-producer multi-consumer ring ([`mpmc::Queue`] and
 //!   [`mpmc::channel`]), any capacity, `try_` operations that never fail spuriously.
+//! * [`dispatch`]: callbacks with acknowledgement: a [`Dispatcher`](dispatch::Dispatcher)
+//!   runs handlers for rings, queues and event flags on the receiving thread,
+//!   removes a message only after its handler succeeds (redelivery, dead letters),
+//!   and parks while every source is empty; plus a job queue for closures.
 //!
 //! ```
 //! use std::thread;
@@ -78,6 +82,7 @@ mod error;
 mod sync;
 mod wait;
 
+pub mod dispatch;
 pub mod event;
 pub mod mpmc;
 pub mod seqlock;
