@@ -791,11 +791,13 @@ impl Dispatcher {
             keys,
             ..
         } = self;
-        shared.bell.park_any(sources.iter().map(|s| s.cell()), keys, || {
-            // ORDERING: Relaxed: only decides whether to sleep; `run` re-reads the
-            // flag with acquire at the top of its loop.
-            shared.stop.load(Ordering::Relaxed) || sources.iter().any(|s| s.looks_ready())
-        });
+        shared
+            .bell
+            .park_any(sources.iter().map(|s| s.cell()), keys, || {
+                // ORDERING: Relaxed: only decides whether to sleep; `run` re-reads the
+                // flag with acquire at the top of its loop.
+                shared.stop.load(Ordering::Relaxed) || sources.iter().any(|s| s.looks_ready())
+            });
     }
 
     fn looks_ready(&self) -> bool {

@@ -52,19 +52,26 @@ fn handlers_over_all_source_kinds() {
     let mut d = Dispatcher::new();
     let l = log.clone();
     d.on_spsc(srx, move |m| {
-        l.lock().unwrap().push(("spsc", m.seq, m.attempt, *m.message));
+        l.lock()
+            .unwrap()
+            .push(("spsc", m.seq, m.attempt, *m.message));
         Ok::<_, ()>(())
     });
     let l = log.clone();
     d.on_mpmc(mrx, move |m| {
-        l.lock().unwrap().push(("mpmc", m.seq, m.attempt, *m.message));
+        l.lock()
+            .unwrap()
+            .push(("mpmc", m.seq, m.attempt, *m.message));
         Ok::<_, ()>(())
     });
     let l = log.clone();
     d.on_event(flag.clone(), move |u: EventUpdate<u32>| {
-        l.lock()
-            .unwrap()
-            .push(("event", u.generation, u.attempt, u.value as u64 * 100 + u.skipped));
+        l.lock().unwrap().push((
+            "event",
+            u.generation,
+            u.attempt,
+            u.value as u64 * 100 + u.skipped,
+        ));
         Ok::<_, ()>(())
     });
     d.on_jobs(exec);
@@ -157,7 +164,9 @@ fn spsc_failing_message_is_redelivered_then_dead_lettered() {
                 .push((letter.seq, letter.attempts, letter.message.id, was_error));
         }),
         move |m| {
-            l.lock().unwrap().push(("spsc", m.seq, m.attempt, m.message.id));
+            l.lock()
+                .unwrap()
+                .push(("spsc", m.seq, m.attempt, m.message.id));
             if m.message.id == 2 {
                 if m.attempt == 2 {
                     std::panic::panic_any(INJECTED);
@@ -218,7 +227,9 @@ fn mpmc_failing_message_is_redelivered_then_dead_lettered() {
                 .push((letter.seq, letter.attempts, letter.message.id, was_panic));
         }),
         move |m| {
-            l.lock().unwrap().push(("mpmc", m.seq, m.attempt, m.message.id));
+            l.lock()
+                .unwrap()
+                .push(("mpmc", m.seq, m.attempt, m.message.id));
             match (m.message.id, m.attempt) {
                 (1, 1) => Err(()),
                 (1, _) => std::panic::panic_any(INJECTED),
@@ -294,9 +305,8 @@ fn event_updates_skip_and_retry() {
     let dl = dead.clone();
     d.on_event_with(
         flag.clone(),
-        Retry::attempts(2).dead_letter(move |l: DeadLetter<EventUpdate<u64>, ()>| {
-            dl.lock().unwrap().push(l.seq)
-        }),
+        Retry::attempts(2)
+            .dead_letter(move |l: DeadLetter<EventUpdate<u64>, ()>| dl.lock().unwrap().push(l.seq)),
         move |u| {
             s.lock().unwrap().push(u);
             if u.value == 4 {
@@ -447,7 +457,10 @@ fn stress_random_failures_exactly_once() {
         dead += usize::from(expect_dead);
     }
     assert_eq!(outcomes.len(), 3 * per as usize);
-    assert!(cfg!(miri) || dead > 0, "the verdicts should dead-letter some");
+    assert!(
+        cfg!(miri) || dead > 0,
+        "the verdicts should dead-letter some"
+    );
     assert_eq!(drops.load(Ordering::Relaxed), 3 * per as usize);
 }
 
