@@ -41,6 +41,8 @@ impl Drop for Counted {
 }
 
 type Log = Arc<Mutex<Vec<(&'static str, u64, u32, u64)>>>;
+/// (seq, attempts, message id, the failure was the expected kind)
+type DeadLog = Arc<Mutex<Vec<(u64, u32, u64, bool)>>>;
 
 #[test]
 fn handlers_over_all_source_kinds() {
@@ -151,7 +153,7 @@ fn spsc_failing_message_is_redelivered_then_dead_lettered() {
         .unwrap();
     }
     let log: Log = Arc::default();
-    let dead: Arc<Mutex<Vec<(u64, u32, u64, bool)>>> = Arc::default();
+    let dead: DeadLog = Arc::default();
     let mut d = Dispatcher::new();
     let l = log.clone();
     let dl = dead.clone();
@@ -214,7 +216,7 @@ fn mpmc_failing_message_is_redelivered_then_dead_lettered() {
         .unwrap();
     }
     let log: Log = Arc::default();
-    let dead: Arc<Mutex<Vec<(u64, u32, u64, bool)>>> = Arc::default();
+    let dead: DeadLog = Arc::default();
     let mut d = Dispatcher::new();
     let l = log.clone();
     let dl = dead.clone();
