@@ -125,6 +125,11 @@ impl<T: Plain> EventFlag<T> {
         got.ok_or(Timeout)
     }
 
+    /// The cell waiters park on; a dispatcher attaches its doorbell to it.
+    pub(crate) fn data_cell(&self) -> &WaitCell {
+        &self.cell
+    }
+
     /// The newest generation and value if the generation is past `seen`.
     #[inline]
     fn newer_than(&self, seen: u64) -> Option<(u64, T)> {

@@ -16,6 +16,10 @@
 //! * [`broadcast`]: a lossy broadcast ring: one publisher that never blocks, any
 //!   number of subscribers, each of which sees every event or is told exactly how
 //!   many it lost ([`RecvError::Lagged`]).
+//! * [`dispatch`]: callbacks with acknowledgement: a [`Dispatcher`](dispatch::Dispatcher)
+//!   runs handlers for rings, queues and event flags on the receiving thread,
+//!   removes a message only after its handler succeeds (redelivery, dead letters),
+//!   and parks while every source is empty; plus a job queue for closures.
 //!
 //! ```
 //! use std::thread;
@@ -119,6 +123,7 @@ mod sync;
 mod wait;
 
 pub mod broadcast;
+pub mod dispatch;
 pub mod event;
 pub mod mpmc;
 pub mod seqlock;

@@ -361,6 +361,18 @@ impl<T> Receiver<T> {
     pub fn is_disconnected(&self) -> bool {
         self.chan.senders_gone()
     }
+
+    /// The cell receivers park on while the queue is empty; a dispatcher attaches
+    /// its doorbell to it.
+    pub(crate) fn data_cell(&self) -> &crate::wait::WaitCell {
+        &self.chan.queue.not_empty
+    }
+
+    /// True if an item may be waiting or every sender is gone: the condition a
+    /// parked dispatcher re-checks (the same one a blocking pop waits for).
+    pub(crate) fn looks_ready(&self) -> bool {
+        self.chan.queue.looks_nonempty() || self.chan.senders_gone()
+    }
 }
 
 impl<T> Clone for Receiver<T> {

@@ -652,6 +652,20 @@ impl<T> Consumer<T> {
     pub fn try_iter(&mut self) -> TryIter<'_, T> {
         TryIter { consumer: self }
     }
+
+    /// The cell this consumer parks on while the ring is empty; a dispatcher
+    /// attaches its doorbell to it.
+    pub(crate) fn data_cell(&self) -> &WaitCell {
+        &self.ring.not_empty
+    }
+
+    /// True if an item may be waiting or the producer is gone: the condition a
+    /// parked dispatcher re-checks. Relaxed, like `wait_available`'s condition.
+    pub(crate) fn looks_ready(&self) -> bool {
+        // ORDERING: Relaxed: this only decides whether to park; the poll that
+        // follows reloads `tail` with acquire before it reads a slot.
+        self.ring.tail.load(Ordering::Relaxed) != self.head || self.ring.producer_gone()
+    }
 }
 
 impl<T> Drop for Consumer<T> {

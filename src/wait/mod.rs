@@ -20,9 +20,23 @@
 //!
 //! The data that the condition guards is published by the structure itself (a
 //! release store of a ring index, say), never by this word.
+//!
+//! # Doorbells: waiting on several cells at once
+//!
+//! A thread cannot futex-wait on several words. A dispatcher that serves several
+//! sources owns one more cell, its *doorbell*, and [attaches](WaitCell::attach) it
+//! to each source's cell once, when the source is added. The cold path
+//! (`wake_slow`, entered only when a cell's parked bit is set) rings every attached
+//! doorbell after waking the cell's own sleepers; the hot path does not change.
+//! [`WaitCell::park_any`] arms every source cell (sets its parked bit with a
+//! read-modify-write, so the next notify takes the cold path), arms the doorbell,
+//! runs the heavy barrier, re-checks the condition *and* that no source cell's word
+//! changed since it was armed, and only then sleeps on the doorbell. See
+//! `docs/design-dispatch.md` for why both re-checks are needed.
 
 use crate::sync::{
-    heavy_barrier, light_barrier, prepare_barriers, spin_hint, Futex, Ordering, SPIN_LIMIT,
+    heavy_barrier, light_barrier, prepare_barriers, spin_hint, Arc, Futex, Mutex, Ordering,
+    SPIN_LIMIT,
 };
 use std::time::Instant;
 
@@ -32,6 +46,9 @@ const EPOCH: u32 = 2;
 /// One eventcount; see the module docs.
 pub(crate) struct WaitCell {
     futex: Futex,
+    /// Doorbells rung by `wake_slow`; touched only on the cold path and when a
+    /// dispatcher adds or removes a source.
+    bells: Mutex<Vec<Arc<WaitCell>>>,
 }
 
 impl WaitCell {
@@ -39,6 +56,7 @@ impl WaitCell {
         prepare_barriers();
         WaitCell {
             futex: Futex::new(0),
+            bells: Mutex::new(Vec::new()),
         }
     }
 
@@ -48,6 +66,7 @@ impl WaitCell {
         prepare_barriers();
         WaitCell {
             futex: Futex::new(epoch.wrapping_mul(EPOCH)),
+            bells: Mutex::new(Vec::new()),
         }
     }
 
@@ -78,7 +97,83 @@ impl WaitCell {
             .unwrap_or_else(|w| w);
         if old & PARKED != 0 {
             self.futex.wake_all();
+            self.ring_bells();
         }
+    }
+
+    /// Notifies every attached doorbell. A doorbell's own `notify` takes its cold
+    /// path only if the dispatcher that owns it has armed it.
+    fn ring_bells(&self) {
+        let bells = self.bells.lock().unwrap_or_else(|e| e.into_inner());
+        for bell in bells.iter() {
+            bell.notify();
+        }
+    }
+
+    /// Attaches `bell`: from now on every wake-up of this cell's parked waiters also
+    /// notifies `bell`. Call it before the first [`park_any`](Self::park_any) that
+    /// arms this cell; the lock orders the two (a notifier that sees the parked bit
+    /// set by that arm takes the lock after this attach).
+    pub(crate) fn attach(&self, bell: &Arc<WaitCell>) {
+        let mut bells = self.bells.lock().unwrap_or_else(|e| e.into_inner());
+        bells.push(bell.clone());
+    }
+
+    /// Detaches one attachment of `bell` (a no-op if it is not attached).
+    pub(crate) fn detach(&self, bell: &Arc<WaitCell>) {
+        let mut bells = self.bells.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(i) = bells.iter().position(|b| Arc::ptr_eq(b, bell)) {
+            bells.swap_remove(i);
+        }
+    }
+
+    /// Sets the parked bit with a read-modify-write (a write even if the bit was
+    /// set already, so the heavy barrier that follows orders it) and returns the
+    /// word as it now is: the key a later [`changed_since`](Self::changed_since)
+    /// compares with.
+    fn arm(&self) -> u32 {
+        // ORDERING: Relaxed; the heavy barrier in `park_any` orders it before the
+        // re-checks ([wait.heavy]), as for the compare-exchange in `wait_until`.
+        self.futex.word().fetch_or(PARKED, Ordering::Relaxed) | PARKED
+    }
+
+    /// True if a wake-up (an epoch bump) has happened since `arm` returned `key`.
+    fn changed_since(&self, key: u32) -> bool {
+        // ORDERING: Relaxed; ordered after the notifier's epoch bump by the
+        // [wait.light]/[wait.heavy] pair (see `park_any`).
+        self.futex.word().load(Ordering::Relaxed) != key
+    }
+
+    /// Waits, once, on this cell as the doorbell of `sources` (each of which has
+    /// this cell attached) until `ready()` or a wake-up. Returns without sleeping if
+    /// `ready()` is true after the arming, or if a source cell was woken since it
+    /// was armed. Spurious returns are possible: the caller re-polls and loops.
+    ///
+    /// `keys` is scratch space (kept by the caller so parking does not allocate).
+    ///
+    /// Why nothing is lost: a notifier N stores its condition, runs the light
+    /// barrier and loads its source word; we fetch_or every source word and the
+    /// doorbell, run the heavy barrier, then re-check. If our re-check misses N's
+    /// store, the barrier pair makes N's load see our arm (or later), so N, or an
+    /// earlier notifier that cleared our bit, takes the cold path and notifies the
+    /// doorbell. That notify either sees the doorbell armed (it bumps the doorbell's
+    /// epoch, so our futex wait returns or is woken), or it ran its light barrier
+    /// before our heavy one, and then our `changed_since` check sees the source
+    /// word's epoch bump and we do not sleep.
+    pub(crate) fn park_any<'a>(
+        &self,
+        sources: impl Iterator<Item = &'a WaitCell> + Clone,
+        keys: &mut Vec<u32>,
+        ready: impl FnOnce() -> bool,
+    ) {
+        keys.clear();
+        keys.extend(sources.clone().map(WaitCell::arm));
+        let key = self.arm();
+        heavy_barrier();
+        if ready() || sources.zip(keys.iter()).any(|(c, &k)| c.changed_since(k)) {
+            return;
+        }
+        self.futex.wait(key, None);
     }
 
     /// Blocks until `ready()` returns true or `deadline` passes. Returns the last

@@ -1,0 +1,211 @@
+//! loom models of the dispatcher's parking protocol: it arms the wait cell of every
+//! source and its own doorbell, re-checks, and sleeps on the doorbell. The futex is
+//! a Mutex + Condvar model (src/wait/fallback.rs), so a lost wake-up deadlocks the
+//! model, which loom reports. `run()` returns only when a handler stops it, a
+//! `Stop` arrives or every source is disconnected, so each model ends only if the
+//! dispatcher was woken.
+#![cfg(loom)]
+
+use loom::sync::atomic::{AtomicUsize, Ordering};
+use loom::thread;
+use ringkit::dispatch::{Dispatcher, RunEnd};
+use ringkit::event::EventFlag;
+
+/// Which source the producer pushes on.
+#[derive(Clone, Copy)]
+enum Which {
+    Spsc,
+    Mpmc,
+    Event,
+}
+
+/// A dispatcher with an SPSC ring, an MPMC queue and an event flag, woken by one
+/// push (or publish) on one of them from another thread; the handler stops it.
+/// Every other source stays connected and empty, so the dispatcher must park on
+/// all three and be woken by the right one.
+fn parked_on_three_woken_by(which: Which) {
+    let mut b = loom::model::Builder::new();
+    b.preemption_bound = Some(2);
+    b.check(move || {
+        let (mut stx, srx) = ringkit::spsc::channel::<u32>(2);
+        let (mtx, mrx) = ringkit::mpmc::channel::<u32>(2);
+        let flag = std::sync::Arc::new(EventFlag::new(0u32));
+        let mut d = Dispatcher::new();
+        let stop = d.stop_handle();
+        let got = std::sync::Arc::new(AtomicUsize::new(0));
+        {
+            let (stop, got) = (stop.clone(), got.clone());
+            d.on_spsc(srx, move |m| {
+                assert_eq!((m.seq, *m.message), (0, 7));
+                got.fetch_add(1, Ordering::Relaxed);
+                stop.stop();
+                Ok::<(), ()>(())
+            });
+        }
+        {
+            let (stop, got) = (stop.clone(), got.clone());
+            d.on_mpmc(mrx, move |m| {
+                assert_eq!((m.seq, *m.message), (0, 8));
+                got.fetch_add(1, Ordering::Relaxed);
+                stop.stop();
+                Ok::<(), ()>(())
+            });
+        }
+        {
+            let (stop, got) = (stop.clone(), got.clone());
+            d.on_event(flag.clone(), move |u| {
+                assert_eq!((u.generation, u.value, u.skipped), (1, 9, 0));
+                got.fetch_add(1, Ordering::Relaxed);
+                stop.stop();
+                Ok::<(), ()>(())
+            });
+        }
+        let p = thread::spawn(move || {
+            match which {
+                Which::Spsc => stx.push(7).unwrap(),
+                Which::Mpmc => mtx.push(8).unwrap(),
+                Which::Event => {
+                    flag.publish(9);
+                }
+            }
+            (stx, mtx, flag) // keep every source connected until the end
+        });
+        assert_eq!(d.run(), RunEnd::Stopped);
+        assert_eq!(got.load(Ordering::Relaxed), 1);
+        drop(p.join().unwrap());
+    });
+}
+
+#[test]
+fn parked_dispatcher_woken_by_spsc_push() {
+    parked_on_three_woken_by(Which::Spsc);
+}
+
+#[test]
+fn parked_dispatcher_woken_by_mpmc_push() {
+    parked_on_three_woken_by(Which::Mpmc);
+}
+
+#[test]
+fn parked_dispatcher_woken_by_publish() {
+    parked_on_three_woken_by(Which::Event);
+}
+
+/// Two sources, a push on each from two threads: both messages are handled and
+/// `run` ends by disconnection (both producers drop their ends), so neither push
+/// nor either disconnection may be lost, whichever of them arms or clears a parked
+/// bit first. This is the case where one notifier clears the bit the dispatcher set
+/// and the other notifier finds it clear: the epoch check in `park_any` saves it.
+#[test]
+fn two_pushes_on_two_sources_then_disconnect() {
+    let mut b = loom::model::Builder::new();
+    b.preemption_bound = Some(2);
+    b.check(|| {
+        let (mut stx, srx) = ringkit::spsc::channel::<u32>(2);
+        let (mtx, mrx) = ringkit::mpmc::channel::<u32>(2);
+        let mut d = Dispatcher::new();
+        let got = std::sync::Arc::new(AtomicUsize::new(0));
+        {
+            let got = got.clone();
+            d.on_spsc(srx, move |m| {
+                got.fetch_add(*m.message as usize, Ordering::Relaxed);
+                Ok::<(), ()>(())
+            });
+        }
+        {
+            let got = got.clone();
+            d.on_mpmc(mrx, move |m| {
+                got.fetch_add(*m.message as usize, Ordering::Relaxed);
+                Ok::<(), ()>(())
+            });
+        }
+        let a = thread::spawn(move || stx.push(1).unwrap());
+        let b = thread::spawn(move || mtx.push(10).unwrap());
+        let d = thread::spawn(move || d.run());
+        a.join().unwrap();
+        b.join().unwrap();
+        assert_eq!(d.join().unwrap(), RunEnd::Disconnected);
+        assert_eq!(got.load(Ordering::Relaxed), 11);
+    });
+}
+
+/// Two pushes on one MPMC source from two threads: the second push may find the
+/// parked bit already cleared by the first one's wake-up, so only the first rings
+/// the doorbell. Both messages must be handled before `run` sees the disconnection.
+#[test]
+fn two_pushes_on_one_source() {
+    let mut b = loom::model::Builder::new();
+    b.preemption_bound = Some(2);
+    b.check(|| {
+        let (tx, rx) = ringkit::mpmc::channel::<u32>(2);
+        let mut d = Dispatcher::new();
+        let got = std::sync::Arc::new(AtomicUsize::new(0));
+        {
+            let got = got.clone();
+            d.on_mpmc(rx, move |m| {
+                got.fetch_add(*m.message as usize, Ordering::Relaxed);
+                Ok::<(), ()>(())
+            });
+        }
+        let tx2 = tx.clone();
+        let a = thread::spawn(move || tx.push(1).unwrap());
+        let b = thread::spawn(move || tx2.push(10).unwrap());
+        let d = thread::spawn(move || d.run());
+        a.join().unwrap();
+        b.join().unwrap();
+        assert_eq!(d.join().unwrap(), RunEnd::Disconnected);
+        assert_eq!(got.load(Ordering::Relaxed), 11);
+    });
+}
+
+/// A `Stop` from another thread wakes a dispatcher parked on a connected, empty
+/// source, and what the stopping thread wrote before `stop()` is visible after
+/// `run` returns. Kills a weakened [dispatch.stop.release] / [dispatch.stop.acquire].
+/// (The dispatcher runs on the spawned thread, which has never read `side`.)
+#[test]
+fn stop_from_other_thread() {
+    loom::model(|| {
+        let (tx, rx) = ringkit::spsc::channel::<u32>(2);
+        let mut d = Dispatcher::new();
+        d.on_spsc(rx, |_| Ok::<(), ()>(()));
+        let stop = d.stop_handle();
+        let side = std::sync::Arc::new(AtomicUsize::new(0));
+        let r = {
+            let side = side.clone();
+            thread::spawn(move || {
+                assert_eq!(d.run(), RunEnd::Stopped);
+                assert_eq!(side.load(Ordering::Relaxed), 1);
+            })
+        };
+        side.store(1, Ordering::Relaxed);
+        stop.stop();
+        r.join().unwrap();
+        drop(tx);
+    });
+}
+
+/// A dispatcher with only a disconnecting SPSC source: the producer's drop wakes
+/// it and `run` returns `Disconnected` after handling what was pushed before.
+#[test]
+fn disconnect_wakes_parked_dispatcher() {
+    let mut b = loom::model::Builder::new();
+    b.preemption_bound = Some(3);
+    b.check(|| {
+        let (mut tx, rx) = ringkit::spsc::channel::<u32>(2);
+        let mut d = Dispatcher::new();
+        let got = std::sync::Arc::new(AtomicUsize::new(0));
+        {
+            let got = got.clone();
+            d.on_spsc(rx, move |m| {
+                got.fetch_add(*m.message as usize, Ordering::Relaxed);
+                Ok::<(), ()>(())
+            });
+        }
+        let p = thread::spawn(move || {
+            tx.push(5).unwrap();
+        });
+        assert_eq!(d.run(), RunEnd::Disconnected);
+        assert_eq!(got.load(Ordering::Relaxed), 5);
+        p.join().unwrap();
+    });
+}

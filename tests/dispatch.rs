@@ -1,0 +1,665 @@
+//! Integration tests of the dispatcher: handlers over every source kind, fairness,
+//! acknowledgement (redelivery with the same sequence number, dead letters),
+//! exactly-once handling under random failures and panics, exact drop counts,
+//! parking while idle, stopping, and the job queue.
+
+use ringkit::dispatch::{self, DeadLetter, Dispatcher, EventUpdate, Failure, Retry, RunEnd};
+use ringkit::event::EventFlag;
+use ringkit::{mpmc, spsc, PushError};
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, Once};
+use std::thread;
+use std::time::Duration;
+
+/// Panics injected by the tests carry this payload; the hook keeps them quiet.
+const INJECTED: &str = "injected handler panic";
+
+fn quiet_injected_panics() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            if info.payload().downcast_ref::<&str>() != Some(&INJECTED) {
+                previous(info);
+            }
+        }));
+    });
+}
+
+/// A message that counts its drops.
+#[derive(Debug)]
+struct Counted {
+    id: u64,
+    drops: Arc<AtomicUsize>,
+}
+
+impl Drop for Counted {
+    fn drop(&mut self) {
+        self.drops.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+type Log = Arc<Mutex<Vec<(&'static str, u64, u32, u64)>>>;
+/// (seq, attempts, message id, the failure was the expected kind)
+type DeadLog = Arc<Mutex<Vec<(u64, u32, u64, bool)>>>;
+
+#[test]
+fn handlers_over_all_source_kinds() {
+    let (mut stx, srx) = spsc::channel::<u64>(8);
+    let (mtx, mrx) = mpmc::channel::<u64>(8);
+    let flag = Arc::new(EventFlag::new(0u32));
+    let (submit, exec) = dispatch::jobs(8);
+    let log: Log = Arc::default();
+    let mut d = Dispatcher::new();
+    let l = log.clone();
+    d.on_spsc(srx, move |m| {
+        l.lock()
+            .unwrap()
+            .push(("spsc", m.seq, m.attempt, *m.message));
+        Ok::<_, ()>(())
+    });
+    let l = log.clone();
+    d.on_mpmc(mrx, move |m| {
+        l.lock()
+            .unwrap()
+            .push(("mpmc", m.seq, m.attempt, *m.message));
+        Ok::<_, ()>(())
+    });
+    let l = log.clone();
+    d.on_event(flag.clone(), move |u: EventUpdate<u32>| {
+        l.lock().unwrap().push((
+            "event",
+            u.generation,
+            u.attempt,
+            u.value as u64 * 100 + u.skipped,
+        ));
+        Ok::<_, ()>(())
+    });
+    d.on_jobs(exec);
+    assert_eq!(d.poll(), 0);
+
+    stx.try_push(10).unwrap();
+    stx.try_push(11).unwrap();
+    mtx.try_push(20).unwrap();
+    flag.publish(1);
+    flag.publish(2); // the handler sees generation 2, having skipped 1
+    let l = log.clone();
+    submit
+        .try_submit(move || l.lock().unwrap().push(("job", 0, 1, 30)))
+        .unwrap();
+    assert_eq!(d.poll(), 5);
+    assert_eq!(
+        *log.lock().unwrap(),
+        [
+            ("spsc", 0, 1, 10),
+            ("spsc", 1, 1, 11),
+            ("mpmc", 0, 1, 20),
+            ("event", 2, 1, 201),
+            ("job", 0, 1, 30)
+        ]
+    );
+    assert_eq!(d.poll(), 0);
+    flag.publish(3);
+    assert_eq!(d.poll(), 1);
+    assert_eq!(log.lock().unwrap().last(), Some(&("event", 3, 1, 300)));
+}
+
+#[test]
+fn fairness_busy_source_does_not_starve_quiet_one() {
+    let (mut busy_tx, busy_rx) = spsc::channel::<u64>(1024);
+    let (quiet_tx, quiet_rx) = mpmc::channel::<u64>(4);
+    for i in 0..1000 {
+        busy_tx.try_push(i).unwrap();
+    }
+    let busy = Arc::new(AtomicUsize::new(0));
+    let quiet = Arc::new(AtomicUsize::new(0));
+    let mut d = Dispatcher::new().with_batch(8);
+    let b = busy.clone();
+    d.on_spsc(busy_rx, move |_| {
+        b.fetch_add(1, Ordering::Relaxed);
+        Ok::<_, ()>(())
+    });
+    let q = quiet.clone();
+    d.on_mpmc(quiet_rx, move |_| {
+        q.fetch_add(1, Ordering::Relaxed);
+        Ok::<_, ()>(())
+    });
+    quiet_tx.try_push(1).unwrap();
+    assert_eq!(d.poll(), 9);
+    assert_eq!(busy.load(Ordering::Relaxed), 8);
+    assert_eq!(quiet.load(Ordering::Relaxed), 1);
+    for round in 0..5 {
+        quiet_tx.try_push(round).unwrap();
+        d.poll();
+        assert_eq!(quiet.load(Ordering::Relaxed), 2 + round as usize);
+    }
+    assert_eq!(busy.load(Ordering::Relaxed), 48);
+}
+
+/// Message 2 always fails (an error, then a panic, then an error): it is
+/// redelivered with the same sequence number and attempts 1, 2, 3, then
+/// dead-lettered; the SPSC ring keeps order, so 3 and 4 come after it.
+#[test]
+fn spsc_failing_message_is_redelivered_then_dead_lettered() {
+    quiet_injected_panics();
+    let drops = Arc::new(AtomicUsize::new(0));
+    let (mut tx, rx) = spsc::channel::<Counted>(8);
+    for id in 0..5 {
+        tx.try_push(Counted {
+            id,
+            drops: drops.clone(),
+        })
+        .unwrap();
+    }
+    let log: Log = Arc::default();
+    let dead: DeadLog = Arc::default();
+    let mut d = Dispatcher::new();
+    let l = log.clone();
+    let dl = dead.clone();
+    d.on_spsc_with(
+        rx,
+        Retry::attempts(3).dead_letter(move |letter: DeadLetter<Counted, &'static str>| {
+            let was_error = matches!(letter.failure, Failure::Error("nope"));
+            dl.lock()
+                .unwrap()
+                .push((letter.seq, letter.attempts, letter.message.id, was_error));
+        }),
+        move |m| {
+            l.lock()
+                .unwrap()
+                .push(("spsc", m.seq, m.attempt, m.message.id));
+            if m.message.id == 2 {
+                if m.attempt == 2 {
+                    std::panic::panic_any(INJECTED);
+                }
+                return Err("nope");
+            }
+            Ok(())
+        },
+    );
+    assert_eq!(d.poll(), 3); // 0, 1 acked, 2 failed
+    assert_eq!(drops.load(Ordering::Relaxed), 2);
+    assert_eq!(d.poll(), 1); // 2 again: a panic, caught
+    assert_eq!(d.poll(), 1); // 2 a third time: dead-lettered (a failure ends the batch)
+    assert_eq!(d.poll(), 2); // 3, 4
+    assert_eq!(d.poll(), 0);
+    assert_eq!(
+        *log.lock().unwrap(),
+        [
+            ("spsc", 0, 1, 0),
+            ("spsc", 1, 1, 1),
+            ("spsc", 2, 1, 2),
+            ("spsc", 2, 2, 2),
+            ("spsc", 2, 3, 2),
+            ("spsc", 3, 1, 3),
+            ("spsc", 4, 1, 4),
+        ]
+    );
+    assert_eq!(*dead.lock().unwrap(), [(2, 3, 2, true)]);
+    assert_eq!(drops.load(Ordering::Relaxed), 5);
+    drop(d);
+    drop(tx);
+    assert_eq!(drops.load(Ordering::Relaxed), 5);
+}
+
+#[test]
+fn mpmc_failing_message_is_redelivered_then_dead_lettered() {
+    quiet_injected_panics();
+    let drops = Arc::new(AtomicUsize::new(0));
+    let (tx, rx) = mpmc::channel::<Counted>(8);
+    for id in 0..3 {
+        tx.try_push(Counted {
+            id,
+            drops: drops.clone(),
+        })
+        .unwrap();
+    }
+    let log: Log = Arc::default();
+    let dead: DeadLog = Arc::default();
+    let mut d = Dispatcher::new();
+    let l = log.clone();
+    let dl = dead.clone();
+    d.on_mpmc_with(
+        rx,
+        Retry::attempts(2).dead_letter(move |letter: DeadLetter<Counted, ()>| {
+            let was_panic = matches!(letter.failure, Failure::Panic(_));
+            dl.lock()
+                .unwrap()
+                .push((letter.seq, letter.attempts, letter.message.id, was_panic));
+        }),
+        move |m| {
+            l.lock()
+                .unwrap()
+                .push(("mpmc", m.seq, m.attempt, m.message.id));
+            match (m.message.id, m.attempt) {
+                (1, 1) => Err(()),
+                (1, _) => std::panic::panic_any(INJECTED),
+                _ => Ok(()),
+            }
+        },
+    );
+    assert_eq!(d.poll(), 2); // 0 acked, 1 failed and kept pending
+    assert_eq!(drops.load(Ordering::Relaxed), 1);
+    assert_eq!(d.poll(), 1); // 1 panics on attempt 2: dead letter
+    assert_eq!(d.poll(), 1); // 2
+    assert_eq!(
+        *log.lock().unwrap(),
+        [
+            ("mpmc", 0, 1, 0),
+            ("mpmc", 1, 1, 1),
+            ("mpmc", 1, 2, 1),
+            ("mpmc", 2, 1, 2),
+        ]
+    );
+    assert_eq!(*dead.lock().unwrap(), [(1, 2, 1, true)]);
+    assert_eq!(drops.load(Ordering::Relaxed), 3);
+}
+
+/// A message pending in the dispatcher and messages left in a ring are each
+/// dropped exactly once when the dispatcher and the producers go.
+#[test]
+fn drop_counts_exact_with_pending_and_unread_messages() {
+    let drops = Arc::new(AtomicUsize::new(0));
+    let counted = |id| Counted {
+        id,
+        drops: drops.clone(),
+    };
+    let (mut stx, srx) = spsc::channel::<Counted>(8);
+    let (mtx, mrx) = mpmc::channel::<Counted>(8);
+    for id in 0..4 {
+        stx.try_push(counted(id)).unwrap();
+        mtx.try_push(counted(10 + id)).unwrap();
+    }
+    let mut d = Dispatcher::new().with_batch(2);
+    d.on_spsc_with(srx, Retry::attempts(100), |m| {
+        if m.message.id == 1 {
+            Err(())
+        } else {
+            Ok(())
+        }
+    });
+    d.on_mpmc_with(mrx, Retry::attempts(100), |m| {
+        if m.message.id == 11 {
+            Err(())
+        } else {
+            Ok(())
+        }
+    });
+    assert_eq!(d.poll(), 4); // spsc: 0 ok, 1 fails; mpmc: 10 ok, 11 fails (pending)
+    assert_eq!(drops.load(Ordering::Relaxed), 2);
+    drop(d); // drops the pending 11 and the consumer
+    assert_eq!(drops.load(Ordering::Relaxed), 3);
+    drop(stx); // the ring goes: 1, 2, 3
+    assert_eq!(drops.load(Ordering::Relaxed), 6);
+    drop(mtx); // the queue goes: 12, 13
+    assert_eq!(drops.load(Ordering::Relaxed), 8);
+}
+
+#[test]
+fn event_updates_skip_and_retry() {
+    let flag = Arc::new(EventFlag::new(0u64));
+    flag.publish(1); // before registration: not delivered
+    let seen: Arc<Mutex<Vec<EventUpdate<u64>>>> = Arc::default();
+    let dead: Arc<Mutex<Vec<u64>>> = Arc::default();
+    let mut d = Dispatcher::new();
+    let s = seen.clone();
+    let dl = dead.clone();
+    d.on_event_with(
+        flag.clone(),
+        Retry::attempts(2)
+            .dead_letter(move |l: DeadLetter<EventUpdate<u64>, ()>| dl.lock().unwrap().push(l.seq)),
+        move |u| {
+            s.lock().unwrap().push(u);
+            if u.value == 4 {
+                Err(())
+            } else {
+                Ok(())
+            }
+        },
+    );
+    assert_eq!(d.poll(), 0);
+    for v in 2..=4 {
+        flag.publish(v);
+    }
+    assert_eq!(d.poll(), 1); // generation 4, skipped 2 and 3, fails
+    assert_eq!(d.poll(), 1); // retried: fails again, dead-lettered
+    assert_eq!(d.poll(), 0);
+    flag.publish(5);
+    assert_eq!(d.poll(), 1);
+    let update = |generation, skipped, attempt| EventUpdate {
+        generation,
+        value: generation,
+        skipped,
+        attempt,
+    };
+    assert_eq!(
+        *seen.lock().unwrap(),
+        [update(4, 2, 1), update(4, 2, 2), update(5, 0, 1)]
+    );
+    assert_eq!(*dead.lock().unwrap(), [4]);
+}
+
+/// A deterministic pseudo-random verdict for (message, attempt): 0 ok, 1 error,
+/// 2 panic. About a third of the attempts fail.
+fn verdict(key: u64, attempt: u32) -> u8 {
+    let mut x = key
+        .wrapping_mul(0x9E37_79B9_7F4A_7C15)
+        .wrapping_add(attempt as u64)
+        ^ 0xD1B5_4A32_D192_ED03;
+    x ^= x >> 31;
+    x = x.wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    x ^= x >> 29;
+    match x % 6 {
+        0 => 1,
+        1 => 2,
+        _ => 0,
+    }
+}
+
+/// Three producers (one SPSC, two on one MPMC queue) against a dispatcher whose
+/// handlers fail or panic at random: every message is either acknowledged once or
+/// dead-lettered once, never both, never twice, with the outcome the verdicts
+/// predict; every message is dropped exactly once.
+#[test]
+fn stress_random_failures_exactly_once() {
+    quiet_injected_panics();
+    const ATTEMPTS: u32 = 3;
+    let per = if cfg!(miri) { 30 } else { 20_000 };
+    let drops = Arc::new(AtomicUsize::new(0));
+    let (mut stx, srx) = spsc::channel::<Counted>(if cfg!(miri) { 4 } else { 64 });
+    let (mtx, mrx) = mpmc::channel::<Counted>(if cfg!(miri) { 4 } else { 64 });
+    // id -> (acks, dead letters); SPSC ids are i, MPMC ids are (1 + p) << 32 | i.
+    type Outcomes = Arc<Mutex<HashMap<u64, (u32, u32)>>>;
+    let outcomes: Outcomes = Arc::default();
+    let mut d = Dispatcher::new().with_batch(16);
+    let o = outcomes.clone();
+    let mut next_seq = 0;
+    d.on_spsc_with(
+        srx,
+        Retry::attempts(ATTEMPTS).dead_letter(move |l: DeadLetter<Counted, ()>| {
+            o.lock().unwrap().entry(l.message.id).or_default().1 += 1;
+        }),
+        {
+            let o = outcomes.clone();
+            move |m| {
+                // SPSC: in order, and the sequence number is the id.
+                assert_eq!(m.seq, m.message.id);
+                assert!(m.seq == next_seq || (m.seq == next_seq - 1 && m.attempt > 1));
+                next_seq = m.seq + 1;
+                match verdict(m.message.id, m.attempt) {
+                    0 => {
+                        o.lock().unwrap().entry(m.message.id).or_default().0 += 1;
+                        Ok(())
+                    }
+                    1 => Err(()),
+                    _ => std::panic::panic_any(INJECTED),
+                }
+            }
+        },
+    );
+    let o = outcomes.clone();
+    let mut seqs = HashMap::new();
+    d.on_mpmc_with(
+        mrx,
+        Retry::attempts(ATTEMPTS).dead_letter(move |l: DeadLetter<Counted, ()>| {
+            o.lock().unwrap().entry(l.message.id).or_default().1 += 1;
+        }),
+        {
+            let o = outcomes.clone();
+            move |m| {
+                // A redelivery keeps the sequence number.
+                let seq = *seqs.entry(m.message.id).or_insert(m.seq);
+                assert_eq!(seq, m.seq);
+                match verdict(m.message.id, m.attempt) {
+                    0 => {
+                        o.lock().unwrap().entry(m.message.id).or_default().0 += 1;
+                        Ok(())
+                    }
+                    1 => Err(()),
+                    _ => std::panic::panic_any(INJECTED),
+                }
+            }
+        },
+    );
+    let dispatcher = thread::spawn(move || d.run());
+    let mut producers = Vec::new();
+    {
+        let drops = drops.clone();
+        producers.push(thread::spawn(move || {
+            for id in 0..per {
+                let drops = drops.clone();
+                stx.push(Counted { id, drops }).unwrap();
+            }
+        }));
+    }
+    for p in 0..2u64 {
+        let (mtx, drops) = (mtx.clone(), drops.clone());
+        producers.push(thread::spawn(move || {
+            for i in 0..per {
+                let drops = drops.clone();
+                let id = (1 + p) << 32 | i;
+                mtx.push(Counted { id, drops }).unwrap();
+            }
+        }));
+    }
+    drop(mtx);
+    for p in producers {
+        p.join().unwrap();
+    }
+    assert_eq!(dispatcher.join().unwrap(), RunEnd::Disconnected);
+
+    let outcomes = outcomes.lock().unwrap();
+    let ids = (0..per).chain((0..2u64).flat_map(|p| (0..per).map(move |i| (1 + p) << 32 | i)));
+    let mut dead = 0;
+    for id in ids {
+        let expect_dead = (1..=ATTEMPTS).all(|a| verdict(id, a) != 0);
+        let got = outcomes.get(&id).copied().unwrap_or_default();
+        assert_eq!(got, if expect_dead { (0, 1) } else { (1, 0) }, "id {id:#x}");
+        dead += usize::from(expect_dead);
+    }
+    assert_eq!(outcomes.len(), 3 * per as usize);
+    assert!(
+        cfg!(miri) || dead > 0,
+        "the verdicts should dead-letter some"
+    );
+    assert_eq!(drops.load(Ordering::Relaxed), 3 * per as usize);
+}
+
+/// CPU time this thread has used, from getrusage(RUSAGE_THREAD).
+#[cfg(all(target_os = "linux", not(miri)))]
+fn thread_cpu_time() -> Duration {
+    // SAFETY: an all-zero rusage is a valid value of the plain C struct.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: RUSAGE_THREAD with a valid pointer to a rusage we own.
+    let rc = unsafe { libc::getrusage(libc::RUSAGE_THREAD, &mut usage) };
+    assert_eq!(rc, 0);
+    let tv = |t: libc::timeval| Duration::new(t.tv_sec as u64, t.tv_usec as u32 * 1000);
+    tv(usage.ru_utime) + tv(usage.ru_stime)
+}
+
+/// `run` parks while every source is empty: the dispatcher thread's own CPU time
+/// across an idle period (measured by a handler before and after it) stays far
+/// below the period. A busy-polling dispatcher would use about all of it.
+#[cfg(all(target_os = "linux", not(miri)))]
+#[test]
+fn run_parks_while_idle() {
+    const IDLE: Duration = Duration::from_millis(300);
+    let (mut stx, srx) = spsc::channel::<u8>(4);
+    let (mtx, mrx) = mpmc::channel::<u8>(4);
+    let flag = Arc::new(EventFlag::new(0u8));
+    let cpu: Arc<Mutex<Vec<Duration>>> = Arc::default();
+    let mut d = Dispatcher::new();
+    let c = cpu.clone();
+    d.on_spsc(srx, move |_| {
+        c.lock().unwrap().push(thread_cpu_time());
+        Ok::<_, ()>(())
+    });
+    d.on_mpmc(mrx, |_| Ok::<_, ()>(()));
+    d.on_event(flag.clone(), |_| Ok::<_, ()>(()));
+    let stop = d.stop_handle();
+    let dispatcher = thread::spawn(move || d.run());
+    stx.push(1).unwrap();
+    while cpu.lock().unwrap().is_empty() {
+        thread::sleep(Duration::from_millis(1));
+    }
+    thread::sleep(IDLE); // every source connected and empty
+    stx.push(2).unwrap();
+    while cpu.lock().unwrap().len() < 2 {
+        thread::sleep(Duration::from_millis(1));
+    }
+    stop.stop();
+    assert_eq!(dispatcher.join().unwrap(), RunEnd::Stopped);
+    let cpu = cpu.lock().unwrap();
+    let used = cpu[1] - cpu[0];
+    assert!(
+        used < IDLE / 10,
+        "the idle dispatcher used {used:?} of CPU in {IDLE:?}"
+    );
+    drop((mtx, flag));
+}
+
+#[test]
+fn stop_from_another_thread_ends_run() {
+    let (_tx, rx) = mpmc::channel::<u8>(4);
+    let mut d = Dispatcher::new();
+    d.on_mpmc(rx, |_| Ok::<_, ()>(()));
+    let stop = d.stop_handle();
+    let dispatcher = thread::spawn(move || (d.run(), d.run()));
+    thread::sleep(Duration::from_millis(if cfg!(miri) { 1 } else { 20 }));
+    let other = stop.clone();
+    thread::spawn(move || other.stop()).join().unwrap();
+    // Stopping is sticky: the second run returns at once too.
+    assert_eq!(
+        dispatcher.join().unwrap(),
+        (RunEnd::Stopped, RunEnd::Stopped)
+    );
+    assert!(stop.is_stopped());
+}
+
+#[test]
+fn disconnection_of_every_queue_ends_run_but_event_flags_do_not_count() {
+    let (mut stx, srx) = spsc::channel::<u64>(4);
+    let (mtx, mrx) = mpmc::channel::<u64>(4);
+    let flag = Arc::new(EventFlag::new(0u8));
+    let (submit, exec) = dispatch::jobs(4);
+    let sum = Arc::new(AtomicUsize::new(0));
+    let mut d = Dispatcher::new();
+    let s = sum.clone();
+    d.on_spsc(srx, move |m| {
+        s.fetch_add(*m.message as usize, Ordering::Relaxed);
+        Ok::<_, ()>(())
+    });
+    let s = sum.clone();
+    d.on_mpmc(mrx, move |m| {
+        s.fetch_add(*m.message as usize, Ordering::Relaxed);
+        Ok::<_, ()>(())
+    });
+    d.on_event(flag.clone(), |_| Ok::<_, ()>(()));
+    d.on_jobs(exec);
+    let dispatcher = thread::spawn(move || d.run());
+    let s = sum.clone();
+    let producer = thread::spawn(move || {
+        stx.push(1).unwrap();
+        mtx.push(10).unwrap();
+        flag.publish(1);
+        submit
+            .submit(move || {
+                s.fetch_add(100, Ordering::Relaxed);
+            })
+            .unwrap();
+        // Every handle dropped here; the flag lives on in the dispatcher.
+    });
+    producer.join().unwrap();
+    assert_eq!(dispatcher.join().unwrap(), RunEnd::Disconnected);
+    assert_eq!(sum.load(Ordering::Relaxed), 111);
+}
+
+#[test]
+fn jobs_run_on_the_executor_thread_and_panics_do_not_poison() {
+    quiet_injected_panics();
+    let (submit, exec) = dispatch::jobs(4);
+    let ran = Arc::new(AtomicUsize::new(0));
+    let mut d = Dispatcher::new();
+    d.on_jobs(exec);
+    let dispatcher = thread::spawn(move || {
+        let me = thread::current().id();
+        (d.run(), me)
+    });
+    let n = if cfg!(miri) { 10 } else { 1000 };
+    let ids: Arc<Mutex<Vec<thread::ThreadId>>> = Arc::default();
+    let submitters: Vec<_> = (0..2)
+        .map(|_| {
+            let (submit, ran, ids) = (submit.clone(), ran.clone(), ids.clone());
+            thread::spawn(move || {
+                for i in 0..n {
+                    let (ran, ids) = (ran.clone(), ids.clone());
+                    submit
+                        .submit(move || {
+                            ids.lock().unwrap().push(thread::current().id());
+                            ran.fetch_add(1, Ordering::Relaxed);
+                            if i % 7 == 0 {
+                                std::panic::panic_any(INJECTED);
+                            }
+                        })
+                        .unwrap();
+                }
+            })
+        })
+        .collect();
+    drop(submit);
+    for s in submitters {
+        s.join().unwrap();
+    }
+    let (end, executor) = dispatcher.join().unwrap();
+    assert_eq!(end, RunEnd::Disconnected);
+    assert_eq!(ran.load(Ordering::Relaxed), 2 * n);
+    assert!(ids.lock().unwrap().iter().all(|&id| id == executor));
+}
+
+#[test]
+fn jobs_either_side_may_go_first() {
+    // The executor goes first: a submit hands the job back; queued jobs are
+    // dropped unrun with the queue.
+    let (submit, exec) = dispatch::jobs(4);
+    let token = Arc::new(());
+    let t = token.clone();
+    submit.try_submit(move || drop(t)).unwrap();
+    assert_eq!(Arc::strong_count(&token), 2);
+    drop(exec);
+    assert!(submit.is_disconnected());
+    let ran = Arc::new(AtomicUsize::new(0));
+    let r = ran.clone();
+    match submit.try_submit(move || {
+        r.fetch_add(1, Ordering::Relaxed);
+    }) {
+        Err(PushError::Disconnected(job)) => job.run(), // run it ourselves
+        other => panic!("expected Disconnected, got {other:?}"),
+    }
+    assert_eq!(ran.load(Ordering::Relaxed), 1);
+    drop(submit);
+    assert_eq!(Arc::strong_count(&token), 1, "the queued job was dropped");
+
+    // The submitters go first: `run_pending` and `run` still run what is queued.
+    let (submit, mut exec2) = dispatch::jobs(4);
+    for _ in 0..3 {
+        let r = ran.clone();
+        submit
+            .try_submit(move || {
+                r.fetch_add(1, Ordering::Relaxed);
+            })
+            .unwrap();
+    }
+    assert_eq!(exec2.run_pending(), 3);
+    let r = ran.clone();
+    submit
+        .try_submit(move || {
+            r.fetch_add(1, Ordering::Relaxed);
+        })
+        .unwrap();
+    drop(submit);
+    assert!(exec2.is_disconnected());
+    exec2.run(); // runs the last job, returns: every submitter is gone
+    assert_eq!(ran.load(Ordering::Relaxed), 5);
+    assert_eq!(exec2.run_pending(), 0);
+}
