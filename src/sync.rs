@@ -74,6 +74,16 @@ pub(crate) const SPIN_LIMIT: u32 = 128;
 #[cfg(loom)]
 pub(crate) const SPIN_LIMIT: u32 = 0;
 
+/// After spinning, how many times a blocking operation gives its time slice away
+/// (re-checking its condition each time) before it parks. A few yields let the
+/// thread it waits for run when threads outnumber cores, which saves a park (a
+/// membarrier and a futex call) per wait in oversubscribed pipelines; the bound
+/// keeps it from becoming a `sched_yield` storm. Zero under loom, as above.
+#[cfg(not(loom))]
+pub(crate) const YIELD_LIMIT: u32 = 4;
+#[cfg(loom)]
+pub(crate) const YIELD_LIMIT: u32 = 0;
+
 /// A hint that this thread is busy-waiting on another thread.
 #[inline(always)]
 pub(crate) fn spin_hint() {

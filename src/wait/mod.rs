@@ -35,8 +35,8 @@
 //! `docs/design-dispatch.md` for why both re-checks are needed.
 
 use crate::sync::{
-    heavy_barrier, light_barrier, prepare_barriers, spin_hint, Arc, Futex, Mutex, Ordering,
-    SPIN_LIMIT,
+    heavy_barrier, light_barrier, prepare_barriers, spin_hint, yield_now, Arc, Futex, Mutex,
+    Ordering, SPIN_LIMIT, YIELD_LIMIT,
 };
 use std::time::Instant;
 
@@ -191,6 +191,15 @@ impl WaitCell {
                 return true;
             }
             spin_hint();
+        }
+        for _ in 0..YIELD_LIMIT {
+            if ready() {
+                return true;
+            }
+            if deadline.is_some_and(|d| Instant::now() >= d) {
+                break;
+            }
+            yield_now();
         }
         loop {
             if ready() {
