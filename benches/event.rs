@@ -133,29 +133,16 @@ fn compare_wake_up(s: &Sizes) -> common::Outcome {
     )
 }
 
-fn env_usize(key: &str, default: usize) -> usize {
-    std::env::var(key)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
-
 fn main() {
-    let test_mode = std::env::args().any(|a| a == "--test");
-    let only = std::env::var("RINGKIT_BENCH_ONLY").unwrap_or_default();
+    let mode = common::BenchMode::from_env();
+    let test_mode = mode.test;
     common::maybe_prepark();
 
-    if only != "compare" {
-        let mut c = Criterion::default()
-            .sample_size(20)
-            .warm_up_time(Duration::from_millis(500))
-            .measurement_time(Duration::from_secs(2))
-            .configure_from_args();
-        criterion_pass(&mut c);
-        c.final_summary();
+    if mode.criterion() {
+        common::run_criterion(criterion_pass);
     }
 
-    if only != "criterion" {
+    if mode.compare() {
         let sizes = if test_mode {
             Sizes {
                 reps: 1,
@@ -166,7 +153,7 @@ fn main() {
             }
         } else {
             Sizes {
-                reps: env_usize("RINGKIT_BENCH_REPS", 31),
+                reps: common::env_usize("RINGKIT_BENCH_REPS", 31),
                 reads: 2_000_000,
                 window: Duration::from_millis(20),
                 wakes: 50,

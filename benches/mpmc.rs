@@ -25,7 +25,6 @@ use common::mpmc::{
 use common::{alternate, record, Contestant, Kind, MPMC_1P1C, MPMC_2P2C_BLOCKING};
 use criterion::{Criterion, Throughput};
 use std::hint::black_box;
-use std::time::Duration;
 
 /// Items per criterion iteration of the two-thread benches.
 const ITEMS_PER_ITER: u64 = 1024;
@@ -127,33 +126,24 @@ pub fn compare_two_to_two(reps: usize, n: u64) -> common::Outcome {
     alternate(MPMC_2P2C_BLOCKING, "M items/s", true, reps, &mut cs)
 }
 
-fn env_usize(key: &str, default: usize) -> usize {
-    std::env::var(key)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
-
 fn main() {
-    let test_mode = std::env::args().any(|a| a == "--test");
-    let only = std::env::var("RINGKIT_BENCH_ONLY").unwrap_or_default();
+    let mode = common::BenchMode::from_env();
+    let test_mode = mode.test;
     common::maybe_prepark();
 
-    if only != "compare" {
-        let mut c = Criterion::default()
-            .sample_size(20)
-            .warm_up_time(Duration::from_millis(500))
-            .measurement_time(Duration::from_secs(2))
-            .configure_from_args();
-        criterion_pass(&mut c);
-        c.final_summary();
+    if mode.criterion() {
+        common::run_criterion(criterion_pass);
     }
 
-    if only != "criterion" {
+    if mode.compare() {
         let (reps, n_1p1c, n_2p2c) = if test_mode {
             (1, 10_000, 10_000)
         } else {
-            (env_usize("RINGKIT_BENCH_REPS", 31), 1_000_000, 400_000)
+            (
+                common::env_usize("RINGKIT_BENCH_REPS", 31),
+                1_000_000,
+                400_000,
+            )
         };
         let m = common::Machine::describe();
         println!(

@@ -466,3 +466,48 @@ impl Outcome {
         Some((s, s >= t.min_speedup && spread_ok))
     }
 }
+
+/// How a bench binary was asked to run: `--test` (the smoke run: everything once,
+/// tiny) and `RINGKIT_BENCH_ONLY` (`criterion` or `compare` runs one half only).
+pub struct BenchMode {
+    pub test: bool,
+    only: String,
+}
+
+impl BenchMode {
+    pub fn from_env() -> Self {
+        BenchMode {
+            test: std::env::args().any(|a| a == "--test"),
+            only: std::env::var("RINGKIT_BENCH_ONLY").unwrap_or_default(),
+        }
+    }
+
+    /// Whether to run the criterion pass.
+    pub fn criterion(&self) -> bool {
+        self.only != "compare"
+    }
+
+    /// Whether to run the alternating side-by-side comparison.
+    pub fn compare(&self) -> bool {
+        self.only != "criterion"
+    }
+}
+
+/// Runs one criterion pass with the settings every bench shares.
+pub fn run_criterion(pass: impl FnOnce(&mut criterion::Criterion)) {
+    let mut c = criterion::Criterion::default()
+        .sample_size(20)
+        .warm_up_time(std::time::Duration::from_millis(500))
+        .measurement_time(std::time::Duration::from_secs(2))
+        .configure_from_args();
+    pass(&mut c);
+    c.final_summary();
+}
+
+/// An integer from the environment, or `default`.
+pub fn env_usize(key: &str, default: usize) -> usize {
+    std::env::var(key)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
