@@ -50,7 +50,7 @@
 //! Each slot is a seqlock of its own: a stamp (even: stable, odd: being written)
 //! followed by the event's sequence number and the value's bytes, all in atomic
 //! words read and written with `Relaxed` loads and stores, with the fences of
-//! Boehm's recipe, exactly as in [`SeqLock`](crate::seqlock::SeqLock). A
+//! Boehm's recipe, exactly as in [`SeqLock`]. A
 //! subscriber compares the sequence number in the slot with the one it wants: equal
 //! is its event, older means nothing new yet, newer means it was lapped. Only a
 //! lagging subscriber or a new one reads the publisher's shared counter; the
@@ -60,8 +60,10 @@ use crate::seqlock::{backoff, Plain, SeqLock, MAX_WORDS};
 use crate::sync::{fence, Arc, AtomicBool, AtomicU64, Ordering};
 use crate::wait::WaitCell;
 use crate::{CapacityError, RecvError};
+use alloc::boxed::Box;
 use core::marker::PhantomData;
 use crossbeam_utils::CachePadded;
+#[cfg(feature = "std")]
 use std::time::{Duration, Instant};
 
 /// Word 0 of a slot: its seqlock stamp.
@@ -442,17 +444,20 @@ impl<T: Plain> Subscriber<T> {
 
     /// Like [`try_recv`](Subscriber::try_recv), but sleeps while there is nothing
     /// new; never returns `Err(Empty)`.
+    #[cfg(feature = "std")]
     pub fn recv(&mut self) -> Result<(u64, T), RecvError> {
         self.recv_until(None)
     }
 
     /// Like [`recv`](Subscriber::recv), giving up after `timeout` with
     /// `Err(Empty)`.
+    #[cfg(feature = "std")]
     pub fn recv_timeout(&mut self, timeout: Duration) -> Result<(u64, T), RecvError> {
         // A timeout too large to represent is a wait without a deadline.
         self.recv_until(Instant::now().checked_add(timeout))
     }
 
+    #[cfg(feature = "std")]
     fn recv_until(&mut self, deadline: Option<Instant>) -> Result<(u64, T), RecvError> {
         let Subscriber { shared, pos } = self;
         let mut got = Err(RecvError::Empty);
@@ -536,6 +541,7 @@ static_assertions::assert_not_impl_any!(Publisher<u64>: Clone);
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::prelude::rust_2021::*;
 
     #[test]
     fn lag_is_counted_from_the_oldest_held() {

@@ -87,6 +87,7 @@
 //! alone or registered in a dispatcher. Each job is one `Box` (no allocation for a
 //! closure that captures nothing: a zero-sized box does not allocate).
 
+// A std-only module (the `std` feature): std's prelude, as in any std crate.
 use crate::event::EventFlag;
 use crate::seqlock::Plain;
 use crate::sync::{spin_hint, Arc, AtomicBool, Ordering, SPIN_LIMIT};
@@ -94,6 +95,7 @@ use crate::wait::WaitCell;
 use crate::{mpmc, spsc, PopError, PushError};
 use std::any::Any;
 use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::prelude::rust_2021::*;
 
 /// Delivery attempts before a message is dead-lettered, unless [`Retry`] says
 /// otherwise.

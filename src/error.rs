@@ -49,7 +49,7 @@ impl<T> fmt::Display for PushError<T> {
     }
 }
 
-impl<T> std::error::Error for PushError<T> {}
+impl<T> core::error::Error for PushError<T> {}
 
 /// A pop that returned nothing.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -71,7 +71,7 @@ impl fmt::Display for PopError {
     }
 }
 
-impl std::error::Error for PopError {}
+impl core::error::Error for PopError {}
 
 /// A broadcast receive that returned no event.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -105,7 +105,7 @@ impl fmt::Display for RecvError {
     }
 }
 
-impl std::error::Error for RecvError {}
+impl core::error::Error for RecvError {}
 
 /// A capacity that a ring cannot be built with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -130,7 +130,7 @@ impl fmt::Display for CapacityError {
     }
 }
 
-impl std::error::Error for CapacityError {}
+impl core::error::Error for CapacityError {}
 
 /// A chunk that could not be had: fewer slots or items were available than asked.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -178,7 +178,7 @@ impl fmt::Display for ChunkError {
     }
 }
 
-impl std::error::Error for ChunkError {}
+impl core::error::Error for ChunkError {}
 
 /// A wait that reached its deadline.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
@@ -190,7 +190,7 @@ impl fmt::Display for Timeout {
     }
 }
 
-impl std::error::Error for Timeout {}
+impl core::error::Error for Timeout {}
 
 /// Checks a ring capacity: at least 1, and a buffer of `capacity` values of `T`
 /// that fits in `isize::MAX` bytes.

@@ -32,10 +32,13 @@
 use crate::seqlock::{Plain, SeqLock};
 use crate::sync::{AtomicBool, Ordering};
 use crate::wait::WaitCell;
+#[cfg(feature = "std")]
 use crate::Timeout;
 use crossbeam_utils::CachePadded;
+#[cfg(feature = "std")]
 use std::time::{Duration, Instant};
 
+#[cfg(feature = "std")]
 fn deadline_after(timeout: Duration) -> Option<Instant> {
     // A timeout too large to represent is a wait without a deadline.
     Instant::now().checked_add(timeout)
@@ -65,6 +68,7 @@ impl<T: Plain> EventFlag<T> {
 
     /// A flag whose futex epoch starts at `epoch`, so tests can cross its
     /// wrap-around. Not part of the public API.
+    #[cfg(feature = "std")]
     #[doc(hidden)]
     pub fn with_wait_epoch(initial: T, epoch: u32) -> Self {
         EventFlag {
@@ -106,6 +110,7 @@ impl<T: Plain> EventFlag<T> {
     /// Blocks until the generation is greater than `seen`, then returns the newest
     /// generation and its value (which may be several generations past `seen`).
     /// Returns at once if it already is.
+    #[cfg(feature = "std")]
     pub fn wait_newer(&self, seen: u64) -> (u64, T) {
         let mut got = None;
         self.cell.wait_until(None, || {
@@ -116,6 +121,7 @@ impl<T: Plain> EventFlag<T> {
     }
 
     /// Like [`wait_newer`](EventFlag::wait_newer), giving up after `timeout`.
+    #[cfg(feature = "std")]
     pub fn wait_newer_timeout(&self, seen: u64, timeout: Duration) -> Result<(u64, T), Timeout> {
         let mut got = None;
         self.cell.wait_until(deadline_after(timeout), || {
@@ -126,11 +132,13 @@ impl<T: Plain> EventFlag<T> {
     }
 
     /// The cell waiters park on; a dispatcher attaches its doorbell to it.
+    #[cfg(feature = "std")]
     pub(crate) fn data_cell(&self) -> &WaitCell {
         &self.cell
     }
 
     /// The newest generation and value if the generation is past `seen`.
+    #[cfg(feature = "std")]
     #[inline]
     fn newer_than(&self, seen: u64) -> Option<(u64, T)> {
         if self.generation() <= seen {
@@ -235,20 +243,25 @@ impl Event {
 
     /// Blocks until the event is set; an auto-reset event is unset again by this
     /// wait.
+    #[cfg(feature = "std")]
     pub fn wait(&self) {
-        self.cell.wait_until(None, || self.try_take());
+        self.cell.wait_until(None, || self.try_wait());
     }
 
     /// Like [`wait`](Event::wait), giving up after `timeout`. True when released
     /// by a set, false on timeout (and then an auto-reset event was not consumed).
+    #[cfg(feature = "std")]
     pub fn wait_timeout(&self, timeout: Duration) -> bool {
         self.cell
-            .wait_until(deadline_after(timeout), || self.try_take())
+            .wait_until(deadline_after(timeout), || self.try_wait())
     }
 
-    /// Sees the event set, and for auto-reset, unsets it.
+    /// A wait that does not block: true if the event is set, and then an
+    /// auto-reset event is unset by this call (exactly one of racing `try_wait`s
+    /// and waits takes a set). Never blocks; the auto-reset case is one
+    /// compare-exchange.
     #[inline]
-    fn try_take(&self) -> bool {
+    pub fn try_wait(&self) -> bool {
         if !self.auto_reset {
             // ORDERING: [event.wait.manual] Acquire, pairs with [event.set].
             return self.state.load(Ordering::Acquire);
@@ -281,6 +294,7 @@ static_assertions::assert_not_impl_any!(EventFlag<u64>: Clone);
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::prelude::rust_2021::*;
 
     #[test]
     fn generations_count_publishes() {

@@ -115,21 +115,58 @@
 //!
 //! Every error type lives in one place and is shared by all primitives: a value
 //! that cannot be pushed always comes back inside [`PushError`].
+//!
+//! # Features and real-time use
+//!
+//! The default feature `std` adds the blocking and timeout operations (futex
+//! park), `io::Read`/`Write` on byte rings and the dispatcher. Without it
+//! (`default-features = false`) the crate is `#![no_std]` + `alloc`: the rings, the
+//! seqlock, the event flag and the broadcast ring with their non-blocking
+//! operations. What every method may do (allocate, lock, make a system call, block,
+//! spin) is in the [`realtime`] table.
 
+#![no_std]
 #![warn(missing_docs)]
+// With only `spsc` built (no 64-bit atomics), some shared helpers go unused.
+#![cfg_attr(not(target_has_atomic = "64"), allow(dead_code))]
+
+extern crate alloc;
+// `std` is linked only with the `std` feature (and for the unit tests): without it
+// the crate cannot name anything of std's, by construction.
+#[cfg(any(feature = "std", test))]
+extern crate std;
 
 mod error;
 mod sync;
+#[cfg(feature = "std")]
+mod wait;
+#[cfg(not(feature = "std"))]
+#[path = "wait/spin.rs"]
 mod wait;
 
+// Everything but the SPSC ring keeps 64-bit positions, stamps or words in atomics.
+// On targets without 64-bit atomics (Cortex-M3/M4/M7, 32-bit RISC-V) only `spsc`
+// is there; see docs/realtime.md.
+#[cfg(target_has_atomic = "64")]
 pub mod broadcast;
+#[cfg(all(feature = "std", target_has_atomic = "64"))]
 pub mod dispatch;
+#[cfg(target_has_atomic = "64")]
 pub mod event;
+#[cfg(target_has_atomic = "64")]
 pub mod mpmc;
+#[cfg(target_has_atomic = "64")]
 pub mod seqlock;
 pub mod spsc;
 
 pub use error::{CapacityError, ChunkError, PopError, PushError, RecvError, Timeout};
+
+/// The real-time table: per method, whether it can allocate, lock, make a system
+/// call, block or spin, its progress guarantee, and whether it exists without the
+/// `std` feature (the same text as `docs/realtime.md`).
+pub mod realtime {
+    #![doc = include_str!("../docs/realtime.md")]
+}
 
 /// The README's examples, compiled and run as doc tests.
 #[cfg(doctest)]

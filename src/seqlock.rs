@@ -378,6 +378,7 @@ static_assertions::assert_not_impl_any!(SeqLock<u64>: Clone);
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::prelude::rust_2021::*;
 
     #[test]
     fn round_trips_odd_sizes() {

@@ -5,6 +5,9 @@
 //! loom's instrumented types, so the models in `loom-tests/` check the real code and
 //! not a look-alike. Nothing outside this file says `cfg(loom)`.
 //!
+//! Without the `std` feature there are no locks, no futex and no barriers here:
+//! nothing can park, so nothing needs waking (see `wait/spin.rs`). loom needs std.
+//!
 //! Two pieces are ringkit's own and need a word:
 //!
 //! * [`Futex`]: a 32-bit word a thread can sleep on. On Linux it is the kernel's
@@ -17,37 +20,44 @@
 //!   and an announced access that is not ordered after the previous conflicting one
 //!   fails the model. In normal builds the tracker is a zero-sized no-op.
 
+#[cfg(all(not(loom), target_has_atomic = "64"))]
+pub(crate) use core::sync::atomic::AtomicU64;
 #[cfg(not(loom))]
 #[allow(unused_imports)]
-pub(crate) use core::sync::atomic::{
-    fence, AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering,
-};
+pub(crate) use core::sync::atomic::{fence, AtomicBool, AtomicU32, AtomicUsize, Ordering};
 #[cfg(loom)]
 #[allow(unused_imports)]
 pub(crate) use loom::sync::atomic::{
     fence, AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering,
 };
 
+#[cfg(all(loom, not(feature = "std")))]
+compile_error!("the loom models need ringkit's `std` feature");
+
+#[cfg(not(loom))]
+#[allow(unused_imports)]
+pub(crate) use alloc::sync::Arc;
 #[cfg(loom)]
 #[allow(unused_imports)]
 pub(crate) use loom::sync::{Arc, Condvar, Mutex, MutexGuard};
-#[cfg(not(loom))]
+#[cfg(all(not(loom), feature = "std"))]
 #[allow(unused_imports)]
-pub(crate) use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+pub(crate) use std::sync::{Condvar, Mutex, MutexGuard};
 
-#[cfg(all(target_os = "linux", not(loom), not(miri)))]
+#[cfg(all(target_os = "linux", not(loom), not(miri), feature = "std"))]
 #[path = "wait/futex.rs"]
 mod futex_impl;
-#[cfg(any(not(target_os = "linux"), loom, miri))]
+#[cfg(all(any(not(target_os = "linux"), loom, miri), feature = "std"))]
 #[path = "wait/fallback.rs"]
 mod futex_impl;
 
+#[cfg(feature = "std")]
 pub(crate) use futex_impl::Futex;
 
 /// Waits on `cond`, giving up at `deadline`. Under loom the deadline is ignored
 /// (loom has no clock): a model that times out waits like one that does not, so a
 /// missing wake-up still deadlocks.
-#[cfg(any(not(target_os = "linux"), loom, miri))]
+#[cfg(all(any(not(target_os = "linux"), loom, miri), feature = "std"))]
 fn condvar_wait(cond: &Condvar, guard: MutexGuard<'_, ()>, deadline: Option<std::time::Instant>) {
     #[cfg(not(loom))]
     match deadline {
@@ -79,7 +89,7 @@ pub(crate) const SPIN_LIMIT: u32 = 0;
 /// thread it waits for run when threads outnumber cores, which saves a park (a
 /// membarrier and a futex call) per wait in oversubscribed pipelines; the bound
 /// keeps it from becoming a `sched_yield` storm. Zero under loom, as above.
-#[cfg(not(loom))]
+#[cfg(all(not(loom), feature = "std"))]
 pub(crate) const YIELD_LIMIT: u32 = 4;
 #[cfg(loom)]
 pub(crate) const YIELD_LIMIT: u32 = 0;
@@ -94,11 +104,14 @@ pub(crate) fn spin_hint() {
 }
 
 /// Gives the rest of this thread's time slice away, for a spin loop that has
-/// spun long enough (a seqlock writer that was preempted mid-write, say).
+/// spun long enough (a seqlock writer that was preempted mid-write, say). Without
+/// `std` there is no scheduler to ask, and it is a spin hint.
 #[inline]
 pub(crate) fn yield_now() {
-    #[cfg(not(loom))]
+    #[cfg(all(not(loom), feature = "std"))]
     std::thread::yield_now();
+    #[cfg(all(not(loom), not(feature = "std")))]
+    core::hint::spin_loop();
     #[cfg(loom)]
     loom::thread::yield_now();
 }
@@ -113,6 +126,7 @@ pub(crate) fn yield_now() {
 /// then only a compiler fence, so the notifier's hot path costs no fence at all.
 /// Where `membarrier` is missing, and under loom and miri, both halves are
 /// `fence(SeqCst)`.
+#[cfg(feature = "std")]
 #[inline(always)]
 pub(crate) fn light_barrier() {
     #[cfg(all(target_os = "linux", not(loom), not(miri)))]
@@ -135,6 +149,7 @@ pub(crate) fn light_barrier() {
 /// [`light_barrier`] is a compiler fence from the first notify on instead of a
 /// full fence until somebody first parks. Called when a wait cell is built, so the
 /// system call happens at construction, never on a push or pop.
+#[cfg(feature = "std")]
 #[inline]
 pub(crate) fn prepare_barriers() {
     #[cfg(all(target_os = "linux", not(loom), not(miri)))]
@@ -143,6 +158,7 @@ pub(crate) fn prepare_barriers() {
 
 /// The expensive half of the asymmetric barrier; see [`light_barrier`]. Called only
 /// by a thread that is about to park, so it is off every hot path.
+#[cfg(feature = "std")]
 #[inline]
 pub(crate) fn heavy_barrier() {
     #[cfg(all(target_os = "linux", not(loom), not(miri)))]
@@ -155,7 +171,7 @@ pub(crate) fn heavy_barrier() {
     fence(Ordering::SeqCst);
 }
 
-#[cfg(all(target_os = "linux", not(loom), not(miri)))]
+#[cfg(all(target_os = "linux", not(loom), not(miri), feature = "std"))]
 mod membarrier {
     use core::sync::atomic::{AtomicU8, Ordering};
 
@@ -238,7 +254,7 @@ impl Tracker {
 
 /// Announces slot accesses to loom's race detector.
 #[cfg(loom)]
-pub(crate) struct Tracker(Box<[loom::cell::UnsafeCell<()>]>);
+pub(crate) struct Tracker(alloc::boxed::Box<[loom::cell::UnsafeCell<()>]>);
 
 #[cfg(loom)]
 impl Tracker {

@@ -4,7 +4,7 @@
 //! read/write/exit kills it). Blocking operations that find their condition
 //! already true take the same path and are covered too.
 
-use ringkit::event::EventFlag;
+use ringkit::event::{Event, EventFlag};
 use ringkit::seqlock::SeqLock;
 use ringkit::{broadcast, mpmc, spsc};
 use std::alloc::{GlobalAlloc, Layout, System};
@@ -50,6 +50,7 @@ struct Prims {
     chan: (mpmc::Sender<u64>, mpmc::Receiver<u64>),
     seqlock: SeqLock<[u64; 4]>,
     flag: EventFlag<[u64; 4]>,
+    event: Event,
     bcast: (broadcast::Publisher<u64>, broadcast::Subscriber<u64>),
 }
 
@@ -61,6 +62,7 @@ impl Prims {
             chan: mpmc::channel(64),
             seqlock: SeqLock::new([0; 4]),
             flag: EventFlag::new([0; 4]),
+            event: Event::auto_reset(),
             bcast: broadcast::channel(64),
         }
     }
@@ -99,6 +101,12 @@ impl Prims {
             let g = self.flag.publish([i; 4]);
             sum += self.flag.read().0 + self.flag.try_read().unwrap().1[2] + self.flag.generation();
             sum += self.flag.wait_newer(g - 1).0; // already newer: does not block
+
+            self.event.set();
+            sum += u64::from(self.event.is_set()) + u64::from(self.event.try_wait());
+            self.event.set();
+            self.event.wait(); // set: does not block
+            self.event.reset();
 
             let (p, sub) = &mut self.bcast;
             p.publish(i);

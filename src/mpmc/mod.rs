@@ -88,6 +88,7 @@ pub use queue::Queue;
 use crate::error::{CapacityError, PopError, PushError};
 use crate::sync::{Arc, AtomicUsize, Ordering};
 use crossbeam_utils::CachePadded;
+#[cfg(feature = "std")]
 use std::time::{Duration, Instant};
 
 /// What all handles of one channel share.
@@ -161,6 +162,7 @@ fn wrap<T>(queue: Queue<T>) -> (Sender<T>, Receiver<T>) {
     (Sender { chan: chan.clone() }, Receiver { chan })
 }
 
+#[cfg(feature = "std")]
 fn deadline_after(timeout: Duration) -> Option<Instant> {
     // A timeout too large to represent is a wait without a deadline.
     Instant::now().checked_add(timeout)
@@ -171,7 +173,27 @@ fn count_up(count: &AtomicUsize) {
     // ORDERING: Relaxed; a new handle is made from a live one, which keeps the count
     // above 0, so no thread can be deciding on a 0 in between.
     if count.fetch_add(1, Ordering::Relaxed) > isize::MAX as usize {
-        std::process::abort();
+        abort();
+    }
+}
+
+/// Ends the process: a count this high means handles were leaked on purpose
+/// (`mem::forget` in a loop), and going on could wrap the count to 0.
+#[cold]
+fn abort() -> ! {
+    #[cfg(feature = "std")]
+    std::process::abort();
+    // Without std there is no abort to call; a panic while panicking aborts.
+    #[cfg(not(feature = "std"))]
+    {
+        struct PanicAgain;
+        impl Drop for PanicAgain {
+            fn drop(&mut self) {
+                panic!("ringkit: too many channel handles");
+            }
+        }
+        let _again = PanicAgain;
+        panic!("ringkit: too many channel handles");
     }
 }
 
@@ -201,16 +223,19 @@ impl<T> Sender<T> {
 
     /// Pushes `value`, blocking while the queue is full. `Disconnected(value)` if
     /// every receiver is gone.
+    #[cfg(feature = "std")]
     pub fn push(&self, value: T) -> Result<(), PushError<T>> {
         self.push_until(value, None)
     }
 
     /// Pushes `value`, blocking at most `timeout` while the queue is full;
     /// `Full(value)` on timeout, `Disconnected(value)` if every receiver is gone.
+    #[cfg(feature = "std")]
     pub fn push_timeout(&self, value: T, timeout: Duration) -> Result<(), PushError<T>> {
         self.push_until(value, deadline_after(timeout))
     }
 
+    #[cfg(feature = "std")]
     fn push_until(&self, mut value: T, deadline: Option<Instant>) -> Result<(), PushError<T>> {
         let chan = &*self.chan;
         loop {
@@ -300,16 +325,19 @@ impl<T> Receiver<T> {
 
     /// Pops the oldest item, blocking while the queue is empty. `Disconnected` once
     /// every sender is gone and the queue is empty.
+    #[cfg(feature = "std")]
     pub fn pop(&self) -> Result<T, PopError> {
         self.pop_until(None).map(|(_, v)| v)
     }
 
     /// Pops the oldest item, blocking at most `timeout` while the queue is empty;
     /// `Empty` on timeout.
+    #[cfg(feature = "std")]
     pub fn pop_timeout(&self, timeout: Duration) -> Result<T, PopError> {
         self.pop_until(deadline_after(timeout)).map(|(_, v)| v)
     }
 
+    #[cfg(feature = "std")]
     fn pop_until(&self, deadline: Option<Instant>) -> Result<(u64, T), PopError> {
         let chan = &*self.chan;
         loop {
@@ -333,6 +361,7 @@ impl<T> Receiver<T> {
 
     /// An iterator that pops, blocking, until every sender is gone and the queue
     /// is empty.
+    #[cfg(feature = "std")]
     pub fn iter(&self) -> Iter<'_, T> {
         Iter { rx: self }
     }
@@ -364,12 +393,14 @@ impl<T> Receiver<T> {
 
     /// The cell receivers park on while the queue is empty; a dispatcher attaches
     /// its doorbell to it.
+    #[cfg(feature = "std")]
     pub(crate) fn data_cell(&self) -> &crate::wait::WaitCell {
         &self.chan.queue.not_empty
     }
 
     /// True if an item may be waiting or every sender is gone: the condition a
     /// parked dispatcher re-checks (the same one a blocking pop waits for).
+    #[cfg(feature = "std")]
     pub(crate) fn looks_ready(&self) -> bool {
         self.chan.queue.looks_nonempty() || self.chan.senders_gone()
     }
@@ -407,10 +438,12 @@ impl<T> Iterator for TryIter<'_, T> {
 
 /// Pops, blocking, until every sender is gone and the queue is empty; made by
 /// [`Receiver::iter`].
+#[cfg(feature = "std")]
 pub struct Iter<'a, T> {
     rx: &'a Receiver<T>,
 }
 
+#[cfg(feature = "std")]
 impl<T> Iterator for Iter<'_, T> {
     type Item = T;
     fn next(&mut self) -> Option<T> {
@@ -420,10 +453,12 @@ impl<T> Iterator for Iter<'_, T> {
 
 /// Pops, blocking, until every sender is gone and the queue is empty; made by
 /// `Receiver::into_iter`.
+#[cfg(feature = "std")]
 pub struct IntoIter<T> {
     rx: Receiver<T>,
 }
 
+#[cfg(feature = "std")]
 impl<T> Iterator for IntoIter<T> {
     type Item = T;
     fn next(&mut self) -> Option<T> {
@@ -431,6 +466,7 @@ impl<T> Iterator for IntoIter<T> {
     }
 }
 
+#[cfg(feature = "std")]
 impl<T> IntoIterator for Receiver<T> {
     type Item = T;
     type IntoIter = IntoIter<T>;
@@ -439,6 +475,7 @@ impl<T> IntoIterator for Receiver<T> {
     }
 }
 
+#[cfg(feature = "std")]
 impl<'a, T> IntoIterator for &'a Receiver<T> {
     type Item = T;
     type IntoIter = Iter<'a, T>;
@@ -468,5 +505,5 @@ impl<T> core::fmt::Debug for Receiver<T> {
 static_assertions::assert_impl_all!(Sender<u64>: Send, Sync, Clone);
 static_assertions::assert_impl_all!(Receiver<u64>: Send, Sync, Clone);
 static_assertions::assert_impl_all!(Receiver<core::cell::Cell<u64>>: Send, Sync);
-static_assertions::assert_not_impl_any!(Sender<std::rc::Rc<u64>>: Send, Sync);
-static_assertions::assert_not_impl_any!(Receiver<std::rc::Rc<u64>>: Send, Sync);
+static_assertions::assert_not_impl_any!(Sender<alloc::rc::Rc<u64>>: Send, Sync);
+static_assertions::assert_not_impl_any!(Receiver<alloc::rc::Rc<u64>>: Send, Sync);

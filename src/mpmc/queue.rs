@@ -5,6 +5,7 @@
 use crate::error::{check_capacity, CapacityError};
 use crate::sync::{spin_hint, AtomicU64, Ordering, Tracker};
 use crate::wait::WaitCell;
+use alloc::boxed::Box;
 use core::cell::UnsafeCell;
 use core::mem::MaybeUninit;
 use crossbeam_utils::CachePadded;
@@ -403,7 +404,7 @@ impl<T> Queue<T> {
     /// view was stale the stamp has already changed and this returns at once.
     #[cold]
     fn wait_stamp_change(&self, slot: &Slot<T>, seen: u64, cell: &WaitCell) {
-        cell.wait_until(None, || {
+        cell.wait(|| {
             // ORDERING: Relaxed; the caller reloads the stamp with Acquire before
             // touching the slot. The WaitCell barrier pair orders this load against
             // the notifier's stamp store ([wait.light]/[wait.heavy]).
@@ -462,12 +463,14 @@ impl<T> Queue<T> {
     }
 
     /// Whether a pop could find something: head and tail differ (for waiting).
+    #[cfg(feature = "std")]
     #[inline]
     pub(super) fn looks_nonempty(&self) -> bool {
         !self.is_empty()
     }
 
     /// Whether a push could find room (for waiting).
+    #[cfg(feature = "std")]
     #[inline]
     pub(super) fn looks_nonfull(&self) -> bool {
         !self.is_full()
@@ -523,11 +526,12 @@ impl<T> core::fmt::Debug for Queue<T> {
 
 static_assertions::assert_impl_all!(Queue<u64>: Send, Sync);
 static_assertions::assert_impl_all!(Queue<core::cell::Cell<u64>>: Send, Sync);
-static_assertions::assert_not_impl_any!(Queue<std::rc::Rc<u64>>: Send, Sync);
+static_assertions::assert_not_impl_any!(Queue<alloc::rc::Rc<u64>>: Send, Sync);
 
 #[cfg(all(test, not(loom)))]
 mod tests {
     use super::Queue;
+    use std::prelude::rust_2021::*;
 
     #[test]
     fn positions_step_through_every_index_then_the_next_lap() {

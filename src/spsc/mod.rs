@@ -24,9 +24,9 @@
 //! full (producer) or empty (consumer); in a busy stream most operations touch no
 //! line that the other core is writing except the slot itself.
 //!
-//! Blocking operations spin briefly, then park on a [`WaitCell`]; see
-//! [`crate::wait`](self) for the protocol. A push or pop with nobody parked adds one
-//! plain load to the fast path.
+//! Blocking operations (`std` feature) spin briefly, then park on a futex-backed
+//! wait cell (`src/wait/mod.rs` describes the protocol). A push or pop with nobody
+//! parked adds one plain load to the fast path; without `std` it adds nothing.
 //!
 //! # Roles
 //!
@@ -34,6 +34,7 @@
 //! keeps the ring single-producer single-consumer. Both are `Send` for `T: Send`.
 
 mod chunk;
+#[cfg(feature = "std")]
 mod io;
 
 pub use chunk::{ReadChunk, ReadChunkIntoIter, WriteChunk, WriteChunkUninit};
@@ -41,10 +42,13 @@ pub use chunk::{ReadChunk, ReadChunkIntoIter, WriteChunk, WriteChunkUninit};
 use crate::error::{check_capacity, CapacityError, PopError, PushError};
 use crate::sync::{Arc, AtomicBool, AtomicUsize, Ordering, Tracker};
 use crate::wait::WaitCell;
+use alloc::boxed::Box;
+use alloc::vec::Vec;
 use core::cell::UnsafeCell;
 use core::marker::PhantomData;
 use core::mem::MaybeUninit;
 use crossbeam_utils::CachePadded;
+#[cfg(feature = "std")]
 use std::time::{Duration, Instant};
 
 /// The state both handles share.
@@ -253,6 +257,7 @@ fn build<T>(capacity: usize, start: usize) -> (Producer<T>, Consumer<T>) {
     (producer, consumer)
 }
 
+#[cfg(feature = "std")]
 fn deadline_after(timeout: Duration) -> Option<Instant> {
     // A timeout too large to represent is a wait without a deadline.
     Instant::now().checked_add(timeout)
@@ -358,16 +363,19 @@ impl<T> Producer<T> {
     /// Pushes `value`, blocking while the ring is full.
     ///
     /// Fails with `Disconnected(value)` if the consumer is gone.
+    #[cfg(feature = "std")]
     pub fn push(&mut self, value: T) -> Result<(), PushError<T>> {
         self.push_until(value, None)
     }
 
     /// Pushes `value`, blocking at most `timeout` while the ring is full; on
     /// timeout the value comes back in `Full(value)`.
+    #[cfg(feature = "std")]
     pub fn push_timeout(&mut self, value: T, timeout: Duration) -> Result<(), PushError<T>> {
         self.push_until(value, deadline_after(timeout))
     }
 
+    #[cfg(feature = "std")]
     fn push_until(&mut self, mut value: T, deadline: Option<Instant>) -> Result<(), PushError<T>> {
         loop {
             match self.try_push(value) {
@@ -551,16 +559,19 @@ impl<T> Consumer<T> {
     /// Pops the oldest item, blocking while the ring is empty.
     ///
     /// `Disconnected` once the producer is gone and the ring is empty.
+    #[cfg(feature = "std")]
     pub fn pop(&mut self) -> Result<T, PopError> {
         self.pop_until(None)
     }
 
     /// Pops the oldest item, blocking at most `timeout` while the ring is empty;
     /// `Empty` on timeout.
+    #[cfg(feature = "std")]
     pub fn pop_timeout(&mut self, timeout: Duration) -> Result<T, PopError> {
         self.pop_until(deadline_after(timeout))
     }
 
+    #[cfg(feature = "std")]
     fn pop_until(&mut self, deadline: Option<Instant>) -> Result<T, PopError> {
         loop {
             match self.try_pop() {
@@ -574,6 +585,7 @@ impl<T> Consumer<T> {
     }
 
     /// Blocks until an item is visible or the producer is gone; false on timeout.
+    #[cfg(feature = "std")]
     fn wait_available(&self, deadline: Option<Instant>) -> bool {
         let ring = &*self.ring;
         let head = self.head;
@@ -655,12 +667,14 @@ impl<T> Consumer<T> {
 
     /// The cell this consumer parks on while the ring is empty; a dispatcher
     /// attaches its doorbell to it.
+    #[cfg(feature = "std")]
     pub(crate) fn data_cell(&self) -> &WaitCell {
         &self.ring.not_empty
     }
 
     /// True if an item may be waiting or the producer is gone: the condition a
     /// parked dispatcher re-checks. Relaxed, like `wait_available`'s condition.
+    #[cfg(feature = "std")]
     pub(crate) fn looks_ready(&self) -> bool {
         // ORDERING: Relaxed: this only decides whether to park; the poll that
         // follows reloads `tail` with acquire before it reads a slot.
@@ -696,10 +710,12 @@ impl<T> Iterator for TryIter<'_, T> {
 
 /// Pops, blocking, until the producer is gone and the ring is empty; made by
 /// `Consumer::into_iter`.
+#[cfg(feature = "std")]
 pub struct IntoIter<T> {
     consumer: Consumer<T>,
 }
 
+#[cfg(feature = "std")]
 impl<T> Iterator for IntoIter<T> {
     type Item = T;
     fn next(&mut self) -> Option<T> {
@@ -707,6 +723,7 @@ impl<T> Iterator for IntoIter<T> {
     }
 }
 
+#[cfg(feature = "std")]
 impl<T> IntoIterator for Consumer<T> {
     type Item = T;
     type IntoIter = IntoIter<T>;
@@ -740,5 +757,5 @@ static_assertions::assert_impl_all!(Consumer<core::cell::Cell<u64>>: Send);
 static_assertions::assert_not_impl_any!(Consumer<core::cell::Cell<u64>>: Sync);
 static_assertions::assert_not_impl_any!(Producer<u64>: Clone);
 static_assertions::assert_not_impl_any!(Consumer<u64>: Clone);
-static_assertions::assert_not_impl_any!(Producer<std::rc::Rc<u64>>: Send, Sync);
-static_assertions::assert_not_impl_any!(Consumer<std::rc::Rc<u64>>: Send, Sync);
+static_assertions::assert_not_impl_any!(Producer<alloc::rc::Rc<u64>>: Send, Sync);
+static_assertions::assert_not_impl_any!(Consumer<alloc::rc::Rc<u64>>: Send, Sync);

@@ -38,6 +38,7 @@ use crate::sync::{
     heavy_barrier, light_barrier, prepare_barriers, spin_hint, yield_now, Arc, Futex, Mutex,
     Ordering, SPIN_LIMIT, YIELD_LIMIT,
 };
+use alloc::vec::Vec;
 use std::time::Instant;
 
 const PARKED: u32 = 1;
@@ -174,6 +175,12 @@ impl WaitCell {
             return;
         }
         self.futex.wait(key, None);
+    }
+
+    /// Blocks until `ready()` returns true (`wait_until` without a deadline).
+    #[inline]
+    pub(crate) fn wait(&self, ready: impl FnMut() -> bool) {
+        self.wait_until(None, ready);
     }
 
     /// Blocks until `ready()` returns true or `deadline` passes. Returns the last
