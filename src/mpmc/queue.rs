@@ -161,7 +161,7 @@ impl<T> Queue<T> {
     /// waited for (a brief spin, then a futex sleep until it finishes); see the
     /// module docs.
     #[inline]
-    pub fn try_push(&self, value: T) -> Result<(), T> {
+    pub fn try_push(&self, mut value: T) -> Result<(), T> {
         // ORDERING: [mpmc.tail.acquire] pairs with [mpmc.tail.release]: the pushes
         // and pops that led to this tail happen before our head load, so a full
         // verdict is never spurious (a stale tail only makes the claim fail).
@@ -175,32 +175,10 @@ impl<T> Queue<T> {
             // happens before our write. Loom: mpmc_1p2c_wrap / mpmc_2p1c_wrap.
             let stamp = slot.stamp.load(Ordering::Acquire);
             if stamp == tail {
-                let next = self.next(tail);
-                // ORDERING: [mpmc.tail.release] on success pairs with
-                // [mpmc.tail.acquire]; Acquire on failure (the value read becomes our
-                // tail). The slot was handed over by the stamp load above, and only
-                // the winner of this exchange may write it.
-                match self.tail.compare_exchange_weak(
-                    tail,
-                    next,
-                    Ordering::Release,
-                    Ordering::Acquire,
-                ) {
-                    Ok(_) => {
-                        self.tracker.write(index);
-                        // SAFETY: we claimed position `tail`; its slot is empty
-                        // (stamp == tail) and no other thread touches it until we
-                        // store the next stamp.
-                        unsafe { self.value_ptr(index).write(value) };
-                        // ORDERING: [mpmc.stamp.release.push] pairs with
-                        // [mpmc.stamp.acquire.pop] and the force_push acquire: our
-                        // write happens before the popper's read.
-                        slot.stamp.store(tail.wrapping_add(1), Ordering::Release);
-                        self.not_empty.notify();
-                        return Ok(());
-                    }
-                    Err(t) => {
-                        tail = t;
+                match self.push_at(tail, index, value) {
+                    Ok(()) => return Ok(()),
+                    Err((v, t)) => {
+                        (value, tail) = (v, t);
                         continue;
                     }
                 }
@@ -223,6 +201,39 @@ impl<T> Queue<T> {
             // ORDERING: [mpmc.tail.acquire], as at the top.
             tail = self.tail.load(Ordering::Acquire);
         }
+    }
+
+    /// The push itself, for `try_push` and `force_push`, once a stamp load with
+    /// [mpmc.stamp.acquire.push] (or [mpmc.stamp.acquire.force]) has seen the slot
+    /// at `index` free for position `tail` (stamp == tail): claims `tail` and writes
+    /// `value`. If another push claimed `tail` first, hands `value` back with the
+    /// tail it found.
+    #[inline(always)]
+    fn push_at(&self, tail: u64, index: usize, value: T) -> Result<(), (T, u64)> {
+        // ORDERING: [mpmc.tail.release] on success pairs with [mpmc.tail.acquire];
+        // Acquire on failure (the value read becomes the caller's tail). The slot
+        // was handed over by the caller's stamp load, and only the winner of this
+        // exchange may write it.
+        if let Err(t) = self.tail.compare_exchange_weak(
+            tail,
+            self.next(tail),
+            Ordering::Release,
+            Ordering::Acquire,
+        ) {
+            return Err((value, t));
+        }
+        self.tracker.write(index);
+        // SAFETY: we claimed position `tail`; its slot is empty (stamp == tail, seen
+        // by the caller) and no other thread touches it until we store the next stamp.
+        unsafe { self.value_ptr(index).write(value) };
+        // ORDERING: [mpmc.stamp.release.push] pairs with [mpmc.stamp.acquire.pop]
+        // and [mpmc.stamp.acquire.force]: our write happens before the popper's (or
+        // evicting pusher's) read.
+        self.buf[index]
+            .stamp
+            .store(tail.wrapping_add(1), Ordering::Release);
+        self.not_empty.notify();
+        Ok(())
     }
 
     /// Pops the oldest item, or `None` if the queue is empty.
@@ -307,7 +318,7 @@ impl<T> Queue<T> {
     /// returns it. Under contention this behaves like a pop of the oldest item
     /// followed by a push: between the two, other threads may see one item fewer.
     #[inline]
-    pub fn force_push(&self, value: T) -> Option<T> {
+    pub fn force_push(&self, mut value: T) -> Option<T> {
         // ORDERING: [mpmc.tail.acquire] pairs with [mpmc.tail.release]: the pushes
         // and pops that led to this tail happen before our head load, so
         // we evict only from a queue that is really full (a stale tail only makes the claim fail).
@@ -321,25 +332,10 @@ impl<T> Queue<T> {
             // we may evict). Loom: mpmc_force_push_vs_pop.
             let stamp = slot.stamp.load(Ordering::Acquire);
             if stamp == tail {
-                let next = self.next(tail);
-                // ORDERING: [mpmc.tail.release] / Acquire on failure, as in try_push.
-                match self.tail.compare_exchange_weak(
-                    tail,
-                    next,
-                    Ordering::Release,
-                    Ordering::Acquire,
-                ) {
-                    Ok(_) => {
-                        self.tracker.write(index);
-                        // SAFETY: as in try_push.
-                        unsafe { self.value_ptr(index).write(value) };
-                        // ORDERING: [mpmc.stamp.release.push], as in try_push.
-                        slot.stamp.store(tail.wrapping_add(1), Ordering::Release);
-                        self.not_empty.notify();
-                        return None;
-                    }
-                    Err(t) => {
-                        tail = t;
+                match self.push_at(tail, index, value) {
+                    Ok(()) => return None,
+                    Err((v, t)) => {
+                        (value, tail) = (v, t);
                         continue;
                     }
                 }
