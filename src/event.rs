@@ -291,7 +291,7 @@ static_assertions::assert_impl_all!(EventFlag<[u64; 4]>: Send, Sync);
 static_assertions::assert_impl_all!(Event: Send, Sync);
 static_assertions::assert_not_impl_any!(EventFlag<u64>: Clone);
 
-#[cfg(test)]
+#[cfg(all(test, feature = "std"))]
 mod tests {
     use super::*;
     use std::prelude::rust_2021::*;

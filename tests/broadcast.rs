@@ -1,6 +1,9 @@
 //! The broadcast ring: exact lag accounting under stress, blocking receives,
 //! timeouts, capacity 1, and the wrap-around of sequence numbers and slot stamps.
 
+// Blocking and timeouts throughout: the std feature (tests/nostd.rs covers the rest).
+#![cfg(feature = "std")]
+
 use ringkit::broadcast::{self, channel, channel_starting_at, Subscriber};
 use ringkit::RecvError;
 use std::thread;

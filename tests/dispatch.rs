@@ -3,6 +3,9 @@
 //! exactly-once handling under random failures and panics, exact drop counts,
 //! parking while idle, stopping, and the job queue.
 
+// Blocking and timeouts throughout: the std feature (tests/nostd.rs covers the rest).
+#![cfg(feature = "std")]
+
 use ringkit::dispatch::{self, DeadLetter, Dispatcher, EventUpdate, Failure, Retry, RunEnd};
 use ringkit::event::EventFlag;
 use ringkit::{mpmc, spsc, PushError};

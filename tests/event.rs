@@ -1,5 +1,8 @@
 //! EventFlag and Event: consistency under stress, wake-ups, timeouts, auto-reset.
 
+// Blocking and timeouts throughout: the std feature (tests/nostd.rs covers the rest).
+#![cfg(feature = "std")]
+
 use ringkit::event::{Event, EventFlag};
 use ringkit::Timeout;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};

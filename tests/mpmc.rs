@@ -1,6 +1,9 @@
 //! Integration tests of the MPMC ring: exactly-once stress, disconnection,
 //! force_push, drop counting, zero-sized items, capacity 1, wrap-around.
 
+// Blocking and timeouts throughout: the std feature (tests/nostd.rs covers the rest).
+#![cfg(feature = "std")]
+
 use ringkit::mpmc::{self, Queue};
 use ringkit::{CapacityError, PopError, PushError};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};

@@ -1,5 +1,8 @@
 //! Behaviour of the SPSC ring through its public API.
 
+// Blocking and timeouts throughout: the std feature (tests/nostd.rs covers the rest).
+#![cfg(feature = "std")]
+
 use ringkit::spsc::{self, channel, channel_starting_at, try_channel};
 use ringkit::{CapacityError, ChunkError, PopError, PushError};
 use std::io::{Read, Write};
