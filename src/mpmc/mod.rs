@@ -59,8 +59,9 @@
 //! has claimed a slot and not yet finished copying its value in or out (a few
 //! instructions, unless that thread is preempted right there). It waits like a
 //! blocking operation: a bounded spin, then a futex sleep until that thread's
-//! notify, so an oversubscribed machine does not burn its time slices on it. The
-//! blocking operations are built on the `try_` ones and inherit the guarantee.
+//! notify, so an oversubscribed machine does not burn its time slices on it
+//! (without the `std` feature there is no futex, and it spins). The blocking
+//! operations are built on the `try_` ones and inherit the guarantee.
 //!
 //! [`Queue::force_push`] on a full queue is a pop of the oldest item followed by a
 //! push; between the two steps other threads may see one item fewer.
