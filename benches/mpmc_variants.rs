@@ -15,8 +15,9 @@
 //!   shuffle for 4 slots per 64-byte line): 4 consecutive positions land on 4
 //!   different lines.
 //! * `vyukov plain-spin`: the same, but after a failed compare-exchange it spins
-//!   on plain loads of head/tail (bounded by `Backoff::spin`) until the value moves
-//!   past the one that beat it, and only then retries the read-modify-write.
+//!   on plain loads of head/tail (exponential, at most 127 spin hints) until the
+//!   value moves past the one that beat it, and only then retries the
+//!   read-modify-write.
 //! * `tickets`: folly `MPMCQueue` / rigtorp `MPMCQueue`: head and tail advanced by
 //!   `fetch_add` (one ticket per operation, never retried), each slot has a turn
 //!   (`2 * lap` = free for the push of that lap, `2 * lap + 1` = full for its pop).
@@ -167,15 +168,20 @@ impl<S: Slot, const SHUFFLE: u32, const PLAIN_SPIN: bool> Vyukov<S, SHUFFLE, PLA
         if !PLAIN_SPIN {
             return seen;
         }
-        let backoff = Backoff::new();
-        loop {
-            backoff.spin();
+        // Exponential, bounded: 1 + 2 + ... + 64 spin hints at most (the other
+        // thread may be parked or done, and then `pos` never moves).
+        let mut now = seen;
+        for step in 0..7 {
+            for _ in 0..1u32 << step {
+                spin_loop();
+            }
             // ORDERING: Acquire, as the loads at the top of try_push/try_pop.
-            let now = pos.load(Ordering::Acquire);
-            if now != seen || backoff.is_completed() {
-                return now;
+            now = pos.load(Ordering::Acquire);
+            if now != seen {
+                break;
             }
         }
+        now
     }
 
     #[inline]
