@@ -18,6 +18,10 @@
 //!   on plain loads of head/tail (exponential, at most 127 spin hints) until the
 //!   value moves past the one that beat it, and only then retries the
 //!   read-modify-write.
+//! * `vyukov slot-only (spurious)`: a diagnostic, not a candidate: try_pop
+//!   says "empty" as soon as the slot at head is unwritten, without loading tail
+//!   (try_push likewise without head), as rigtorp's try operations do. That breaks
+//!   ringkit's "never fails spuriously" contract; it shows what the contract costs.
 //! * `tickets`: folly `MPMCQueue` / rigtorp `MPMCQueue`: head and tail advanced by
 //!   `fetch_add` (one ticket per operation, never retried), each slot has a turn
 //!   (`2 * lap` = free for the push of that lap, `2 * lap + 1` = full for its pop).
@@ -116,8 +120,10 @@ padded_slot!(Line128);
 
 /// Position `p` (a plain counter) uses slot `remap(p & mask)`. Slot stamps:
 /// `p` = free for the push at `p`, `p + 1` = holds its item, `p + cap` = free for
-/// the next lap.
-struct Vyukov<S, const SHUFFLE: u32, const PLAIN_SPIN: bool> {
+/// the next lap. `SLOT_ONLY` (a diagnostic, not a candidate) gives up as soon as
+/// the slot is not ready, without loading the other side's index, as rigtorp's
+/// try operations do: it may fail spuriously while an operation is in progress.
+struct Vyukov<S, const SHUFFLE: u32, const PLAIN_SPIN: bool, const SLOT_ONLY: bool> {
     head: CachePadded<AtomicU64>,
     tail: CachePadded<AtomicU64>,
     mask: u64,
@@ -126,9 +132,11 @@ struct Vyukov<S, const SHUFFLE: u32, const PLAIN_SPIN: bool> {
 
 // SAFETY: u64 items; a slot's value is touched only by the thread that claimed its
 // position by compare-exchange, and the stamp's release/acquire pairs hand it on.
-unsafe impl<S: Slot, const B: u32, const P: bool> Sync for Vyukov<S, B, P> {}
+unsafe impl<S: Slot, const B: u32, const P: bool, const O: bool> Sync for Vyukov<S, B, P, O> {}
 
-impl<S: Slot, const SHUFFLE: u32, const PLAIN_SPIN: bool> Vyukov<S, SHUFFLE, PLAIN_SPIN> {
+impl<S: Slot, const SHUFFLE: u32, const PLAIN_SPIN: bool, const SLOT_ONLY: bool>
+    Vyukov<S, SHUFFLE, PLAIN_SPIN, SLOT_ONLY>
+{
     fn new(capacity: usize) -> Self {
         assert!(capacity.is_power_of_two() && capacity >= 1 << (2 * SHUFFLE));
         // remap is an involution (a bit swap): slot j serves first-lap position
@@ -217,6 +225,9 @@ impl<S: Slot, const SHUFFLE: u32, const PLAIN_SPIN: bool> Vyukov<S, SHUFFLE, PLA
             }
             if stamp.wrapping_add(self.mask + 1) == tail.wrapping_add(1) {
                 // The previous lap's item is still here.
+                if SLOT_ONLY {
+                    return false;
+                }
                 // ORDERING: Relaxed: compared with positions only.
                 let head = self.head.load(Ordering::Relaxed);
                 if head.wrapping_add(self.mask + 1) == tail {
@@ -260,6 +271,9 @@ impl<S: Slot, const SHUFFLE: u32, const PLAIN_SPIN: bool> Vyukov<S, SHUFFLE, PLA
                 continue;
             }
             if stamp == head {
+                if SLOT_ONLY {
+                    return None;
+                }
                 // ORDERING: Relaxed: compared with positions only.
                 let tail = self.tail.load(Ordering::Relaxed);
                 if tail == head {
@@ -437,7 +451,7 @@ trait TryQueue: Send + Sync + 'static {
     fn try_pop(&self) -> Option<u64>;
 }
 
-impl<S: Slot, const B: u32, const P: bool> TryQueue for Vyukov<S, B, P> {
+impl<S: Slot, const B: u32, const P: bool, const O: bool> TryQueue for Vyukov<S, B, P, O> {
     fn with_capacity(capacity: usize) -> Self {
         Self::new(capacity)
     }
@@ -564,11 +578,12 @@ impl<S: Slot> MpmcTry for TicketOps<S> {
     }
 }
 
-type VyCopy = ViaTry<Vyukov<Packed, 0, false>>;
-type VyPad64 = ViaTry<Vyukov<Line64, 0, false>>;
-type VyPad128 = ViaTry<Vyukov<Line128, 0, false>>;
-type VyRemap = ViaTry<Vyukov<Packed, 2, false>>;
-type VyPlainSpin = ViaTry<Vyukov<Packed, 0, true>>;
+type VyCopy = ViaTry<Vyukov<Packed, 0, false, false>>;
+type VyPad64 = ViaTry<Vyukov<Line64, 0, false, false>>;
+type VyPad128 = ViaTry<Vyukov<Line128, 0, false, false>>;
+type VyRemap = ViaTry<Vyukov<Packed, 2, false, false>>;
+type VyPlainSpin = ViaTry<Vyukov<Packed, 0, true, false>>;
+type VySlotOnly = ViaTry<Vyukov<Packed, 0, false, true>>;
 type TkTry = ViaTry<Tickets<Packed>>;
 type TkPacked = TicketOps<Packed>;
 type TkPad64 = TicketOps<Line64>;
@@ -605,6 +620,7 @@ fn compare_one_to_one(reps: usize, n: u64) -> Outcome {
         try_contestant::<VyPad128>("vyukov pad128", Kind::Peer, n),
         try_contestant::<VyRemap>("vyukov remap", Kind::Peer, n),
         try_contestant::<VyPlainSpin>("vyukov plain-spin", Kind::Peer, n),
+        try_contestant::<VySlotOnly>("vyukov slot-only (spurious)", Kind::Peer, n),
         try_contestant::<TkTry>("tickets try (CAS)", Kind::Peer, n),
         try_contestant::<TkPacked>("tickets fetch-add", Kind::Peer, n),
         try_contestant::<TkPad64>("tickets fetch-add pad64", Kind::Peer, n),
@@ -628,6 +644,7 @@ fn compare_two_to_two(reps: usize, n: u64) -> Outcome {
         blocking_contestant::<VyPad128>("vyukov pad128", Kind::Peer, n),
         blocking_contestant::<VyRemap>("vyukov remap", Kind::Peer, n),
         blocking_contestant::<VyPlainSpin>("vyukov plain-spin", Kind::Peer, n),
+        blocking_contestant::<VySlotOnly>("vyukov slot-only (spurious)", Kind::Peer, n),
         blocking_contestant::<TkPacked>("tickets fetch-add", Kind::Peer, n),
         blocking_contestant::<TkPad64>("tickets fetch-add pad64", Kind::Peer, n),
     ];
