@@ -22,6 +22,11 @@
 //!   says "empty" as soon as the slot at head is unwritten, without loading tail
 //!   (try_push likewise without head), as rigtorp's try operations do. That breaks
 //!   ringkit's "never fails spuriously" contract; it shows what the contract costs.
+//! * `vyukov slot-wait 64`: keeps the contract: where the copy would load the
+//!   other side's index to tell "empty/full" from "in progress", it first spins
+//!   up to 64 hints on the slot's stamp alone (plain loads of the line the other
+//!   side writes anyway), and loads the index only if the stamp did not move. A
+//!   try op on a really empty/full queue then takes up to 64 spin hints longer.
 //! * `tickets`: folly `MPMCQueue` / rigtorp `MPMCQueue`: head and tail advanced by
 //!   `fetch_add` (one ticket per operation, never retried), each slot has a turn
 //!   (`2 * lap` = free for the push of that lap, `2 * lap + 1` = full for its pop).
@@ -123,7 +128,13 @@ padded_slot!(Line128);
 /// the next lap. `SLOT_ONLY` (a diagnostic, not a candidate) gives up as soon as
 /// the slot is not ready, without loading the other side's index, as rigtorp's
 /// try operations do: it may fail spuriously while an operation is in progress.
-struct Vyukov<S, const SHUFFLE: u32, const PLAIN_SPIN: bool, const SLOT_ONLY: bool> {
+struct Vyukov<
+    S,
+    const SHUFFLE: u32,
+    const PLAIN_SPIN: bool,
+    const SLOT_ONLY: bool,
+    const SLOT_WAIT: u32,
+> {
     head: CachePadded<AtomicU64>,
     tail: CachePadded<AtomicU64>,
     mask: u64,
@@ -132,10 +143,18 @@ struct Vyukov<S, const SHUFFLE: u32, const PLAIN_SPIN: bool, const SLOT_ONLY: bo
 
 // SAFETY: u64 items; a slot's value is touched only by the thread that claimed its
 // position by compare-exchange, and the stamp's release/acquire pairs hand it on.
-unsafe impl<S: Slot, const B: u32, const P: bool, const O: bool> Sync for Vyukov<S, B, P, O> {}
+unsafe impl<S: Slot, const B: u32, const P: bool, const O: bool, const W: u32> Sync
+    for Vyukov<S, B, P, O, W>
+{
+}
 
-impl<S: Slot, const SHUFFLE: u32, const PLAIN_SPIN: bool, const SLOT_ONLY: bool>
-    Vyukov<S, SHUFFLE, PLAIN_SPIN, SLOT_ONLY>
+impl<
+        S: Slot,
+        const SHUFFLE: u32,
+        const PLAIN_SPIN: bool,
+        const SLOT_ONLY: bool,
+        const SLOT_WAIT: u32,
+    > Vyukov<S, SHUFFLE, PLAIN_SPIN, SLOT_ONLY, SLOT_WAIT>
 {
     fn new(capacity: usize) -> Self {
         assert!(capacity.is_power_of_two() && capacity >= 1 << (2 * SHUFFLE));
@@ -192,6 +211,21 @@ impl<S: Slot, const SHUFFLE: u32, const PLAIN_SPIN: bool, const SLOT_ONLY: bool>
         now
     }
 
+    /// The slot-wait variant: before loading the other side's index to tell
+    /// "full/empty" from "in progress", spins up to `SLOT_WAIT` hints on the
+    /// slot's stamp alone. True if the stamp moved (retry from the top).
+    #[inline(always)]
+    fn slot_moved(slot: &S, seen: u64) -> bool {
+        for _ in 0..SLOT_WAIT {
+            spin_loop();
+            // ORDERING: Relaxed: only a trigger; the retry reloads it with Acquire.
+            if slot.stamp().load(Ordering::Relaxed) != seen {
+                return true;
+            }
+        }
+        false
+    }
+
     #[inline]
     fn try_push(&self, v: u64) -> bool {
         // ORDERING: Acquire (as the shipped queue): pops that led to this tail
@@ -227,6 +261,11 @@ impl<S: Slot, const SHUFFLE: u32, const PLAIN_SPIN: bool, const SLOT_ONLY: bool>
                 // The previous lap's item is still here.
                 if SLOT_ONLY {
                     return false;
+                }
+                if Self::slot_moved(slot, stamp) {
+                    // ORDERING: Acquire, as at the top.
+                    tail = self.tail.load(Ordering::Acquire);
+                    continue;
                 }
                 // ORDERING: Relaxed: compared with positions only.
                 let head = self.head.load(Ordering::Relaxed);
@@ -273,6 +312,11 @@ impl<S: Slot, const SHUFFLE: u32, const PLAIN_SPIN: bool, const SLOT_ONLY: bool>
             if stamp == head {
                 if SLOT_ONLY {
                     return None;
+                }
+                if Self::slot_moved(slot, stamp) {
+                    // ORDERING: Acquire, as at the top.
+                    head = self.head.load(Ordering::Acquire);
+                    continue;
                 }
                 // ORDERING: Relaxed: compared with positions only.
                 let tail = self.tail.load(Ordering::Relaxed);
@@ -451,7 +495,9 @@ trait TryQueue: Send + Sync + 'static {
     fn try_pop(&self) -> Option<u64>;
 }
 
-impl<S: Slot, const B: u32, const P: bool, const O: bool> TryQueue for Vyukov<S, B, P, O> {
+impl<S: Slot, const B: u32, const P: bool, const O: bool, const W: u32> TryQueue
+    for Vyukov<S, B, P, O, W>
+{
     fn with_capacity(capacity: usize) -> Self {
         Self::new(capacity)
     }
@@ -578,12 +624,13 @@ impl<S: Slot> MpmcTry for TicketOps<S> {
     }
 }
 
-type VyCopy = ViaTry<Vyukov<Packed, 0, false, false>>;
-type VyPad64 = ViaTry<Vyukov<Line64, 0, false, false>>;
-type VyPad128 = ViaTry<Vyukov<Line128, 0, false, false>>;
-type VyRemap = ViaTry<Vyukov<Packed, 2, false, false>>;
-type VyPlainSpin = ViaTry<Vyukov<Packed, 0, true, false>>;
-type VySlotOnly = ViaTry<Vyukov<Packed, 0, false, true>>;
+type VyCopy = ViaTry<Vyukov<Packed, 0, false, false, 0>>;
+type VyPad64 = ViaTry<Vyukov<Line64, 0, false, false, 0>>;
+type VyPad128 = ViaTry<Vyukov<Line128, 0, false, false, 0>>;
+type VyRemap = ViaTry<Vyukov<Packed, 2, false, false, 0>>;
+type VyPlainSpin = ViaTry<Vyukov<Packed, 0, true, false, 0>>;
+type VySlotOnly = ViaTry<Vyukov<Packed, 0, false, true, 0>>;
+type VySlotWait = ViaTry<Vyukov<Packed, 0, false, false, 64>>;
 type TkTry = ViaTry<Tickets<Packed>>;
 type TkPacked = TicketOps<Packed>;
 type TkPad64 = TicketOps<Line64>;
@@ -621,6 +668,7 @@ fn compare_one_to_one(reps: usize, n: u64) -> Outcome {
         try_contestant::<VyRemap>("vyukov remap", Kind::Peer, n),
         try_contestant::<VyPlainSpin>("vyukov plain-spin", Kind::Peer, n),
         try_contestant::<VySlotOnly>("vyukov slot-only (spurious)", Kind::Peer, n),
+        try_contestant::<VySlotWait>("vyukov slot-wait 64", Kind::Peer, n),
         try_contestant::<TkTry>("tickets try (CAS)", Kind::Peer, n),
         try_contestant::<TkPacked>("tickets fetch-add", Kind::Peer, n),
         try_contestant::<TkPad64>("tickets fetch-add pad64", Kind::Peer, n),
@@ -645,6 +693,7 @@ fn compare_two_to_two(reps: usize, n: u64) -> Outcome {
         blocking_contestant::<VyRemap>("vyukov remap", Kind::Peer, n),
         blocking_contestant::<VyPlainSpin>("vyukov plain-spin", Kind::Peer, n),
         blocking_contestant::<VySlotOnly>("vyukov slot-only (spurious)", Kind::Peer, n),
+        blocking_contestant::<VySlotWait>("vyukov slot-wait 64", Kind::Peer, n),
         blocking_contestant::<TkPacked>("tickets fetch-add", Kind::Peer, n),
         blocking_contestant::<TkPad64>("tickets fetch-add pad64", Kind::Peer, n),
     ];
