@@ -540,6 +540,20 @@ impl TryQueue for ringkit::mpmc::Queue<u64> {
     }
 }
 
+impl TryQueue for crossbeam_queue::ArrayQueue<u64> {
+    fn with_capacity(capacity: usize) -> Self {
+        Self::new(capacity)
+    }
+    #[inline(always)]
+    fn try_push(&self, v: u64) -> bool {
+        self.push(v).is_ok()
+    }
+    #[inline(always)]
+    fn try_pop(&self) -> Option<u64> {
+        self.pop()
+    }
+}
+
 /// A `TryQueue` in the workloads: its try operations for 1P1C; for 2P2C, the
 /// try operations retried with `Backoff::snooze` (as the ArrayQueue adapter).
 struct ViaTry<Q>(PhantomData<Q>);
@@ -630,6 +644,8 @@ type VyPad128 = ViaTry<Vyukov<Line128, 0, false, false, 0>>;
 type VyRemap = ViaTry<Vyukov<Packed, 2, false, false, 0>>;
 type VyPlainSpin = ViaTry<Vyukov<Packed, 0, true, false, 0>>;
 type VySlotOnly = ViaTry<Vyukov<Packed, 0, false, true, 0>>;
+type VySlotWait8 = ViaTry<Vyukov<Packed, 0, false, false, 8>>;
+type VySlotWait16 = ViaTry<Vyukov<Packed, 0, false, false, 16>>;
 type VySlotWait = ViaTry<Vyukov<Packed, 0, false, false, 64>>;
 type TkTry = ViaTry<Tickets<Packed>>;
 type TkPacked = TicketOps<Packed>;
@@ -668,6 +684,8 @@ fn compare_one_to_one(reps: usize, n: u64) -> Outcome {
         try_contestant::<VyRemap>("vyukov remap", Kind::Peer, n),
         try_contestant::<VyPlainSpin>("vyukov plain-spin", Kind::Peer, n),
         try_contestant::<VySlotOnly>("vyukov slot-only (spurious)", Kind::Peer, n),
+        try_contestant::<VySlotWait8>("vyukov slot-wait 8", Kind::Peer, n),
+        try_contestant::<VySlotWait16>("vyukov slot-wait 16", Kind::Peer, n),
         try_contestant::<VySlotWait>("vyukov slot-wait 64", Kind::Peer, n),
         try_contestant::<TkTry>("tickets try (CAS)", Kind::Peer, n),
         try_contestant::<TkPacked>("tickets fetch-add", Kind::Peer, n),
@@ -693,6 +711,8 @@ fn compare_two_to_two(reps: usize, n: u64) -> Outcome {
         blocking_contestant::<VyRemap>("vyukov remap", Kind::Peer, n),
         blocking_contestant::<VyPlainSpin>("vyukov plain-spin", Kind::Peer, n),
         blocking_contestant::<VySlotOnly>("vyukov slot-only (spurious)", Kind::Peer, n),
+        blocking_contestant::<VySlotWait8>("vyukov slot-wait 8", Kind::Peer, n),
+        blocking_contestant::<VySlotWait16>("vyukov slot-wait 16", Kind::Peer, n),
         blocking_contestant::<VySlotWait>("vyukov slot-wait 64", Kind::Peer, n),
         blocking_contestant::<TkPacked>("tickets fetch-add", Kind::Peer, n),
         blocking_contestant::<TkPad64>("tickets fetch-add pad64", Kind::Peer, n),
@@ -701,6 +721,45 @@ fn compare_two_to_two(reps: usize, n: u64) -> Outcome {
         "MPMC variants 2P2C blocking, oversubscribed",
         "M items/s",
         true,
+        reps,
+        &mut cs,
+    )
+}
+
+/// What a failing try op costs, one thread: `ops` try_pop on an empty queue, then
+/// `ops` try_push on a full one; nanoseconds per failed op (the price the
+/// slot-wait variants pay for their spin).
+fn failing_try_cost<Q: TryQueue>(ops: u64) -> f64 {
+    let q = Q::with_capacity(w::CAPACITY);
+    let start = std::time::Instant::now();
+    for _ in 0..ops {
+        assert!(std::hint::black_box(&q).try_pop().is_none());
+    }
+    for i in 0..w::CAPACITY as u64 {
+        assert!(q.try_push(i));
+    }
+    for i in 0..ops {
+        assert!(!std::hint::black_box(&q).try_push(i));
+    }
+    start.elapsed().as_nanos() as f64 / (2 * ops) as f64
+}
+
+fn compare_failing_try(reps: usize, ops: u64) -> Outcome {
+    fn c<Q: TryQueue>(name: &'static str, kind: Kind, ops: u64) -> Contestant<'static> {
+        Contestant::new(name, kind, move || failing_try_cost::<Q>(ops))
+    }
+    let mut cs = [
+        c::<ringkit::mpmc::Queue<u64>>(SHIPPED, Kind::Ringkit, ops),
+        c::<crossbeam_queue::ArrayQueue<u64>>(ARRAY_QUEUE, Kind::Peer, ops),
+        c::<Vyukov<Packed, 0, false, false, 0>>("vyukov copy", Kind::Peer, ops),
+        c::<Vyukov<Packed, 0, false, false, 8>>("vyukov slot-wait 8", Kind::Peer, ops),
+        c::<Vyukov<Packed, 0, false, false, 16>>("vyukov slot-wait 16", Kind::Peer, ops),
+        c::<Vyukov<Packed, 0, false, false, 64>>("vyukov slot-wait 64", Kind::Peer, ops),
+    ];
+    alternate(
+        "MPMC variants failing try op (empty pop, full push), one thread",
+        "ns/op",
+        false,
         reps,
         &mut cs,
     )
@@ -719,12 +778,18 @@ fn ratios(a: &Summary, b: &Summary) -> (f64, f64) {
     (a.median / b.median, common::median(&paired))
 }
 
-/// Prints the outcome with ratios against the named references (higher is better).
+/// Prints the outcome with ratios against the named references: this row's value
+/// over the reference's (above 1 is faster for M items/s, slower for ns/op).
 fn print_with_ratios(o: &Outcome, refs: &[(&str, &str)]) {
     println!(
-        "\n{} ({}; median [min..max] of {} rounds, alternated)",
+        "\n{} ({}, {}; median [min..max] of {} rounds, alternated; ratios are value / reference)",
         o.workload,
         o.unit,
+        if o.higher_is_better {
+            "higher is better"
+        } else {
+            "lower is better"
+        },
         o.rows.first().map_or(0, |r| r.samples.len())
     );
     print!(
@@ -790,6 +855,11 @@ fn main() {
             (ARRAY_QUEUE, "ArrayQueue"),
         ],
     );
+    if !test_mode {
+        record("variants", &o);
+    }
+    let o = compare_failing_try(reps, if test_mode { 1_000 } else { 200_000 });
+    print_with_ratios(&o, &[(SHIPPED, "shipped"), (ARRAY_QUEUE, "ArrayQueue")]);
     if !test_mode {
         record("variants", &o);
     }
