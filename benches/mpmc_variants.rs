@@ -42,7 +42,11 @@
 //! `ArrayQueue` adapter does; the shipped queue runs both ways: `ringkit channel`
 //! (futex parking, what ships) and `ringkit Queue snooze` (same wait as the others).
 //!
-//! Knobs: `RINGKIT_BENCH_REPS` (default 15). `cargo bench --bench mpmc_variants --
+//! Knobs: `RINGKIT_BENCH_REPS` (default 15), `RINGKIT_VARIANTS_1P1C_ITEMS`
+//! (default 2M), `RINGKIT_VARIANTS_2P2C_ITEMS` (default 8M: with 400k items the
+//! fastest variants finished within a time slice and the calling thread, which
+//! starts the clock and shares core 0 with two workers, sometimes started it after
+//! most of the work, giving absurd maxima). `cargo bench --bench mpmc_variants --
 //! --test` runs everything once, tiny, recording nothing. Results go to
 //! `target/ringkit-bench/results.jsonl` with source `variants` (the plot script
 //! reads source `bench` by default).
@@ -827,10 +831,13 @@ fn main() {
     let (reps, n_1p1c, n_2p2c) = if test_mode {
         (1, 10_000, 10_000)
     } else {
+        // 2P2C is long enough (tens of ms even for the fastest) that the calling
+        // thread, which shares core 0 with two workers and starts the clock after
+        // the barrier, cannot lose a large part of a run to scheduling.
         (
             common::env_usize("RINGKIT_BENCH_REPS", 15),
-            1_000_000,
-            400_000,
+            common::env_usize("RINGKIT_VARIANTS_1P1C_ITEMS", 2_000_000) as u64,
+            common::env_usize("RINGKIT_VARIANTS_2P2C_ITEMS", 8_000_000) as u64,
         )
     };
     let m = common::Machine::describe();
