@@ -22,11 +22,16 @@
 //!   says "empty" as soon as the slot at head is unwritten, without loading tail
 //!   (try_push likewise without head), as rigtorp's try operations do. That breaks
 //!   ringkit's "never fails spuriously" contract; it shows what the contract costs.
-//! * `vyukov slot-wait 64`: keeps the contract: where the copy would load the
+//!   `slot-only push side` / `pop side` do it on one side only, to tell which
+//!   verdict costs.
+//! * `vyukov slot-wait N` (N = 1, 2, 8, 64): keeps the contract: where the copy would load the
 //!   other side's index to tell "empty/full" from "in progress", it first spins
 //!   up to 64 hints on the slot's stamp alone (plain loads of the line the other
 //!   side writes anyway), and loads the index only if the stamp did not move. A
-//!   try op on a really empty/full queue then takes up to 64 spin hints longer.
+//!   try op on a really empty/full queue then takes N spin hints longer.
+//! * `vyukov copy, waits on slot` (2P2C only): the copy's try ops, contract
+//!   kept, but the wait between tries watches the slot at head/tail, not the
+//!   other side's index.
 //! * `tickets`: folly `MPMCQueue` / rigtorp `MPMCQueue`: head and tail advanced by
 //!   `fetch_add` (one ticket per operation, never retried), each slot has a turn
 //!   (`2 * lap` = free for the push of that lap, `2 * lap + 1` = full for its pop).
@@ -129,14 +134,18 @@ padded_slot!(Line128);
 
 /// Position `p` (a plain counter) uses slot `remap(p & mask)`. Slot stamps:
 /// `p` = free for the push at `p`, `p + 1` = holds its item, `p + cap` = free for
-/// the next lap. `SLOT_ONLY` (a diagnostic, not a candidate) gives up as soon as
-/// the slot is not ready, without loading the other side's index, as rigtorp's
-/// try operations do: it may fail spuriously while an operation is in progress.
+/// the next lap. `SLOT_ONLY` (a diagnostic, not a candidate; bits `PUSH_SIDE`,
+/// `POP_SIDE`) gives up as soon as the slot is not ready, without loading the
+/// other side's index, as rigtorp's try operations do: it may fail spuriously
+/// while an operation is in progress.
+const PUSH_SIDE: u8 = 1;
+const POP_SIDE: u8 = 2;
+
 struct Vyukov<
     S,
     const SHUFFLE: u32,
     const PLAIN_SPIN: bool,
-    const SLOT_ONLY: bool,
+    const SLOT_ONLY: u8,
     const SLOT_WAIT: u32,
 > {
     head: CachePadded<AtomicU64>,
@@ -147,7 +156,7 @@ struct Vyukov<
 
 // SAFETY: u64 items; a slot's value is touched only by the thread that claimed its
 // position by compare-exchange, and the stamp's release/acquire pairs hand it on.
-unsafe impl<S: Slot, const B: u32, const P: bool, const O: bool, const W: u32> Sync
+unsafe impl<S: Slot, const B: u32, const P: bool, const O: u8, const W: u32> Sync
     for Vyukov<S, B, P, O, W>
 {
 }
@@ -156,7 +165,7 @@ impl<
         S: Slot,
         const SHUFFLE: u32,
         const PLAIN_SPIN: bool,
-        const SLOT_ONLY: bool,
+        const SLOT_ONLY: u8,
         const SLOT_WAIT: u32,
     > Vyukov<S, SHUFFLE, PLAIN_SPIN, SLOT_ONLY, SLOT_WAIT>
 {
@@ -263,7 +272,7 @@ impl<
             }
             if stamp.wrapping_add(self.mask + 1) == tail.wrapping_add(1) {
                 // The previous lap's item is still here.
-                if SLOT_ONLY {
+                if SLOT_ONLY & PUSH_SIDE != 0 {
                     return false;
                 }
                 if Self::slot_moved(slot, stamp) {
@@ -314,7 +323,7 @@ impl<
                 continue;
             }
             if stamp == head {
-                if SLOT_ONLY {
+                if SLOT_ONLY & POP_SIDE != 0 {
                     return None;
                 }
                 if Self::slot_moved(slot, stamp) {
@@ -499,7 +508,7 @@ trait TryQueue: Send + Sync + 'static {
     fn try_pop(&self) -> Option<u64>;
 }
 
-impl<S: Slot, const B: u32, const P: bool, const O: bool, const W: u32> TryQueue
+impl<S: Slot, const B: u32, const P: bool, const O: u8, const W: u32> TryQueue
     for Vyukov<S, B, P, O, W>
 {
     fn with_capacity(capacity: usize) -> Self {
@@ -604,6 +613,57 @@ impl<Q: TryQueue> MpmcBlocking for ViaTry<Q> {
     }
 }
 
+/// The copy's try operations (contract kept) in 2P2C, but between tries the wait
+/// watches the slot at head (pop) or tail (push) instead of calling the try op
+/// again, so a waiting consumer never loads tail and a waiting producer never
+/// loads head; still `Backoff::snooze`. This is the change a blocking channel could
+/// make in its wait condition without touching the try operations.
+struct WaitOnSlot<Q>(PhantomData<Q>);
+
+impl<S: Slot, const B: u32, const P: bool, const O: u8, const W: u32> MpmcBlocking
+    for WaitOnSlot<Vyukov<S, B, P, O, W>>
+{
+    type Tx = Arc<Vyukov<S, B, P, O, W>>;
+    type Rx = Arc<Vyukov<S, B, P, O, W>>;
+    fn make(capacity: usize) -> (Self::Tx, Self::Rx) {
+        let q = Arc::new(Vyukov::new(capacity));
+        (q.clone(), q)
+    }
+    #[inline(always)]
+    fn push(tx: &Self::Tx, v: u64) {
+        let backoff = Backoff::new();
+        while !tx.try_push(v) {
+            // Full (or looked it): wait until the slot at tail is free.
+            loop {
+                // ORDERING: Relaxed (both): a trigger; try_push reloads with Acquire.
+                let t = tx.tail.load(Ordering::Relaxed);
+                if tx.slot(t).stamp().load(Ordering::Relaxed) == t {
+                    break;
+                }
+                backoff.snooze();
+            }
+        }
+    }
+    #[inline(always)]
+    fn pop(rx: &Self::Rx) -> u64 {
+        let backoff = Backoff::new();
+        loop {
+            if let Some(v) = rx.try_pop() {
+                return v;
+            }
+            // Empty: wait until the slot at head holds an item.
+            loop {
+                // ORDERING: Relaxed (both): a trigger; try_pop reloads with Acquire.
+                let h = rx.head.load(Ordering::Relaxed);
+                if rx.slot(h).stamp().load(Ordering::Relaxed) == h.wrapping_add(1) {
+                    break;
+                }
+                backoff.snooze();
+            }
+        }
+    }
+}
+
 /// Tickets through their blocking fetch-add operations, in both workloads (in
 /// 1P1C the "try" operations never fail: they wait inside).
 struct TicketOps<S>(PhantomData<S>);
@@ -642,15 +702,19 @@ impl<S: Slot> MpmcTry for TicketOps<S> {
     }
 }
 
-type VyCopy = ViaTry<Vyukov<Packed, 0, false, false, 0>>;
-type VyPad64 = ViaTry<Vyukov<Line64, 0, false, false, 0>>;
-type VyPad128 = ViaTry<Vyukov<Line128, 0, false, false, 0>>;
-type VyRemap = ViaTry<Vyukov<Packed, 2, false, false, 0>>;
-type VyPlainSpin = ViaTry<Vyukov<Packed, 0, true, false, 0>>;
-type VySlotOnly = ViaTry<Vyukov<Packed, 0, false, true, 0>>;
-type VySlotWait8 = ViaTry<Vyukov<Packed, 0, false, false, 8>>;
-type VySlotWait16 = ViaTry<Vyukov<Packed, 0, false, false, 16>>;
-type VySlotWait = ViaTry<Vyukov<Packed, 0, false, false, 64>>;
+type VyCopy = ViaTry<Vyukov<Packed, 0, false, 0, 0>>;
+type VyPad64 = ViaTry<Vyukov<Line64, 0, false, 0, 0>>;
+type VyPad128 = ViaTry<Vyukov<Line128, 0, false, 0, 0>>;
+type VyRemap = ViaTry<Vyukov<Packed, 2, false, 0, 0>>;
+type VyPlainSpin = ViaTry<Vyukov<Packed, 0, true, 0, 0>>;
+type VySlotOnly = ViaTry<Vyukov<Packed, 0, false, 3, 0>>;
+type VySlotOnlyPush = ViaTry<Vyukov<Packed, 0, false, PUSH_SIDE, 0>>;
+type VySlotOnlyPop = ViaTry<Vyukov<Packed, 0, false, POP_SIDE, 0>>;
+type VySlotWait1 = ViaTry<Vyukov<Packed, 0, false, 0, 1>>;
+type VySlotWait2 = ViaTry<Vyukov<Packed, 0, false, 0, 2>>;
+type VySlotWait8 = ViaTry<Vyukov<Packed, 0, false, 0, 8>>;
+type VySlotWait = ViaTry<Vyukov<Packed, 0, false, 0, 64>>;
+type VyWaitOnSlot = WaitOnSlot<Vyukov<Packed, 0, false, 0, 0>>;
 type TkTry = ViaTry<Tickets<Packed>>;
 type TkPacked = TicketOps<Packed>;
 type TkPad64 = TicketOps<Line64>;
@@ -688,8 +752,11 @@ fn compare_one_to_one(reps: usize, n: u64) -> Outcome {
         try_contestant::<VyRemap>("vyukov remap", Kind::Peer, n),
         try_contestant::<VyPlainSpin>("vyukov plain-spin", Kind::Peer, n),
         try_contestant::<VySlotOnly>("vyukov slot-only (spurious)", Kind::Peer, n),
+        try_contestant::<VySlotOnlyPush>("vyukov slot-only push side", Kind::Peer, n),
+        try_contestant::<VySlotOnlyPop>("vyukov slot-only pop side", Kind::Peer, n),
+        try_contestant::<VySlotWait1>("vyukov slot-wait 1", Kind::Peer, n),
+        try_contestant::<VySlotWait2>("vyukov slot-wait 2", Kind::Peer, n),
         try_contestant::<VySlotWait8>("vyukov slot-wait 8", Kind::Peer, n),
-        try_contestant::<VySlotWait16>("vyukov slot-wait 16", Kind::Peer, n),
         try_contestant::<VySlotWait>("vyukov slot-wait 64", Kind::Peer, n),
         try_contestant::<TkTry>("tickets try (CAS)", Kind::Peer, n),
         try_contestant::<TkPacked>("tickets fetch-add", Kind::Peer, n),
@@ -715,9 +782,11 @@ fn compare_two_to_two(reps: usize, n: u64) -> Outcome {
         blocking_contestant::<VyRemap>("vyukov remap", Kind::Peer, n),
         blocking_contestant::<VyPlainSpin>("vyukov plain-spin", Kind::Peer, n),
         blocking_contestant::<VySlotOnly>("vyukov slot-only (spurious)", Kind::Peer, n),
+        blocking_contestant::<VySlotWait1>("vyukov slot-wait 1", Kind::Peer, n),
+        blocking_contestant::<VySlotWait2>("vyukov slot-wait 2", Kind::Peer, n),
         blocking_contestant::<VySlotWait8>("vyukov slot-wait 8", Kind::Peer, n),
-        blocking_contestant::<VySlotWait16>("vyukov slot-wait 16", Kind::Peer, n),
         blocking_contestant::<VySlotWait>("vyukov slot-wait 64", Kind::Peer, n),
+        blocking_contestant::<VyWaitOnSlot>("vyukov copy, waits on slot", Kind::Peer, n),
         blocking_contestant::<TkPacked>("tickets fetch-add", Kind::Peer, n),
         blocking_contestant::<TkPad64>("tickets fetch-add pad64", Kind::Peer, n),
     ];
@@ -755,10 +824,11 @@ fn compare_failing_try(reps: usize, ops: u64) -> Outcome {
     let mut cs = [
         c::<ringkit::mpmc::Queue<u64>>(SHIPPED, Kind::Ringkit, ops),
         c::<crossbeam_queue::ArrayQueue<u64>>(ARRAY_QUEUE, Kind::Peer, ops),
-        c::<Vyukov<Packed, 0, false, false, 0>>("vyukov copy", Kind::Peer, ops),
-        c::<Vyukov<Packed, 0, false, false, 8>>("vyukov slot-wait 8", Kind::Peer, ops),
-        c::<Vyukov<Packed, 0, false, false, 16>>("vyukov slot-wait 16", Kind::Peer, ops),
-        c::<Vyukov<Packed, 0, false, false, 64>>("vyukov slot-wait 64", Kind::Peer, ops),
+        c::<Vyukov<Packed, 0, false, 0, 0>>("vyukov copy", Kind::Peer, ops),
+        c::<Vyukov<Packed, 0, false, 0, 1>>("vyukov slot-wait 1", Kind::Peer, ops),
+        c::<Vyukov<Packed, 0, false, 0, 2>>("vyukov slot-wait 2", Kind::Peer, ops),
+        c::<Vyukov<Packed, 0, false, 0, 8>>("vyukov slot-wait 8", Kind::Peer, ops),
+        c::<Vyukov<Packed, 0, false, 0, 64>>("vyukov slot-wait 64", Kind::Peer, ops),
     ];
     alternate(
         "MPMC variants failing try op (empty pop, full push), one thread",
