@@ -24,11 +24,12 @@
 //!   ringkit's "never fails spuriously" contract; it shows what the contract costs.
 //!   `slot-only push side` / `pop side` do it on one side only, to tell which
 //!   verdict costs.
-//! * `vyukov slot-wait N` (N = 1, 2, 8, 64): keeps the contract: where the copy would load the
-//!   other side's index to tell "empty/full" from "in progress", it first spins
-//!   up to 64 hints on the slot's stamp alone (plain loads of the line the other
-//!   side writes anyway), and loads the index only if the stamp did not move. A
-//!   try op on a really empty/full queue then takes N spin hints longer.
+//! * `vyukov slot-wait N` (N = 1, 2, 8, 64): keeps the contract: where the copy
+//!   would load the other side's index to tell "empty/full" from "in progress",
+//!   it first re-reads the slot's stamp up to N times with a spin hint in between
+//!   (plain loads of the line the other side writes anyway), and loads the index
+//!   only if the stamp did not move. A try op on a really empty/full queue then
+//!   takes N spin hints longer (the third workload measures that).
 //! * `vyukov copy, waits on slot` (2P2C only): the copy's try ops, contract
 //!   kept, but the wait between tries watches the slot at head/tail, not the
 //!   other side's index.
@@ -46,12 +47,13 @@
 //! without a parking wait retry their try operations with `Backoff::snooze`, as the
 //! `ArrayQueue` adapter does; the shipped queue runs both ways: `ringkit channel`
 //! (futex parking, what ships) and `ringkit Queue snooze` (same wait as the others).
+//! A third, one-thread workload times failing try ops (pop on empty, push on full).
 //!
 //! Knobs: `RINGKIT_BENCH_REPS` (default 15), `RINGKIT_VARIANTS_1P1C_ITEMS`
 //! (default 2M), `RINGKIT_VARIANTS_2P2C_ITEMS` (default 8M: with 400k items the
 //! fastest variants finished within a time slice and the calling thread, which
-//! starts the clock and shares core 0 with two workers, sometimes started it after
-//! most of the work, giving absurd maxima). `cargo bench --bench mpmc_variants --
+//! starts the clock and shares core 0 with two workers, probably started it late
+//! at times: maxima up to 390,000 M items/s). `cargo bench --bench mpmc_variants --
 //! --test` runs everything once, tiny, recording nothing. Results go to
 //! `target/ringkit-bench/results.jsonl` with source `variants` (the plot script
 //! reads source `bench` by default).
