@@ -84,6 +84,18 @@ pub(crate) const SPIN_LIMIT: u32 = 128;
 #[cfg(loom)]
 pub(crate) const SPIN_LIMIT: u32 = 0;
 
+/// How many times an MPMC `try_push` that finds its slot still holding the
+/// previous lap's item re-reads the slot's stamp (a spin hint apart) before it
+/// reads the consumers' `head` to tell "full" from "a pop is finishing". Polling
+/// `head` from a producer takes that line from the consumers, whose next
+/// compare-exchange then misses; two re-reads of the slot let the pop finish
+/// first (see "Variants measured" in docs/design.md: 3-4x in 1P1C). Zero under
+/// loom, as for `SPIN_LIMIT`: it only changes how soon a retry happens.
+#[cfg(not(loom))]
+pub(crate) const SLOT_RECHECKS: u32 = 2;
+#[cfg(loom)]
+pub(crate) const SLOT_RECHECKS: u32 = 0;
+
 /// After spinning, how many times a blocking operation gives its time slice away
 /// (re-checking its condition each time) before it parks. A few yields let the
 /// thread it waits for run when threads outnumber cores, which saves a park (a

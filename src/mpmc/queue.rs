@@ -3,7 +3,7 @@
 //! division. See the module docs of [`crate::mpmc`] for the guarantees.
 
 use crate::error::{check_capacity, CapacityError};
-use crate::sync::{spin_hint, AtomicU64, Ordering, Tracker};
+use crate::sync::{spin_hint, AtomicU64, Ordering, Tracker, SLOT_RECHECKS};
 use crate::wait::WaitCell;
 use alloc::boxed::Box;
 use core::cell::UnsafeCell;
@@ -160,6 +160,12 @@ impl<T> Queue<T> {
     /// A pop that has claimed the slot we need but not yet moved the value out is
     /// waited for (a brief spin, then a futex sleep until it finishes); see the
     /// module docs.
+    ///
+    /// When the slot still holds the previous lap's item, the slot is re-read
+    /// twice, a spin hint apart, before the consumers' position is read: a queue
+    /// that is really full costs two spin hints (tens of nanoseconds) to report,
+    /// and a producer retrying on a full queue does not keep taking the consumers'
+    /// cache line away from them (see `docs/design.md`, "Variants measured").
     #[inline]
     pub fn try_push(&self, mut value: T) -> Result<(), T> {
         // ORDERING: [mpmc.tail.acquire] pairs with [mpmc.tail.release]: the pushes
@@ -182,6 +188,13 @@ impl<T> Queue<T> {
                         continue;
                     }
                 }
+            }
+            if stamp.wrapping_add(self.one_lap) == tail.wrapping_add(1)
+                && Self::stamp_moves(slot, stamp)
+            {
+                // The previous lap's item was popped while we looked: try again,
+                // without having read `head`.
+                continue;
             }
             // ORDERING: Relaxed; compared with positions only, never used to read a
             // slot. The tail acquire above makes it at least as new as every pop
@@ -393,6 +406,18 @@ impl<T> Queue<T> {
             // ORDERING: [mpmc.tail.acquire], as at the top.
             tail = self.tail.load(Ordering::Acquire);
         }
+    }
+
+    /// True if the stamp of `slot` moves off `seen` within `SLOT_RECHECKS` re-reads,
+    /// a spin hint apart (`try_push`'s patience before it reads `head`).
+    #[inline]
+    fn stamp_moves(slot: &Slot<T>, seen: u64) -> bool {
+        (0..SLOT_RECHECKS).any(|_| {
+            spin_hint();
+            // ORDERING: Relaxed; only decides to retry. The retry reloads the stamp
+            // with [mpmc.stamp.acquire.push] before it touches the slot.
+            slot.stamp.load(Ordering::Relaxed) != seen
+        })
     }
 
     /// Waits until the stamp of `slot` is no longer `seen`: a push or pop that has
