@@ -60,7 +60,9 @@
 
 mod common;
 
-use common::mpmc::{self as w, ArrayQueue, MpmcBlocking, MpmcTry, Ringkit};
+use common::mpmc::{
+    self as w, snooze_pop, snooze_push, ArrayQueue, MpmcBlocking, MpmcTry, Ringkit,
+};
 use common::{alternate, record, Contestant, Kind, Outcome, Summary};
 use crossbeam_utils::{Backoff, CachePadded};
 use std::cell::UnsafeCell;
@@ -598,20 +600,11 @@ impl<Q: TryQueue> MpmcBlocking for ViaTry<Q> {
     }
     #[inline(always)]
     fn push(tx: &Self::Tx, v: u64) {
-        let backoff = Backoff::new();
-        while !tx.try_push(v) {
-            backoff.snooze();
-        }
+        snooze_push::<Self>(tx, v)
     }
     #[inline(always)]
     fn pop(rx: &Self::Rx) -> u64 {
-        let backoff = Backoff::new();
-        loop {
-            if let Some(v) = rx.try_pop() {
-                return v;
-            }
-            backoff.snooze();
-        }
+        snooze_pop::<Self>(rx)
     }
 }
 

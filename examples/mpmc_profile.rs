@@ -17,9 +17,9 @@
 mod common;
 
 use common::mpmc::{
-    self as mp, ArrayQueue, CbChannel, Kanal, MpmcBlocking, MpmcTry, Ringkit, StdSync,
+    self as mp, snooze_pop, snooze_push, ArrayQueue, CbChannel, Kanal, MpmcBlocking, MpmcTry,
+    Ringkit, StdSync,
 };
-use crossbeam_utils::Backoff;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -47,19 +47,10 @@ impl MpmcBlocking for RingkitSnooze {
         <Ringkit as MpmcTry>::make(capacity)
     }
     fn push(tx: &Self::Tx, v: u64) {
-        let backoff = Backoff::new();
-        while tx.try_push(v).is_err() {
-            backoff.snooze();
-        }
+        snooze_push::<Self>(tx, v)
     }
     fn pop(rx: &Self::Rx) -> u64 {
-        let backoff = Backoff::new();
-        loop {
-            if let Some(v) = rx.try_pop() {
-                return v;
-            }
-            backoff.snooze();
-        }
+        snooze_pop::<Self>(rx)
     }
 }
 

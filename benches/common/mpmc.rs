@@ -43,6 +43,28 @@ pub trait MpmcBlocking {
     fn pop(rx: &Self::Rx) -> u64;
 }
 
+/// A blocking push for a queue that only has try operations: retry with
+/// `Backoff::snooze` (spin, then `thread::yield_now`), the only way to wait on it.
+#[inline(always)]
+pub fn snooze_push<Q: MpmcTry>(tx: &Q::Tx, v: u64) {
+    let backoff = Backoff::new();
+    while !Q::try_push(tx, v) {
+        backoff.snooze();
+    }
+}
+
+/// A blocking pop for a queue that only has try operations; see [`snooze_push`].
+#[inline(always)]
+pub fn snooze_pop<Q: MpmcTry>(rx: &Q::Rx) -> u64 {
+    let backoff = Backoff::new();
+    loop {
+        if let Some(v) = Q::try_pop(rx) {
+            return v;
+        }
+        backoff.snooze();
+    }
+}
+
 /// ringkit: `mpmc::Queue` for the try workload, `mpmc::channel` for the blocking one.
 pub struct Ringkit;
 /// crossbeam-queue `ArrayQueue`. It has no blocking operations: the blocking
@@ -115,20 +137,11 @@ impl MpmcBlocking for ArrayQueue {
     }
     #[inline(always)]
     fn push(tx: &Self::Tx, v: u64) {
-        let backoff = Backoff::new();
-        while tx.push(v).is_err() {
-            backoff.snooze();
-        }
+        snooze_push::<Self>(tx, v)
     }
     #[inline(always)]
     fn pop(rx: &Self::Rx) -> u64 {
-        let backoff = Backoff::new();
-        loop {
-            if let Some(v) = rx.pop() {
-                return v;
-            }
-            backoff.snooze();
-        }
+        snooze_pop::<Self>(rx)
     }
 }
 
