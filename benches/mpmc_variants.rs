@@ -727,6 +727,37 @@ fn try_contestant<Q: MpmcTry>(name: &'static str, kind: Kind, n: u64) -> Contest
     Contestant::new(name, kind, move || w::mips(n, w::one_to_one::<Q>(n)))
 }
 
+/// 1P1C with a producer slowed by `work` rounds of mixing per item: the queue
+/// runs near empty, so the consumer's side (a failing `try_pop`) is what differs.
+fn slow_producer_contestant<Q: MpmcTry>(
+    name: &'static str,
+    kind: Kind,
+    n: u64,
+    work: u32,
+) -> Contestant<'static> {
+    Contestant::new(name, kind, move || {
+        w::mips(n, w::one_to_one_with_work::<Q>(n, work))
+    })
+}
+
+fn compare_slow_producer(reps: usize, n: u64, work: u32) -> Outcome {
+    let mut cs = [
+        slow_producer_contestant::<Ringkit>(SHIPPED, Kind::Ringkit, n, work),
+        slow_producer_contestant::<ArrayQueue>(ARRAY_QUEUE, Kind::Peer, n, work),
+        slow_producer_contestant::<VyCopy>("vyukov copy", Kind::Peer, n, work),
+        slow_producer_contestant::<VySlotOnlyPop>("vyukov slot-only pop side", Kind::Peer, n, work),
+        slow_producer_contestant::<VySlotWait1>("vyukov slot-wait 1", Kind::Peer, n, work),
+        slow_producer_contestant::<VySlotWait2>("vyukov slot-wait 2", Kind::Peer, n, work),
+    ];
+    alternate(
+        "MPMC variants 1P1C, producer slowed (queue near empty)",
+        "M items/s",
+        true,
+        reps,
+        &mut cs,
+    )
+}
+
 fn blocking_contestant<Q: MpmcBlocking>(
     name: &'static str,
     kind: Kind,
@@ -927,6 +958,13 @@ fn main() {
             (ARRAY_QUEUE, "ArrayQueue"),
         ],
     );
+    if !test_mode {
+        record("variants", &o);
+    }
+    let work = common::env_usize("RINGKIT_VARIANTS_PRODUCER_WORK", 8) as u32;
+    println!("\n(producer work: {work} rounds of mixing per item)");
+    let o = compare_slow_producer(reps, n_1p1c, work);
+    print_with_ratios(&o, &[(SHIPPED, "shipped"), (ARRAY_QUEUE, "ArrayQueue")]);
     if !test_mode {
         record("variants", &o);
     }

@@ -85,12 +85,14 @@ pub(crate) const SPIN_LIMIT: u32 = 128;
 pub(crate) const SPIN_LIMIT: u32 = 0;
 
 /// How many times an MPMC `try_push` that finds its slot still holding the
-/// previous lap's item re-reads the slot's stamp (a spin hint apart) before it
-/// reads the consumers' `head` to tell "full" from "a pop is finishing". Polling
-/// `head` from a producer takes that line from the consumers, whose next
-/// compare-exchange then misses; two re-reads of the slot let the pop finish
-/// first (see "Variants measured" in docs/design.md: 3-4x in 1P1C). Zero under
-/// loom, as for `SPIN_LIMIT`: it only changes how soon a retry happens.
+/// previous lap's item (or a `try_pop` that finds its slot not yet written)
+/// re-reads the slot's stamp, a spin hint apart, before it reads the other side's
+/// position (`head` / `tail`) to tell "full" ("empty") from "in progress". Polling
+/// the other side's position takes that line away from it, and its next
+/// compare-exchange misses; two re-reads of the slot let the other side finish
+/// first ("Variants measured" in docs/design.md: about 4x in 1P1C with a full
+/// queue, 2x with an empty one). Zero under loom, as for `SPIN_LIMIT`: it only
+/// changes how soon a retry happens.
 #[cfg(not(loom))]
 pub(crate) const SLOT_RECHECKS: u32 = 2;
 #[cfg(loom)]

@@ -280,6 +280,13 @@ impl Check {
 /// calling thread (pinned to `MAIN_CORE`), one `try_push` / `try_pop` at a time,
 /// spinning on full/empty. Returns the time from both being ready to the last pop.
 pub fn one_to_one<Q: MpmcTry>(items: u64) -> Duration {
+    one_to_one_with_work::<Q>(items, 0)
+}
+
+/// [`one_to_one`] with `work` rounds of [`mix`] per item on the producer before
+/// its push. With a few rounds the producer is the slower side, the queue runs
+/// near empty, and the consumer's failing `try_pop` is what gets measured.
+pub fn one_to_one_with_work<Q: MpmcTry>(items: u64, work: u32) -> Duration {
     let (tx, rx) = Q::make(CAPACITY);
     let ready = Arc::new(Barrier::new(2));
     let r2 = ready.clone();
@@ -287,6 +294,11 @@ pub fn one_to_one<Q: MpmcTry>(items: u64) -> Duration {
         pin_to(OTHER_CORE);
         r2.wait();
         for i in 0..items {
+            let mut x = i;
+            for _ in 0..work {
+                x = mix(std::hint::black_box(x));
+            }
+            std::hint::black_box(x);
             while !Q::try_push(&tx, i) {
                 spin_loop();
             }

@@ -255,6 +255,12 @@ impl<T> Queue<T> {
     /// has claimed a position that no pop has claimed). A push that has claimed the
     /// oldest position but not yet written it is waited for (a brief spin, then a
     /// futex sleep until it finishes); see the module docs.
+    ///
+    /// When the oldest slot has not been written, the slot is re-read twice, a
+    /// spin hint apart, before the producers' position is read: a queue that is
+    /// really empty costs two spin hints (tens of nanoseconds) to report, and a
+    /// consumer polling an empty queue does not keep taking the producers' cache
+    /// line away from them (see `docs/design.md`, "Variants measured").
     #[inline]
     pub fn try_pop(&self) -> Option<T> {
         self.try_pop_with_seq().map(|(_, v)| v)
@@ -308,6 +314,11 @@ impl<T> Queue<T> {
                         continue;
                     }
                 }
+            }
+            if stamp == head && Self::stamp_moves(slot, stamp) {
+                // The push at `head` finished while we looked: try again, without
+                // having read `tail`.
+                continue;
             }
             // ORDERING: Relaxed; compared with positions only. The head acquire
             // makes it at least as new as every push that led to that head.
@@ -409,13 +420,15 @@ impl<T> Queue<T> {
     }
 
     /// True if the stamp of `slot` moves off `seen` within `SLOT_RECHECKS` re-reads,
-    /// a spin hint apart (`try_push`'s patience before it reads `head`).
+    /// a spin hint apart: the patience of `try_push` before it reads `head`, and of
+    /// `try_pop` before it reads `tail`.
     #[inline]
     fn stamp_moves(slot: &Slot<T>, seen: u64) -> bool {
         (0..SLOT_RECHECKS).any(|_| {
             spin_hint();
             // ORDERING: Relaxed; only decides to retry. The retry reloads the stamp
-            // with [mpmc.stamp.acquire.push] before it touches the slot.
+            // with [mpmc.stamp.acquire.push] / [mpmc.stamp.acquire.pop] before it
+            // touches the slot.
             slot.stamp.load(Ordering::Relaxed) != seen
         })
     }
