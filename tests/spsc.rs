@@ -524,6 +524,29 @@ fn bytes_flow_through_io_read_and_write() {
 }
 
 #[test]
+fn io_read_takes_every_byte_there_is_and_write_fills_every_free_slot() {
+    let (mut tx, mut rx) = channel::<u8>(4);
+    // The consumer's copy of `tail` says one byte is there; two are.
+    tx.write_all(b"ab").unwrap();
+    let mut one = [0u8; 1];
+    assert_eq!(rx.read(&mut one).unwrap(), 1);
+    tx.write_all(b"c").unwrap();
+    let mut two = [0u8; 2];
+    assert_eq!(rx.read(&mut two).unwrap(), 2);
+    assert_eq!(&two, b"bc");
+    // The producer's copy of `head` says one slot is free; all four are.
+    assert_eq!(tx.write(b"defg").unwrap(), 4);
+    let mut four = [0u8; 4];
+    assert_eq!(rx.read(&mut four).unwrap(), 4);
+    assert_eq!(&four, b"defg");
+    // A longer buffer than the ring holds: as many as fit, as many as there are.
+    assert_eq!(tx.write(b"hijklm").unwrap(), 4);
+    let mut six = [0u8; 6];
+    assert_eq!(rx.read(&mut six).unwrap(), 4);
+    assert_eq!(&six[..4], b"hijk");
+}
+
+#[test]
 fn peek_does_not_remove() {
     let (mut tx, mut rx) = channel::<String>(2);
     assert_eq!(rx.peek(), None);

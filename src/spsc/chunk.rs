@@ -4,6 +4,18 @@
 //! side until `commit`; a chunk that is dropped, or leaked with `mem::forget`,
 //! without `commit` commits nothing. A panic while a chunk is being filled or read
 //! neither loses, duplicates nor double-drops an item.
+//!
+//! Leaking a guard is safe and never duplicates an item:
+//!
+//! * A forgotten [`WriteChunk`] leaks the values in its slots (its `T::default()`
+//!   values and whatever was written over them); none is sent.
+//! * A forgotten [`WriteChunkUninit`] sends nothing; values written into its slots
+//!   through `as_mut_slices` leak.
+//! * A forgotten [`ReadChunk`] removes nothing.
+//! * A forgotten [`ReadChunkIntoIter`] has removed exactly the items it yielded:
+//!   the consumer's position moves past each item before the item leaves its
+//!   slot, and the producer gets the slots back at the consumer's next pop,
+//!   chunk commit or drop.
 
 use super::{drop_segments, Consumer, Producer};
 use core::mem::{ManuallyDrop, MaybeUninit};
@@ -293,18 +305,13 @@ impl<'a, T> ReadChunk<'a, T> {
             "ReadChunk::commit({k}) on a chunk of {} items",
             self.n
         );
-        let mut release = Release {
-            consumer: self.consumer,
-            done: 0,
-        };
-        let mut slot = release.consumer.head_slot;
-        while release.done < k {
-            let p = release.consumer.ring.slot(slot);
-            slot = release.consumer.ring.next_slot(slot);
-            // Counted before the drop: a value whose drop panicked is gone.
-            release.done += 1;
+        let publish = Publish(self.consumer);
+        for _ in 0..k {
+            let p = publish.0.ring.slot(publish.0.head_slot);
+            // Taken before the drop: a value whose drop panicked is gone.
+            publish.0.take(1);
             // SAFETY: a published value in a slot that only this consumer may
-            // touch, dropped once: `done` moved past it first.
+            // touch, dropped once: the consumer's position has moved past it.
             unsafe { p.drop_in_place() };
         }
     }
@@ -326,15 +333,13 @@ impl<'a, T> ReadChunk<'a, T> {
     }
 }
 
-/// Releases `done` slots when dropped (also while unwinding).
-struct Release<'c, T> {
-    consumer: &'c mut Consumer<T>,
-    done: usize,
-}
+/// Publishes the consumer's position when dropped (also while unwinding), freeing
+/// the slots of the items taken so far.
+struct Publish<'c, T>(&'c mut Consumer<T>);
 
-impl<T> Drop for Release<'_, T> {
+impl<T> Drop for Publish<'_, T> {
     fn drop(&mut self) {
-        self.consumer.release(self.done);
+        self.0.release(0);
     }
 }
 
@@ -342,44 +347,47 @@ impl<'a, T> IntoIterator for ReadChunk<'a, T> {
     type Item = T;
     type IntoIter = ReadChunkIntoIter<'a, T>;
 
-    /// Moves the items out one by one; those taken are removed from the ring when
-    /// the iterator is dropped, the others stay.
+    /// Moves the items out one by one. Each item yielded is removed from the ring
+    /// (the producer gets its slot back when the iterator is dropped); the items
+    /// not yielded stay. If the iterator is leaked with `mem::forget`, exactly
+    /// the items it yielded are removed, and the producer gets their slots back
+    /// at the consumer's next pop, commit or drop.
     fn into_iter(self) -> ReadChunkIntoIter<'a, T> {
         ReadChunkIntoIter {
-            release: Release {
-                consumer: self.consumer,
-                done: 0,
-            },
-            n: self.n,
+            publish: Publish(self.consumer),
+            left: self.n,
         }
     }
 }
 
 /// Moves a [`ReadChunk`]'s items out; made by its `into_iter`.
 pub struct ReadChunkIntoIter<'a, T> {
-    release: Release<'a, T>,
-    n: usize,
+    publish: Publish<'a, T>,
+    /// Items of the chunk not yet yielded, from the consumer's position on.
+    left: usize,
 }
 
 impl<T> Iterator for ReadChunkIntoIter<'_, T> {
     type Item = T;
 
     fn next(&mut self) -> Option<T> {
-        if self.release.done == self.n {
+        if self.left == 0 {
             return None;
         }
-        let ring = &self.release.consumer.ring;
-        let slot = ring.advance_slot(self.release.consumer.head_slot, self.release.done);
-        // SAFETY: a published value not yet taken (`done < n`); we move it out
-        // once and count it taken, so it is released and never read again.
-        let value = unsafe { ring.slot(slot).read() };
-        self.release.done += 1;
-        Some(value)
+        let consumer = &mut *self.publish.0;
+        let p = consumer.ring.slot(consumer.head_slot);
+        // The position moves first: from here on the value is ours, whether or
+        // not this iterator is ever dropped.
+        consumer.take(1);
+        self.left -= 1;
+        // SAFETY: slot `p` holds a published value of this chunk (`left > 0`)
+        // that nobody has taken: the consumer's position was at it, and now is
+        // past it, so the value is moved out exactly once.
+        Some(unsafe { p.read() })
     }
 
     fn size_hint(&self) -> (usize, Option<usize>) {
-        let left = self.n - self.release.done;
-        (left, Some(left))
+        (self.left, Some(self.left))
     }
 }
 

@@ -1,10 +1,12 @@
 //! Byte streams over a ring: `std::io::Write` for `Producer<u8>` and
 //! `std::io::Read` for `Consumer<u8>`, with pipe semantics.
 //!
-//! * `write` blocks until at least one byte fits, copies as many as fit, and fails
-//!   with `BrokenPipe` once the consumer is gone.
-//! * `read` blocks until at least one byte is there, copies as many as fit, and
-//!   returns `Ok(0)` (end of stream) once the producer is gone and the ring is empty.
+//! * `write` blocks until at least one byte fits, copies as many as fit (every
+//!   free slot, up to the buffer's length), and fails with `BrokenPipe` once the
+//!   consumer is gone.
+//! * `read` blocks until at least one byte is there, copies every byte there is
+//!   (up to the buffer's length), and returns `Ok(0)` (end of stream) once the
+//!   producer is gone and the ring is empty.
 //!
 //! So `std::io::copy`, `read_to_end` and `write_all` work as they do on a pipe.
 
@@ -18,9 +20,11 @@ impl io::Write for Producer<u8> {
             return Ok(0);
         }
         loop {
+            // Asking for the whole buffer refreshes this side's copy of `head`
+            // unless it already covers the buffer, so every free slot is filled.
             // `free` only grows until we write, so a chunk of `min(free, len)`
             // slots is there whenever `free > 0`.
-            let free = self.free_slots(1);
+            let free = self.free_slots(buf.len());
             match self.write_chunk_uninit(free.min(buf.len()).max(1)) {
                 Ok(chunk) => return Ok(chunk.fill_from_iter(buf.iter().copied())),
                 Err(ChunkError::Disconnected) => return Err(io::ErrorKind::BrokenPipe.into()),
@@ -48,7 +52,10 @@ impl io::Read for Consumer<u8> {
             return Ok(0);
         }
         loop {
-            match self.available_or_disconnected(1) {
+            // Asking for the whole buffer refreshes this side's copy of `tail`
+            // unless it already covers the buffer, so every byte that is there
+            // is copied, not just those the copy knew about.
+            match self.available_or_disconnected(buf.len()) {
                 Ok(have) => {
                     let chunk = self
                         .read_chunk(have.min(buf.len()))

@@ -107,12 +107,6 @@ impl<T> Ring<T> {
         )
     }
 
-    /// The slot index after `i`.
-    #[inline(always)]
-    fn next_slot(&self, i: usize) -> usize {
-        self.advance_slot(i, 1)
-    }
-
     /// The slot index `n` places after `i` (`n <= capacity`).
     #[inline(always)]
     fn advance_slot(&self, i: usize, n: usize) -> usize {
@@ -508,12 +502,24 @@ impl<T> Consumer<T> {
         self.cached_tail.wrapping_sub(self.head)
     }
 
-    /// Frees `n` slots at `head..head+n` (their items were moved out or dropped).
+    /// Moves this handle's position past `n` items at `head..head+n` whose values
+    /// were moved out or dropped, without telling the producer yet: the slots
+    /// stay unusable to it until the next [`release`](Self::release) (every
+    /// pop, a chunk guard's drop, the consumer's drop). A value leaves a slot only
+    /// after this has counted it, so a guard that is forgotten before it
+    /// publishes can neither lose nor duplicate an item.
     #[inline(always)]
-    fn release(&mut self, n: usize) {
+    fn take(&mut self, n: usize) {
         self.head = self.head.wrapping_add(n);
         self.head_slot = advance(self.head_slot, n, self.cap);
         self.seq = self.seq.wrapping_add(n as u64);
+    }
+
+    /// Takes `n` more items (see [`take`](Self::take)) and publishes the position,
+    /// freeing to the producer every slot taken so far.
+    #[inline(always)]
+    fn release(&mut self, n: usize) {
+        self.take(n);
         // ORDERING: [spsc.head.release] pairs with the producer's acquire load of
         // `head`: our reads of the slots happen before it overwrites them.
         self.ring.head.store(self.head, Ordering::Release);
@@ -692,7 +698,9 @@ impl<T> Drop for Consumer<T> {
             .store(self.head_slot, Ordering::Relaxed);
         // ORDERING: Relaxed, see `Ring::consumer_gone`.
         self.ring.ends.consumer_gone.store(true, Ordering::Relaxed);
-        self.ring.not_full.notify();
+        // Publishes items taken by a chunk iterator that was forgotten, so that
+        // `Ring::drop` starts after them; wakes a producer waiting for room.
+        self.release(0);
     }
 }
 
