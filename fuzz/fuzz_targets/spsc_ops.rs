@@ -1,6 +1,12 @@
 //! Differential fuzzing of the SPSC ring against a `VecDeque` model: an operation
 //! sequence from `arbitrary` runs on both, and every result, the length, the
 //! sequence numbers and the drop counts are compared after each step.
+//!
+//! Ownership and panic contracts are part of the model: items may panic in `Drop`
+//! (in a pop, a chunk commit, a chunk iterator, the ring's own drop), guards may be
+//! forgotten at any point, and chunk iterators dropped half-way. The set of live
+//! item ids is compared with the model's after every step, so a double drop, a
+//! leak or a lost item is a crash.
 #![no_main]
 
 use arbitrary::Arbitrary;
@@ -10,6 +16,9 @@ use ringkit::{ChunkError, PopError, PushError};
 use std::cell::{Cell, RefCell};
 use std::collections::HashSet;
 use std::collections::VecDeque;
+use std::mem;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::Once;
 use std::time::Duration;
 
 thread_local! {
@@ -20,17 +29,37 @@ thread_local! {
     static NEXT_DEFAULT: Cell<u64> = const { Cell::new(DEFAULT_IDS) };
 }
 
+/// The panic message of an item's `Drop`: the only panic this target expects.
+const BOMB: &str = "spsc_ops: an item panics in Drop";
+
+/// libfuzzer's panic hook aborts on every panic; let the expected one unwind.
+fn allow_bomb_panics() {
+    static HOOK: Once = Once::new();
+    HOOK.call_once(|| {
+        let fuzzer_hook = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            if info.payload().downcast_ref::<&str>() != Some(&BOMB) {
+                fuzzer_hook(info);
+            }
+        }));
+    });
+}
+
 /// Ids of `Default` items start here, far from the pushed values.
 const DEFAULT_IDS: u64 = 1 << 62;
 
-/// An item that tracks its own life.
+/// An item that tracks its own life; a `bomb` panics in `Drop` (unless the
+/// thread is already unwinding, which would abort).
 #[derive(Debug, PartialEq)]
-struct Item(u64);
+struct Item(u64, bool);
 
 impl Item {
     fn new(id: u64) -> Item {
+        Item::with_bomb(id, false)
+    }
+    fn with_bomb(id: u64, bomb: bool) -> Item {
         LIVE.with(|l| assert!(l.borrow_mut().insert(id), "item {id} made twice"));
-        Item(id)
+        Item(id, bomb)
     }
 }
 
@@ -38,6 +67,9 @@ impl Drop for Item {
     fn drop(&mut self) {
         let id = self.0;
         LIVE.with(|l| assert!(l.borrow_mut().remove(&id), "item {id} dropped twice or never made"));
+        if self.1 && !std::thread::panicking() {
+            std::panic::panic_any(BOMB);
+        }
     }
 }
 
@@ -52,13 +84,14 @@ impl Default for Item {
     }
 }
 
-fn live() -> usize {
-    LIVE.with(|l| l.borrow().len())
+fn live() -> HashSet<u64> {
+    LIVE.with(|l| l.borrow().clone())
 }
 
 #[derive(Arbitrary, Debug)]
 enum Op {
-    TryPush,
+    /// `try_push`; a `bomb` item panics when it is dropped.
+    TryPush { bomb: bool },
     PushTimeoutZero,
     TryPop,
     PopTimeoutZero,
@@ -69,8 +102,15 @@ enum Op {
     WriteDefault { n: u8, set: u8, k: u8 },
     /// `read_chunk(n)`, check contents, commit `k`.
     ReadCommit { n: u8, k: u8 },
-    /// `read_chunk(n)`, move `m` items out through `into_iter`.
-    ReadIter { n: u8, m: u8 },
+    /// `read_chunk(n)`, move `m` items out through `into_iter`, then drop the
+    /// iterator or forget it.
+    ReadIter { n: u8, m: u8, forget: bool },
+    /// `write_chunk(n)`, overwrite `set` slots, forget the chunk.
+    ForgetWriteDefault { n: u8, set: u8 },
+    /// `write_chunk_uninit(n)`, write `set` slots, forget the chunk.
+    ForgetWriteUninit { n: u8, set: u8 },
+    /// `read_chunk(n)`, forget it.
+    ForgetRead { n: u8 },
     DropProducer,
     DropConsumer,
 }
@@ -84,7 +124,15 @@ struct Input {
 }
 
 struct Model {
+    /// Ids in the ring, oldest first.
     items: VecDeque<u64>,
+    /// Ids of the items that panic in `Drop`.
+    bombs: HashSet<u64>,
+    /// Ids leaked by a forgotten write chunk: alive for good.
+    leaked: HashSet<u64>,
+    /// Items a forgotten chunk iterator took that the consumer has not yet
+    /// published: the producer still counts their slots as taken.
+    unpublished: usize,
     cap: usize,
     next_value: u64,
     next_seq: u64,
@@ -93,6 +141,7 @@ struct Model {
 }
 
 fuzz_target!(|input: Input| {
+    allow_bomb_panics();
     LIVE.with(|l| l.borrow_mut().clear());
     let cap = (input.capacity % 16) as usize + 1;
     let start = usize::MAX - input.start_back as usize;
@@ -101,6 +150,9 @@ fuzz_target!(|input: Input| {
     let mut rx: Option<Consumer<Item>> = Some(rx);
     let mut m = Model {
         items: VecDeque::new(),
+        bombs: HashSet::new(),
+        leaked: HashSet::new(),
+        unpublished: 0,
         cap,
         next_value: 0,
         next_seq: start as u64,
@@ -109,9 +161,13 @@ fuzz_target!(|input: Input| {
     };
 
     for op in input.ops.iter().take(200) {
-        step(op, &mut tx, &mut rx, &mut m);
-        // Every item made is in the ring or was dropped exactly once.
-        assert_eq!(live(), m.items.len(), "live items after {op:?}");
+        let expect_panic = Cell::new(false);
+        let r = catch_unwind(AssertUnwindSafe(|| step(op, &mut tx, &mut rx, &mut m, &expect_panic)));
+        assert_eq!(r.is_err(), expect_panic.get(), "panicked after {op:?}");
+        // Every item made is in the ring, was leaked by a forgotten chunk, or was
+        // dropped exactly once.
+        let want: HashSet<u64> = m.items.iter().chain(&m.leaked).copied().collect();
+        assert_eq!(live(), want, "live items after {op:?}");
         if let Some(rx) = &rx {
             assert_eq!(rx.len(), m.items.len());
             assert_eq!(rx.next_seq(), m.next_seq);
@@ -121,38 +177,58 @@ fuzz_target!(|input: Input| {
             assert_eq!(rx.capacity(), m.cap);
         }
         if let Some(tx) = &tx {
-            assert_eq!(tx.len(), m.items.len());
+            assert_eq!(tx.len(), m.items.len() + m.unpublished);
             assert_eq!(tx.is_abandoned(), !m.consumer);
         }
     }
-    drop(tx);
-    drop(rx);
-    assert_eq!(live(), 0, "leftovers dropped once, with the ring");
+    let bomb_left = m.items.iter().any(|v| m.bombs.contains(v));
+    let r = catch_unwind(AssertUnwindSafe(|| {
+        drop(tx);
+        drop(rx);
+    }));
+    assert_eq!(r.is_err(), bomb_left);
+    assert_eq!(live(), m.leaked, "leftovers dropped once, with the ring");
 });
 
-fn step(op: &Op, tx: &mut Option<Producer<Item>>, rx: &mut Option<Consumer<Item>>, m: &mut Model) {
+/// Removes the first `k` items from the model as a loop that drops them in order
+/// does: up to and including the first bomb, which panics. Returns how many.
+fn remove_dropping(m: &mut Model, k: usize, expect_panic: &Cell<bool>) -> usize {
+    let until_bomb = m.items.iter().take(k).position(|v| m.bombs.contains(v));
+    let removed = until_bomb.map_or(k, |j| j + 1);
+    expect_panic.set(until_bomb.is_some());
+    m.items.drain(..removed);
+    m.next_seq = m.next_seq.wrapping_add(removed as u64);
+    removed
+}
+
+fn step(op: &Op, tx: &mut Option<Producer<Item>>, rx: &mut Option<Consumer<Item>>, m: &mut Model, expect_panic: &Cell<bool>) {
     match *op {
-        Op::TryPush | Op::PushTimeoutZero => {
+        Op::TryPush { .. } | Op::PushTimeoutZero => {
             let Some(p) = tx.as_mut() else { return };
             let v = m.next_value;
             m.next_value += 1;
-            let r = match op {
-                Op::TryPush => p.try_push(Item::new(v)),
+            let r = match *op {
+                Op::TryPush { bomb } => p.try_push(Item::with_bomb(v, bomb)),
                 _ => p.push_timeout(Item::new(v), Duration::ZERO),
             };
             match r {
                 Ok(()) => {
-                    assert!(m.consumer && m.items.len() < m.cap, "push succeeded on full/disconnected ring");
+                    assert!(m.consumer && m.items.len() + m.unpublished < m.cap, "push succeeded on full/disconnected ring");
+                    if let Op::TryPush { bomb: true } = op {
+                        m.bombs.insert(v);
+                    }
                     m.items.push_back(v);
                 }
-                Err(PushError::Disconnected(back)) => {
+                Err(PushError::Disconnected(mut back)) => {
                     assert!(!m.consumer);
                     assert_eq!(back.0, v);
+                    back.1 = false;
                     drop(back);
                 }
-                Err(PushError::Full(back)) => {
-                    assert!(m.consumer && m.items.len() == m.cap);
+                Err(PushError::Full(mut back)) => {
+                    assert!(m.consumer && m.items.len() + m.unpublished == m.cap);
                     assert_eq!(back.0, v);
+                    back.1 = false;
                     drop(back);
                 }
             }
@@ -163,10 +239,11 @@ fn step(op: &Op, tx: &mut Option<Producer<Item>>, rx: &mut Option<Consumer<Item>
                 Op::TryPop => c.try_pop(),
                 _ => c.pop_timeout(Duration::ZERO),
             };
-            match (r, m.items.pop_front()) {
+            match (r, m.items.front().copied()) {
                 (Ok(item), Some(v)) => {
                     assert_eq!(item.0, v);
-                    m.next_seq = m.next_seq.wrapping_add(1);
+                    m.unpublished = 0;
+                    remove_dropping(m, 1, expect_panic);
                     drop(item);
                 }
                 (Err(PopError::Empty), None) => assert!(m.producer),
@@ -181,7 +258,7 @@ fn step(op: &Op, tx: &mut Option<Producer<Item>>, rx: &mut Option<Consumer<Item>
         Op::WriteUninit { n, fill } => {
             let Some(p) = tx.as_mut() else { return };
             let n = n as usize % (m.cap + 2);
-            let free = m.cap - m.items.len();
+            let free = m.cap - m.items.len() - m.unpublished;
             match p.write_chunk_uninit(n) {
                 Ok(chunk) => {
                     assert!(m.consumer && n <= free);
@@ -207,7 +284,7 @@ fn step(op: &Op, tx: &mut Option<Producer<Item>>, rx: &mut Option<Consumer<Item>
         Op::WriteDefault { n, set, k } => {
             let Some(p) = tx.as_mut() else { return };
             let n = n as usize % (m.cap + 2);
-            let free = m.cap - m.items.len();
+            let free = m.cap - m.items.len() - m.unpublished;
             let first_default = NEXT_DEFAULT.with(|d| d.get());
             match p.write_chunk(n) {
                 Ok(mut chunk) => {
@@ -248,11 +325,9 @@ fn step(op: &Op, tx: &mut Option<Producer<Item>>, rx: &mut Option<Consumer<Item>
                     let want: Vec<u64> = m.items.iter().take(n).copied().collect();
                     assert_eq!(got, want);
                     let k = k as usize % (n + 1);
+                    m.unpublished = 0;
+                    remove_dropping(m, k, expect_panic);
                     chunk.commit(k);
-                    for _ in 0..k {
-                        m.items.pop_front();
-                    }
-                    m.next_seq = m.next_seq.wrapping_add(k as u64);
                 }
                 Err(e) => {
                     assert_eq!(e, ChunkError::TooFewItems { available: m.items.len() });
@@ -260,7 +335,7 @@ fn step(op: &Op, tx: &mut Option<Producer<Item>>, rx: &mut Option<Consumer<Item>
                 }
             }
         }
-        Op::ReadIter { n, m: take } => {
+        Op::ReadIter { n, m: take, forget } => {
             let Some(c) = rx.as_mut() else { return };
             let n = n as usize % (m.cap + 2);
             let Ok(chunk) = c.read_chunk(n) else {
@@ -268,29 +343,84 @@ fn step(op: &Op, tx: &mut Option<Producer<Item>>, rx: &mut Option<Consumer<Item>
                 return;
             };
             let take = take as usize % (n + 1);
+            let want: Vec<u64> = m.items.iter().take(take).copied().collect();
+            let removed = remove_dropping(m, take, expect_panic);
+            // A panic drops the iterator while unwinding, which publishes.
+            if forget && removed == take && !expect_panic.get() {
+                m.unpublished += removed;
+            } else {
+                m.unpublished = 0;
+            }
             let mut it = chunk.into_iter();
             assert_eq!(it.len(), n);
-            for _ in 0..take {
+            for v in want {
                 let item = it.next().unwrap();
-                assert_eq!(Some(item.0), m.items.pop_front());
+                assert_eq!(item.0, v);
                 drop(item);
             }
-            drop(it);
-            m.next_seq = m.next_seq.wrapping_add(take as u64);
+            assert_eq!(it.len(), n - take);
+            if forget {
+                mem::forget(it);
+            } else {
+                drop(it);
+            }
         }
-        Op::DropProducer => {
-            if tx.take().is_some() {
+        Op::ForgetWriteDefault { n, set } => {
+            let Some(p) = tx.as_mut() else { return };
+            let n = n as usize % (m.cap + 2);
+            let first_default = NEXT_DEFAULT.with(|d| d.get());
+            let Ok(mut chunk) = p.write_chunk(n) else { return };
+            let set = set as usize % (n + 1);
+            let (a, b) = chunk.as_mut_slices();
+            for slot in a.iter_mut().chain(b.iter_mut()).take(set) {
+                *slot = Item::new(m.next_value); // drops a default
+                m.leaked.insert(m.next_value);
+                m.next_value += 1;
+            }
+            mem::forget(chunk);
+            // The defaults not overwritten leak with the chunk.
+            m.leaked.extend(first_default + set as u64..first_default + n as u64);
+        }
+        Op::ForgetWriteUninit { n, set } => {
+            let Some(p) = tx.as_mut() else { return };
+            let n = n as usize % (m.cap + 2);
+            let Ok(mut chunk) = p.write_chunk_uninit(n) else { return };
+            let set = set as usize % (n + 1);
+            let (a, b) = chunk.as_mut_slices();
+            for slot in a.iter_mut().chain(b.iter_mut()).take(set) {
+                slot.write(Item::new(m.next_value));
+                m.leaked.insert(m.next_value);
+                m.next_value += 1;
+            }
+            mem::forget(chunk);
+        }
+        Op::ForgetRead { n } => {
+            let Some(c) = rx.as_mut() else { return };
+            let n = n as usize % (m.cap + 2);
+            if let Ok(chunk) = c.read_chunk(n) {
+                mem::forget(chunk);
+            }
+        }
+        Op::DropProducer | Op::DropConsumer => {
+            let (p, c) = match op {
+                Op::DropProducer => (tx.take(), None),
+                _ => (None, rx.take()),
+            };
+            if p.is_some() {
                 m.producer = false;
             }
-        }
-        Op::DropConsumer => {
-            if rx.take().is_some() {
+            if c.is_some() {
                 m.consumer = false;
+                // The consumer's drop publishes what a forgotten iterator took.
+                m.unpublished = 0;
             }
+            // The leftovers go with the last handle, and any bomb among them
+            // panics (after the others are dropped).
+            if tx.is_none() && rx.is_none() && !m.items.is_empty() {
+                expect_panic.set(m.items.iter().any(|v| m.bombs.contains(v)));
+                m.items.clear();
+            }
+            drop((p, c));
         }
-    }
-    // When the producer goes last, the leftovers go with the ring.
-    if tx.is_none() && rx.is_none() && !m.items.is_empty() {
-        m.items.clear();
     }
 }
