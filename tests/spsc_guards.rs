@@ -56,7 +56,11 @@ impl Default for Item {
 
 impl Drop for Item {
     fn drop(&mut self) {
-        assert_eq!(self.payload, self.id.to_string(), "a dropped item was corrupt");
+        assert_eq!(
+            self.payload,
+            self.id.to_string(),
+            "a dropped item was corrupt"
+        );
         DROPS.with(|d| *d.borrow_mut().entry(self.id).or_default() += 1);
         if self.bomb && !std::thread::panicking() {
             panic!("Item {} panics in Drop", self.id);
@@ -449,4 +453,51 @@ fn leftovers_with_a_panicking_drop_are_each_dropped_once() {
     drop(tx);
     assert!(catch_unwind(AssertUnwindSafe(|| drop(rx))).is_err());
     assert_dropped_once(0..5);
+}
+
+#[test]
+fn a_consumer_that_finds_too_few_items_returns_what_a_forgotten_iterator_took() {
+    reset();
+    let (mut tx, mut rx) = ring(2, 1);
+    push_ids(&mut tx, 0..2);
+    let mut it = rx.read_chunk(2).unwrap().into_iter();
+    drop(it.next());
+    drop(it.next());
+    mem::forget(it);
+    // The producer still counts the two slots as taken...
+    assert!(tx.is_full());
+    assert!(tx.try_push(Item::new(9)).unwrap_err().is_full());
+    // ...until the consumer finds the ring empty: it publishes before it says so,
+    // so a producer waiting for room is not left waiting on a waiting consumer.
+    assert_eq!(rx.try_pop().unwrap_err(), ringkit::PopError::Empty);
+    assert!(tx.is_empty());
+    push_ids(&mut tx, 2..4);
+    // The same for a chunk request that finds too few items.
+    let mut it = rx.read_chunk(2).unwrap().into_iter();
+    drop(it.next());
+    mem::forget(it);
+    assert!(tx.try_push(Item::new(10)).unwrap_err().is_full());
+    assert!(rx.read_chunk(2).is_err());
+    push_ids(&mut tx, [4]);
+    drop((tx, rx));
+    assert_dropped_once((0..5).chain([9, 10]));
+}
+
+#[cfg(feature = "std")]
+#[test]
+fn blocking_ends_do_not_wait_on_each_other_after_a_forgotten_iterator() {
+    reset();
+    let (mut tx, mut rx) = channel::<u64>(1);
+    tx.try_push(0).unwrap();
+    let producer = std::thread::spawn(move || {
+        // Waits for the slot the forgotten iterator's item left.
+        tx.push(1).unwrap();
+    });
+    let mut it = rx.read_chunk(1).unwrap().into_iter();
+    assert_eq!(it.next(), Some(0));
+    mem::forget(it);
+    // Blocks until the producer pushes, which it can only do once the consumer
+    // has published the slot.
+    assert_eq!(rx.pop(), Ok(1));
+    producer.join().unwrap();
 }

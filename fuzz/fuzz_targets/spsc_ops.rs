@@ -239,6 +239,8 @@ fn step(op: &Op, tx: &mut Option<Producer<Item>>, rx: &mut Option<Consumer<Item>
                 Op::TryPop => c.try_pop(),
                 _ => c.pop_timeout(Duration::ZERO),
             };
+            // A pop publishes; so does a consumer that finds the ring empty.
+            m.unpublished = 0;
             match (r, m.items.front().copied()) {
                 (Ok(item), Some(v)) => {
                     assert_eq!(item.0, v);
@@ -316,6 +318,8 @@ fn step(op: &Op, tx: &mut Option<Producer<Item>>, rx: &mut Option<Consumer<Item>
         Op::ReadCommit { n, k } => {
             let Some(c) = rx.as_mut() else { return };
             let n = n as usize % (m.cap + 2);
+            // A commit publishes; so does a request that finds too few items.
+            m.unpublished = 0;
             match c.read_chunk(n) {
                 Ok(chunk) => {
                     assert!(n <= m.items.len());
@@ -325,7 +329,6 @@ fn step(op: &Op, tx: &mut Option<Producer<Item>>, rx: &mut Option<Consumer<Item>
                     let want: Vec<u64> = m.items.iter().take(n).copied().collect();
                     assert_eq!(got, want);
                     let k = k as usize % (n + 1);
-                    m.unpublished = 0;
                     remove_dropping(m, k, expect_panic);
                     chunk.commit(k);
                 }
@@ -340,6 +343,7 @@ fn step(op: &Op, tx: &mut Option<Producer<Item>>, rx: &mut Option<Consumer<Item>
             let n = n as usize % (m.cap + 2);
             let Ok(chunk) = c.read_chunk(n) else {
                 assert!(n > m.items.len());
+                m.unpublished = 0;
                 return;
             };
             let take = take as usize % (n + 1);
@@ -397,8 +401,9 @@ fn step(op: &Op, tx: &mut Option<Producer<Item>>, rx: &mut Option<Consumer<Item>
         Op::ForgetRead { n } => {
             let Some(c) = rx.as_mut() else { return };
             let n = n as usize % (m.cap + 2);
-            if let Ok(chunk) = c.read_chunk(n) {
-                mem::forget(chunk);
+            match c.read_chunk(n) {
+                Ok(chunk) => mem::forget(chunk),
+                Err(_) => m.unpublished = 0,
             }
         }
         Op::DropProducer | Op::DropConsumer => {

@@ -1,7 +1,8 @@
 //! Concurrent fuzzing of the SPSC ring: the input chooses a small schedule of
 //! operations for a producer thread and a consumer thread (single and chunked,
-//! blocking and non-blocking, with yields). Afterwards the consumer must have
-//! received exactly what was sent, in order, with matching sequence numbers.
+//! blocking and non-blocking, with yields, chunk iterators forgotten half-way).
+//! Afterwards the consumer must have received exactly what was sent, in order,
+//! with matching sequence numbers, and neither side may wait forever on the other.
 #![no_main]
 
 use arbitrary::Arbitrary;
@@ -24,6 +25,8 @@ enum C {
     Pop,
     Chunk(u8),
     Iter(u8),
+    /// Take some of a chunk's items through its iterator, then forget it.
+    ForgetIter(u8, u8),
     Yield,
 }
 
@@ -102,6 +105,16 @@ fuzz_target!(|input: Input| {
                     for (i, v) in chunk.into_iter().enumerate() {
                         take(v, seq + i as u64, &mut got);
                     }
+                }
+            }
+            C::ForgetIter(k, m) => {
+                if let Ok(chunk) = rx.read_chunk(k as usize % (cap + 1)) {
+                    let seq = chunk.first_seq();
+                    let mut it = chunk.into_iter();
+                    for i in 0..(m as usize % (it.len() + 1)) {
+                        take(it.next().unwrap(), seq + i as u64, &mut got);
+                    }
+                    std::mem::forget(it);
                 }
             }
             C::Yield => thread::yield_now(),

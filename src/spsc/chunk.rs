@@ -14,8 +14,9 @@
 //! * A forgotten [`ReadChunk`] removes nothing.
 //! * A forgotten [`ReadChunkIntoIter`] has removed exactly the items it yielded:
 //!   the consumer's position moves past each item before the item leaves its
-//!   slot, and the producer gets the slots back at the consumer's next pop,
-//!   chunk commit or drop.
+//!   slot. The producer gets those slots back at the consumer's next successful
+//!   pop or commit, the next time it finds too few items (before it reports that
+//!   or waits), or its drop.
 
 use super::{drop_segments, Consumer, Producer};
 use core::mem::{ManuallyDrop, MaybeUninit};
@@ -351,7 +352,7 @@ impl<'a, T> IntoIterator for ReadChunk<'a, T> {
     /// (the producer gets its slot back when the iterator is dropped); the items
     /// not yielded stay. If the iterator is leaked with `mem::forget`, exactly
     /// the items it yielded are removed, and the producer gets their slots back
-    /// at the consumer's next pop, commit or drop.
+    /// at the consumer's next pop, commit, empty poll or drop.
     fn into_iter(self) -> ReadChunkIntoIter<'a, T> {
         ReadChunkIntoIter {
             publish: Publish(self.consumer),

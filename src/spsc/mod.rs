@@ -505,7 +505,8 @@ impl<T> Consumer<T> {
     /// Moves this handle's position past `n` items at `head..head+n` whose values
     /// were moved out or dropped, without telling the producer yet: the slots
     /// stay unusable to it until the next [`release`](Self::release) (every
-    /// pop, a chunk guard's drop, the consumer's drop). A value leaves a slot only
+    /// pop, a chunk guard's drop, [`publish_taken`](Self::publish_taken), the
+    /// consumer's drop). A value leaves a slot only
     /// after this has counted it, so a guard that is forgotten before it
     /// publishes can neither lose nor duplicate an item.
     #[inline(always)]
@@ -526,6 +527,19 @@ impl<T> Consumer<T> {
         self.ring.not_full.notify();
     }
 
+    /// Publishes the position if items were taken without being published (by a
+    /// chunk iterator that was forgotten). Called where the consumer comes up
+    /// short, before it reports failure or waits: a producer waiting for room
+    /// those items left must not wait on a consumer that is waiting for items.
+    #[inline]
+    fn publish_taken(&mut self) {
+        // ORDERING: Relaxed: the consumer is the only writer of `head`, so this
+        // reads its own last store.
+        if self.ring.head.load(Ordering::Relaxed) != self.head {
+            self.release(0);
+        }
+    }
+
     /// Available items, and if there are none, whether the producer is gone for
     /// good (checked so that no item pushed before it left is missed).
     #[inline(always)]
@@ -534,6 +548,7 @@ impl<T> Consumer<T> {
         if n > 0 {
             return Ok(n);
         }
+        self.publish_taken();
         if self.ring.producer_gone() {
             // Pushes made before the producer left are visible now; look again.
             let n = self.available(want);
@@ -625,6 +640,7 @@ impl<T> Consumer<T> {
     pub fn read_chunk(&mut self, n: usize) -> Result<ReadChunk<'_, T>, crate::ChunkError> {
         let have = self.available(n);
         if have < n {
+            self.publish_taken();
             return Err(crate::ChunkError::TooFewItems { available: have });
         }
         Ok(ReadChunk::new(self, n))
