@@ -39,11 +39,16 @@
 //! and the next poll delivers it again with the same sequence number and the next
 //! attempt number. After [`Retry::attempts`] failed attempts (default
 //! [`DEFAULT_ATTEMPTS`]) the message goes, by value, to the source's dead-letter
-//! callback ([`Retry::dead_letter`]; without one it is dropped). Nothing is lost
-//! and nothing is dropped twice.
+//! callback ([`Retry::dead_letter`]; without one it is dropped).
+//!
+//! Nothing is lost and nothing is handled twice: each message ends exactly once,
+//! acknowledged (removed and dropped, never delivered again) or handed to the
+//! dead-letter callback (or dropped, without one). Until then it stays in its
+//! ring or in the dispatcher. Nothing is dropped twice, whatever a `Drop`, a
+//! handler or a callback does.
 //!
 //! * SPSC: messages are read in place ([`ReadChunk`](spsc::ReadChunk)) and
-//!   committed after their handler succeeds, so a failed message stays in the ring,
+//!   removed after their handler succeeds, so a failed message stays in the ring,
 //!   at its head, and the ones behind it wait: order is kept.
 //! * MPMC: a pop is destructive (another receiver could take the next message), so
 //!   the popped message waits in the source's pending slot, **owned by this
@@ -56,8 +61,34 @@
 //!   (whose generation may have moved on; the attempt count restarts then), and
 //!   after the last attempt it is dead-lettered and counts as seen.
 //!
-//! A message whose own `Drop` panics when it is removed lets the panic out of
-//! `poll`; the dispatcher stays usable.
+//! # Panics in handlers, callbacks, jobs and `Drop`s
+//!
+//! [`poll`](Dispatcher::poll) and [`run`](Dispatcher::run) do not unwind from a
+//! panic in code they call. Each panic is caught where it happens, the
+//! dispatcher goes on and is not poisoned, and `run` still ends only as
+//! [`RunEnd`] says:
+//!
+//! * a handler's panic is a failed delivery ([`Failure::Panic`] with the payload):
+//!   the message is delivered again or dead-lettered, as for an `Err`;
+//! * a dead-letter callback's panic: the letter was handed over by value, so it
+//!   is the callback's from the call on; what the callback has not put elsewhere
+//!   is dropped, once, as the panic unwinds it. The source goes on with its next
+//!   message;
+//! * a message's `Drop` that panics when the dispatcher drops the message (on
+//!   acknowledgement, or after its last attempt without a dead-letter callback):
+//!   the message counts as removed, and the messages acknowledged in the same
+//!   poll are removed and dropped all the same; none is delivered again;
+//! * a job's panic: the job is gone.
+//!
+//! The payload of a caught panic is dropped (one whose own `Drop` panics is
+//! leaked). The panic hook reports every panic when it happens, as usual (by
+//! default, a line on stderr); set one with [`std::panic::set_hook`] to log or
+//! count them. This is what a thread pool or an async runtime does with a task
+//! that panics.
+//!
+//! Dropping the dispatcher drops what it holds (an MPMC source's pending
+//! message, the receivers); a panic in one of those `Drop`s goes on to the code
+//! that drops the dispatcher, after everything else in it has been dropped.
 //!
 //! # Fairness, parking, stopping
 //!
@@ -186,14 +217,27 @@ impl<M, E> Retry<M, E> {
 
     /// Calls `f` with every message that failed its last attempt (without it,
     /// such a message is dropped).
+    ///
+    /// The letter is `f`'s from the call on. If `f` panics, the dispatcher
+    /// catches the panic and goes on; the letter goes wherever `f`'s unwinding
+    /// puts it (dropped once, unless `f` stored it first). See the
+    /// [module docs](self#panics-in-handlers-callbacks-jobs-and-drops).
     pub fn dead_letter(mut self, f: impl FnMut(DeadLetter<M, E>) + Send + 'static) -> Self {
         self.dead_letter = Some(Box::new(f));
         self
     }
 
+    /// Hands `letter` to the dead-letter callback, or drops it if there is none.
+    /// A panic in the callback (the letter is the callback's from the call on) or
+    /// in the letter's `Drop` is caught.
     fn give_up(&mut self, letter: DeadLetter<M, E>) {
-        if let Some(f) = &mut self.dead_letter {
-            f(letter);
+        match &mut self.dead_letter {
+            Some(f) => {
+                if let Err(payload) = catch_unwind(AssertUnwindSafe(|| f(letter))) {
+                    drop_payload(payload);
+                }
+            }
+            None => drop_caught(letter),
         }
     }
 }
@@ -219,6 +263,38 @@ fn deliver<E>(f: impl FnOnce() -> Result<(), E>) -> Result<(), Failure<E>> {
         Ok(Ok(())) => Ok(()),
         Ok(Err(e)) => Err(Failure::Error(e)),
         Err(payload) => Err(Failure::Panic(payload)),
+    }
+}
+
+/// Drops `value`, catching a panic in its `Drop`.
+fn drop_caught<T>(value: T) {
+    if core::mem::needs_drop::<T>() {
+        if let Err(payload) = catch_unwind(AssertUnwindSafe(move || drop(value))) {
+            drop_payload(payload);
+        }
+    }
+}
+
+/// Drops a caught panic's payload; one whose own `Drop` panics is leaked rather
+/// than let out.
+fn drop_payload(payload: Box<dyn Any + Send + 'static>) {
+    if let Err(inner) = catch_unwind(AssertUnwindSafe(move || drop(payload))) {
+        core::mem::forget(inner);
+    }
+}
+
+/// Removes the first `k` items of `chunk` (acknowledged messages) from the ring,
+/// each exactly once, and drops them. A panic in one's `Drop` is caught and the
+/// others are still removed and dropped.
+fn remove_acknowledged<T>(chunk: spsc::ReadChunk<'_, T>, k: usize) {
+    if !core::mem::needs_drop::<T>() {
+        chunk.commit(k);
+        return;
+    }
+    // Each item taken by the iterator is removed from the ring; nothing unwinds
+    // past it (every drop is caught), and the rest of the chunk stays.
+    for message in chunk.into_iter().take(k) {
+        drop_caught(message);
     }
 }
 
@@ -297,8 +373,9 @@ struct SpscSource<T, E, H> {
     rx: spsc::Consumer<T>,
     handler: H,
     retry: Retry<T, E>,
-    /// Failed deliveries of the message at the head of the ring.
-    failures: u32,
+    /// The sequence number of the message that failed last (the head of the
+    /// ring) and its failed deliveries so far.
+    failing: Option<(u64, u32)>,
     done: bool,
 }
 
@@ -322,8 +399,11 @@ where
         let mut failure = None;
         let (a, b) = chunk.as_mut_slices();
         for (i, message) in a.iter_mut().chain(b.iter_mut()).enumerate() {
-            let attempt = if i == 0 { self.failures + 1 } else { 1 };
             let seq = first.wrapping_add(i as u64);
+            let attempt = match self.failing {
+                Some((failed, failures)) if failed == seq => failures + 1,
+                _ => 1,
+            };
             let handler = &mut self.handler;
             match deliver(|| {
                 handler(Delivery {
@@ -334,21 +414,20 @@ where
             }) {
                 Ok(()) => acked += 1,
                 Err(f) => {
-                    failure = Some((attempt, f));
+                    failure = Some((seq, attempt, f));
                     break;
                 }
             }
         }
         let delivered = acked + usize::from(failure.is_some());
-        self.failures = match failure {
-            Some((attempt, _)) => attempt,
-            None => 0,
-        };
-        chunk.commit(acked);
-        if let Some((attempts, failure)) = failure {
+        // Only the head can have failed before, and a failure ends the batch: the
+        // failed message, if any, is the new head, and no other one has failed.
+        self.failing = failure.as_ref().map(|&(seq, attempt, _)| (seq, attempt));
+        remove_acknowledged(chunk, acked);
+        if let Some((seq, attempts, failure)) = failure {
             if attempts >= self.retry.attempts {
-                self.failures = 0;
-                let seq = self.rx.next_seq();
+                self.failing = None;
+                debug_assert_eq!(self.rx.next_seq(), seq);
                 let Ok(message) = self.rx.try_pop() else {
                     unreachable!("the failed message is still at the head of the ring")
                 };
@@ -358,6 +437,8 @@ where
                     message,
                     failure,
                 });
+            } else {
+                drop_caught(failure);
             }
         }
         delivered
@@ -433,7 +514,10 @@ where
                     message,
                 })
             }) {
-                Ok(()) => self.pending = None, // acknowledged: dropped here
+                Ok(()) => {
+                    // Acknowledged: out of the pending slot, then dropped.
+                    drop_caught(self.pending.take());
+                }
                 Err(failure) => {
                     p.failures = attempt;
                     if attempt >= self.retry.attempts {
@@ -445,6 +529,8 @@ where
                                 failure,
                             });
                         }
+                    } else {
+                        drop_caught(failure);
                     }
                     break; // redelivered on the next poll
                 }
@@ -520,6 +606,8 @@ where
                         message: update,
                         failure,
                     });
+                } else {
+                    drop_caught(failure);
                 }
             }
         }
@@ -557,7 +645,9 @@ impl Source for JobSource {
                     ran += 1;
                     // A panicking job is gone (it was a FnOnce); its payload is
                     // dropped and the dispatcher goes on.
-                    let _ = catch_unwind(AssertUnwindSafe(|| job.run()));
+                    if let Err(payload) = catch_unwind(AssertUnwindSafe(|| job.run())) {
+                        drop_payload(payload);
+                    }
                 }
                 Err(e) => {
                     self.done = e == PopError::Disconnected;
@@ -655,7 +745,7 @@ impl Dispatcher {
             rx,
             handler,
             retry,
-            failures: 0,
+            failing: None,
             done: false,
         }));
     }
@@ -731,6 +821,10 @@ impl Dispatcher {
     /// most the batch size per source. Returns the number of deliveries (handler
     /// calls, including failed ones, and jobs run). Never blocks (except, briefly,
     /// for an MPMC push that has claimed a slot and is still writing it).
+    ///
+    /// Does not unwind from a panic in a handler, a dead-letter callback, a job or
+    /// a message's `Drop`: see the
+    /// [module docs](self#panics-in-handlers-callbacks-jobs-and-drops).
     pub fn poll(&mut self) -> usize {
         let batch = self.batch;
         let did = self.sources.iter_mut().map(|s| s.poll(batch)).sum();
@@ -749,7 +843,8 @@ impl Dispatcher {
     }
 
     /// Polls until stopped or disconnected, parking (no CPU used) while every
-    /// source is empty; see the [module docs](self) for when it returns.
+    /// source is empty; see the [module docs](self) for when it returns. Like
+    /// [`poll`](Self::poll), it does not unwind from a panic in user code.
     pub fn run(&mut self) -> RunEnd {
         loop {
             if self.stop_requested() {

@@ -1,7 +1,9 @@
 //! Integration tests of the dispatcher: handlers over every source kind, fairness,
 //! acknowledgement (redelivery with the same sequence number, dead letters),
 //! exactly-once handling under random failures and panics, exact drop counts,
-//! parking while idle, stopping, and the job queue.
+//! ownership under panicking handlers, dead-letter callbacks, jobs and message
+//! `Drop`s over every source kind, parking while idle, stopping, and the job
+//! queue.
 
 // Blocking and timeouts throughout: the std feature (tests/nostd.rs covers the rest).
 #![cfg(feature = "std")]
@@ -665,4 +667,519 @@ fn jobs_either_side_may_go_first() {
     exec2.run(); // runs the last job, returns: every submitter is gone
     assert_eq!(ran.load(Ordering::Relaxed), 5);
     assert_eq!(exec2.run_pending(), 0);
+}
+
+// Ownership and panic contracts: a panicking handler, a panicking message `Drop`
+// among acknowledged and unacknowledged messages, a panicking dead-letter
+// callback, then more use and the drop of everything, with exact per-message drop
+// counts. The messages own a `String`, so under miri a double drop is a double
+// free.
+
+/// How often each message id was dropped, shared by the `Tracked` messages of one
+/// test.
+#[derive(Clone, Default)]
+struct DropTable(Arc<Mutex<HashMap<u64, u32>>>);
+
+impl DropTable {
+    /// A message with id `id`.
+    fn item(&self, id: u64) -> Tracked {
+        Tracked {
+            id,
+            text: format!("message {id}"),
+            bomb: false,
+            drops: self.clone(),
+        }
+    }
+
+    /// A message with id `id` whose `Drop` panics.
+    fn bomb(&self, id: u64) -> Tracked {
+        let mut m = self.item(id);
+        m.bomb = true;
+        m
+    }
+
+    /// Asserts that exactly the messages `ids` have been dropped, each once.
+    #[track_caller]
+    fn assert_each_dropped_once(&self, ids: impl IntoIterator<Item = u64>) {
+        let expected: HashMap<u64, u32> = ids.into_iter().map(|id| (id, 1)).collect();
+        assert_eq!(*self.0.lock().unwrap(), expected);
+    }
+}
+
+/// A heap-owning message that records its id in its `DropTable` when dropped,
+/// and then panics if it is a bomb (unless it is dropped by an unwinding, where a
+/// second panic would abort).
+struct Tracked {
+    id: u64,
+    text: String,
+    bomb: bool,
+    drops: DropTable,
+}
+
+impl Tracked {
+    /// The message's id, after checking that its heap text is intact.
+    fn id(&self) -> u64 {
+        assert_eq!(self.text, format!("message {}", self.id));
+        self.id
+    }
+}
+
+impl Drop for Tracked {
+    fn drop(&mut self) {
+        *self.drops.0.lock().unwrap().entry(self.id).or_default() += 1;
+        if self.bomb && !thread::panicking() {
+            std::panic::panic_any(INJECTED);
+        }
+    }
+}
+
+/// Deliveries seen by a handler: (seq, attempt, message id).
+type Deliveries = Arc<Mutex<Vec<(u64, u32, u64)>>>;
+/// Dead letters: (seq, attempts, message id, the last failure was a panic).
+type DeadLetters = Arc<Mutex<Vec<(u64, u32, u64, bool)>>>;
+
+/// Polls once; fails the test if the poll unwinds.
+#[track_caller]
+fn poll_no_unwind(d: &mut Dispatcher) -> usize {
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| d.poll())) {
+        Ok(n) => n,
+        Err(_) => panic!("a panic in user code unwound out of Dispatcher::poll"),
+    }
+}
+
+/// Acknowledged messages are removed, each exactly once, when one of them panics
+/// in `Drop` as the dispatcher drops it: none is delivered again, and the
+/// failed message behind them keeps its attempt count.
+#[test]
+fn spsc_acknowledged_messages_are_removed_once_when_a_drop_panics() {
+    quiet_injected_panics();
+    let drops = DropTable::default();
+    let (mut tx, rx) = spsc::channel::<Tracked>(8);
+    for id in 0..5 {
+        let m = if id == 1 {
+            drops.bomb(id)
+        } else {
+            drops.item(id)
+        };
+        assert!(tx.try_push(m).is_ok());
+    }
+    let log: Deliveries = Arc::default();
+    let mut d = Dispatcher::new();
+    let l = log.clone();
+    d.on_spsc_with(rx, Retry::attempts(3), move |m| {
+        let id = m.message.id();
+        l.lock().unwrap().push((m.seq, m.attempt, id));
+        if id == 3 && m.attempt == 1 {
+            return Err(());
+        }
+        Ok(())
+    });
+    let unwound = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| d.poll())).is_err();
+    while d.poll() > 0 {}
+    assert_eq!(
+        *log.lock().unwrap(),
+        [
+            (0, 1, 0),
+            (1, 1, 1),
+            (2, 1, 2),
+            (3, 1, 3),
+            (3, 2, 3),
+            (4, 1, 4)
+        ],
+        "acknowledged messages were delivered again, or with the wrong attempt"
+    );
+    assert!(!unwound, "the message's Drop panic unwound out of poll");
+    drops.assert_each_dropped_once(0..5);
+    drop(d);
+    drop(tx);
+    drops.assert_each_dropped_once(0..5);
+}
+
+/// The verdicts of the ownership tests' handlers, by message id: 0, 5, 6 and up
+/// succeed; 1 is a bomb that succeeds (its `Drop` panics when the dispatcher
+/// drops it); 2 panics on its first attempt and succeeds on the second; 3 and 4
+/// (a bomb) always fail and are dead-lettered after two attempts, and the
+/// dead-letter callback panics for both (for 3 by itself, for 4 in the letter's
+/// `Drop`).
+fn ownership_verdict(id: u64, attempt: u32) -> Result<(), &'static str> {
+    match (id, attempt) {
+        (2, 1) => std::panic::panic_any(INJECTED),
+        (3 | 4, _) => Err("refused"),
+        _ => Ok(()),
+    }
+}
+
+/// The deliveries `ownership_verdict` makes of messages 0..=5, in order (SPSC
+/// and MPMC alike: one source, so the queue's sequence numbers are the ids).
+const OWNERSHIP_DELIVERIES: [(u64, u32, u64); 8] = [
+    (0, 1, 0),
+    (1, 1, 1),
+    (2, 1, 2),
+    (2, 2, 2),
+    (3, 1, 3),
+    (3, 2, 3),
+    (4, 1, 4),
+    (4, 2, 4),
+];
+
+/// Deliveries made by each poll of the ownership tests: 0, 1 (acknowledged, 1's
+/// `Drop` panics), 2 (panics); 2, 3 (fails); 3 (dead-lettered, the callback
+/// panics); 4 (fails); 4 (dead-lettered, its `Drop` panics in the callback);
+/// 5 (with `with_batch(8)`: the failure of 4 ended the previous batch).
+const OWNERSHIP_POLLS: [usize; 6] = [3, 2, 1, 1, 1, 1];
+
+/// A handler that logs its deliveries and answers with `ownership_verdict`.
+fn ownership_handler(
+    log: &Deliveries,
+) -> impl FnMut(dispatch::Delivery<'_, Tracked>) -> Result<(), &'static str> + Send + 'static {
+    let log = log.clone();
+    move |m| {
+        let id = m.message.id();
+        log.lock().unwrap().push((m.seq, m.attempt, id));
+        ownership_verdict(id, m.attempt)
+    }
+}
+
+/// A retry policy of two attempts whose dead-letter callback logs the letter and
+/// then panics: by itself for message 3, in the letter's `Drop` for the bomb 4.
+fn ownership_retry(dead: &DeadLetters) -> Retry<Tracked, &'static str> {
+    let dead = dead.clone();
+    Retry::attempts(2).dead_letter(move |letter: DeadLetter<Tracked, &'static str>| {
+        let was_panic = matches!(letter.failure, Failure::Panic(_));
+        let id = letter.message.id();
+        dead.lock()
+            .unwrap()
+            .push((letter.seq, letter.attempts, id, was_panic));
+        if id == 3 {
+            std::panic::panic_any(INJECTED); // `letter` is dropped by the unwinding
+        }
+    })
+}
+
+#[test]
+fn spsc_ownership_under_panicking_handler_drop_and_dead_letter() {
+    quiet_injected_panics();
+    let drops = DropTable::default();
+    let (mut tx, rx) = spsc::channel::<Tracked>(8);
+    for id in 0..6 {
+        let m = if id == 1 || id == 4 {
+            drops.bomb(id)
+        } else {
+            drops.item(id)
+        };
+        assert!(tx.try_push(m).is_ok());
+    }
+    let (log, dead): (Deliveries, DeadLetters) = Default::default();
+    let mut d = Dispatcher::new().with_batch(8);
+    d.on_spsc_with(rx, ownership_retry(&dead), ownership_handler(&log));
+    for (i, n) in OWNERSHIP_POLLS.into_iter().enumerate() {
+        assert_eq!(poll_no_unwind(&mut d), n, "poll {i}");
+        if i == 0 {
+            // 0 and 1 are gone; 2 (failed) and the unread 3, 4, 5 are in the ring.
+            drops.assert_each_dropped_once([0, 1]);
+        }
+    }
+    assert_eq!(poll_no_unwind(&mut d), 0);
+    let mut expected = OWNERSHIP_DELIVERIES.to_vec();
+    expected.push((5, 1, 5));
+    assert_eq!(*log.lock().unwrap(), expected);
+    assert_eq!(*dead.lock().unwrap(), [(3, 2, 3, false), (4, 2, 4, false)]);
+    drops.assert_each_dropped_once(0..6);
+
+    // The dispatcher goes on: 6 is handled; 7 (a bomb) and 8 stay in the ring.
+    assert!(tx.try_push(drops.item(6)).is_ok());
+    assert_eq!(poll_no_unwind(&mut d), 1);
+    assert_eq!(log.lock().unwrap().last(), Some(&(6, 1, 6)));
+    assert!(tx.try_push(drops.bomb(7)).is_ok());
+    assert!(tx.try_push(drops.item(8)).is_ok());
+    drop(d);
+    drops.assert_each_dropped_once(0..7);
+    // The ring goes with the producer; 7's panic goes to whoever drops it last.
+    let dropped = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| drop(tx)));
+    assert!(dropped.is_err(), "7's Drop panics");
+    drops.assert_each_dropped_once(0..9);
+    assert_eq!(
+        log.lock().unwrap().len(),
+        10,
+        "7 and 8 were never delivered"
+    );
+}
+
+#[test]
+fn mpmc_ownership_under_panicking_handler_drop_and_dead_letter() {
+    quiet_injected_panics();
+    let drops = DropTable::default();
+    let (tx, rx) = mpmc::channel::<Tracked>(8);
+    for id in 0..6 {
+        let m = if id == 1 || id == 4 {
+            drops.bomb(id)
+        } else {
+            drops.item(id)
+        };
+        assert!(tx.try_push(m).is_ok());
+    }
+    let (log, dead): (Deliveries, DeadLetters) = Default::default();
+    let mut d = Dispatcher::new().with_batch(8);
+    let l = log.clone();
+    let mut handler = ownership_handler(&log);
+    d.on_mpmc_with(rx, ownership_retry(&dead), move |m| {
+        // 9 is held in the pending slot: it fails until the dispatcher is dropped.
+        if m.message.id() == 9 {
+            l.lock().unwrap().push((m.seq, m.attempt, 9));
+            return Err("held");
+        }
+        handler(m)
+    });
+    for (i, n) in OWNERSHIP_POLLS.into_iter().enumerate() {
+        assert_eq!(poll_no_unwind(&mut d), n, "poll {i}");
+        if i == 0 {
+            // 0 and 1 are gone; 2 (failed) is pending; 3, 4, 5 are in the queue.
+            drops.assert_each_dropped_once([0, 1]);
+        }
+    }
+    assert_eq!(poll_no_unwind(&mut d), 0);
+    let mut expected = OWNERSHIP_DELIVERIES.to_vec();
+    expected.push((5, 1, 5));
+    assert_eq!(*log.lock().unwrap(), expected);
+    assert_eq!(*dead.lock().unwrap(), [(3, 2, 3, false), (4, 2, 4, false)]);
+    drops.assert_each_dropped_once(0..6);
+
+    // The dispatcher goes on: 6 is handled; 9 (a bomb) fails and stays pending,
+    // 8 stays in the queue behind it.
+    assert!(tx.try_push(drops.item(6)).is_ok());
+    assert_eq!(poll_no_unwind(&mut d), 1);
+    assert!(tx.try_push(drops.bomb(9)).is_ok());
+    assert!(tx.try_push(drops.item(8)).is_ok());
+    assert_eq!(poll_no_unwind(&mut d), 1);
+    assert_eq!(log.lock().unwrap()[9..], [(6, 1, 6), (7, 1, 9)]);
+    drops.assert_each_dropped_once(0..7);
+    // Dropping the dispatcher drops the pending 9, whose panic goes to the caller
+    // after the rest of the dispatcher is dropped.
+    let dropped = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| drop(d)));
+    assert!(dropped.is_err(), "9's Drop panics");
+    drops.assert_each_dropped_once((0..7).chain([9]));
+    assert!(tx.is_disconnected(), "the receiver was dropped too");
+    drop(tx);
+    drops.assert_each_dropped_once((0..7).chain([8, 9]));
+}
+
+#[test]
+fn jobs_ownership_under_panicking_job_and_drop() {
+    quiet_injected_panics();
+    let drops = DropTable::default();
+    let ran: Arc<Mutex<Vec<u64>>> = Arc::default();
+    let (submit, exec) = dispatch::jobs(4);
+    let job = |m: Tracked, panics: bool| {
+        let ran = ran.clone();
+        move || {
+            ran.lock().unwrap().push(m.id());
+            if panics {
+                std::panic::panic_any(INJECTED); // `m` is dropped by the unwinding
+            }
+        } // `m` is dropped here; a bomb panics in the job
+    };
+    assert!(submit.try_submit(job(drops.item(0), false)).is_ok());
+    assert!(submit.try_submit(job(drops.bomb(1), false)).is_ok());
+    assert!(submit.try_submit(job(drops.item(2), true)).is_ok());
+    assert!(submit.try_submit(job(drops.item(3), false)).is_ok());
+    let mut d = Dispatcher::new();
+    d.on_jobs(exec);
+    assert_eq!(poll_no_unwind(&mut d), 4);
+    assert_eq!(*ran.lock().unwrap(), [0, 1, 2, 3]);
+    drops.assert_each_dropped_once(0..4);
+
+    // The dispatcher goes on; a job still queued when everything is dropped is
+    // dropped unrun, once.
+    assert!(submit.try_submit(job(drops.item(4), false)).is_ok());
+    assert_eq!(poll_no_unwind(&mut d), 1);
+    assert!(submit.try_submit(job(drops.item(5), false)).is_ok());
+    drop(d);
+    drops.assert_each_dropped_once(0..5);
+    drop(submit);
+    drops.assert_each_dropped_once(0..6);
+    assert_eq!(*ran.lock().unwrap(), [0, 1, 2, 3, 4]);
+}
+
+/// Event updates are plain values (nothing to drop): a panicking handler is a
+/// failed attempt, and a panicking dead-letter callback is caught.
+#[test]
+fn event_handler_and_dead_letter_panics_are_caught() {
+    quiet_injected_panics();
+    let flag = Arc::new(EventFlag::new(0u32));
+    let seen: Arc<Mutex<Vec<(u64, u32, u32)>>> = Arc::default();
+    let dead: Arc<Mutex<Vec<(u64, u32, bool)>>> = Arc::default();
+    let mut d = Dispatcher::new();
+    let (s, dl) = (seen.clone(), dead.clone());
+    d.on_event_with(
+        flag.clone(),
+        Retry::attempts(2).dead_letter(move |l: DeadLetter<EventUpdate<u32>, ()>| {
+            let was_panic = matches!(l.failure, Failure::Panic(_));
+            dl.lock().unwrap().push((l.seq, l.attempts, was_panic));
+            std::panic::panic_any(INJECTED);
+        }),
+        move |u| {
+            s.lock().unwrap().push((u.generation, u.attempt, u.value));
+            match (u.value, u.attempt) {
+                (1, 1) | (2, _) => std::panic::panic_any(INJECTED),
+                _ => Ok(()),
+            }
+        },
+    );
+    flag.publish(1);
+    assert_eq!(poll_no_unwind(&mut d), 1); // panics
+    assert_eq!(poll_no_unwind(&mut d), 1); // acknowledged
+    flag.publish(2);
+    assert_eq!(poll_no_unwind(&mut d), 1); // panics
+    assert_eq!(poll_no_unwind(&mut d), 1); // panics: dead-lettered, the callback panics
+    assert_eq!(poll_no_unwind(&mut d), 0); // counts as seen
+    flag.publish(3);
+    assert_eq!(poll_no_unwind(&mut d), 1);
+    assert_eq!(
+        *seen.lock().unwrap(),
+        [(1, 1, 1), (1, 2, 1), (2, 1, 2), (2, 2, 2), (3, 1, 3)]
+    );
+    assert_eq!(*dead.lock().unwrap(), [(2, 2, true)]);
+}
+
+/// A dead-letter callback that panics does not end `run`: every source kind with
+/// dead letters hands over its letter once, and `run` goes on to handle the rest
+/// and returns when the queues are disconnected and drained.
+#[test]
+fn dead_letter_callback_panics_are_caught_and_run_goes_on() {
+    quiet_injected_panics();
+    let drops = DropTable::default();
+    let (mut stx, srx) = spsc::channel::<Tracked>(4);
+    let (mtx, mrx) = mpmc::channel::<Tracked>(4);
+    let flag = Arc::new(EventFlag::new(0u32));
+    for id in 0..2 {
+        assert!(stx.try_push(drops.item(id)).is_ok());
+        assert!(mtx.try_push(drops.item(10 + id)).is_ok());
+    }
+    drop((stx, mtx));
+    // (source, message id or generation) of every letter and acknowledgement
+    type Seen = Arc<Mutex<Vec<(&'static str, u64)>>>;
+    let (acked, dead): (Seen, Seen) = Default::default();
+    let retry = |source: &'static str| {
+        let dead = dead.clone();
+        Retry::attempts(1).dead_letter(move |l: DeadLetter<Tracked, ()>| {
+            dead.lock().unwrap().push((source, l.message.id()));
+            std::panic::panic_any(INJECTED);
+        })
+    };
+    let handler = |source: &'static str| {
+        let acked = acked.clone();
+        move |m: dispatch::Delivery<'_, Tracked>| {
+            if m.message.id() % 10 == 0 {
+                return Err(());
+            }
+            acked.lock().unwrap().push((source, m.message.id()));
+            Ok(())
+        }
+    };
+    let mut d = Dispatcher::new();
+    d.on_spsc_with(srx, retry("spsc"), handler("spsc"));
+    d.on_mpmc_with(mrx, retry("mpmc"), handler("mpmc"));
+    let dl = dead.clone();
+    d.on_event_with(
+        flag.clone(),
+        Retry::attempts(1).dead_letter(move |l: DeadLetter<EventUpdate<u32>, ()>| {
+            dl.lock().unwrap().push(("event", l.seq));
+            std::panic::panic_any(INJECTED);
+        }),
+        |_| Err(()),
+    );
+    flag.publish(7); // after the registration: delivered
+    let end = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| d.run()));
+    assert!(
+        matches!(end, Ok(RunEnd::Disconnected)),
+        "a dead-letter callback's panic unwound out of run"
+    );
+    assert_eq!(
+        *dead.lock().unwrap(),
+        [("spsc", 0), ("mpmc", 10), ("event", 1)]
+    );
+    assert_eq!(*acked.lock().unwrap(), [("spsc", 1), ("mpmc", 11)]);
+    drops.assert_each_dropped_once([0, 1, 10, 11]);
+    drop(d);
+    drops.assert_each_dropped_once([0, 1, 10, 11]);
+}
+
+/// A handler may move the message out of its `&mut` and put another in its
+/// place: the dispatcher then owns, redelivers and drops the replacement, and the
+/// handler owns the original. Over an SPSC ring and an MPMC queue, each message
+/// is dropped once.
+#[test]
+fn handler_replacing_the_message_in_place_keeps_ownership_exact() {
+    let drops = DropTable::default();
+    let (mut stx, srx) = spsc::channel::<Tracked>(2);
+    let (mtx, mrx) = mpmc::channel::<Tracked>(2);
+    assert!(stx.try_push(drops.item(0)).is_ok());
+    assert!(mtx.try_push(drops.item(10)).is_ok());
+    let log: Deliveries = Arc::default();
+    let mut d = Dispatcher::new();
+    let handler = |replacement: u64| {
+        let (log, drops) = (log.clone(), drops.clone());
+        move |m: dispatch::Delivery<'_, Tracked>| {
+            log.lock().unwrap().push((m.seq, m.attempt, m.message.id()));
+            if m.attempt == 1 {
+                // Take the original (dropped here, by the handler) and fail.
+                drop(std::mem::replace(m.message, drops.item(replacement)));
+                return Err(());
+            }
+            Ok(())
+        }
+    };
+    d.on_spsc(srx, handler(1));
+    d.on_mpmc(mrx, handler(11));
+    assert_eq!(poll_no_unwind(&mut d), 2);
+    drops.assert_each_dropped_once([0, 10]);
+    assert_eq!(poll_no_unwind(&mut d), 2);
+    assert_eq!(poll_no_unwind(&mut d), 0);
+    assert_eq!(
+        *log.lock().unwrap(),
+        [(0, 1, 0), (0, 1, 10), (0, 2, 1), (0, 2, 11)]
+    );
+    drops.assert_each_dropped_once([0, 1, 10, 11]);
+    drop((d, stx, mtx));
+    drops.assert_each_dropped_once([0, 1, 10, 11]);
+}
+
+/// Without a dead-letter callback a message is dropped after its last attempt; a
+/// panic in its `Drop` is caught, and the source goes on with the next one.
+#[test]
+fn last_attempt_without_callback_drop_panic_is_caught() {
+    quiet_injected_panics();
+    let drops = DropTable::default();
+    let (mut stx, srx) = spsc::channel::<Tracked>(2);
+    let (mtx, mrx) = mpmc::channel::<Tracked>(2);
+    for (s, m) in [(0, 10), (1, 11)] {
+        let (s, m) = if s == 0 {
+            (drops.bomb(s), drops.bomb(m))
+        } else {
+            (drops.item(s), drops.item(m))
+        };
+        assert!(stx.try_push(s).is_ok());
+        assert!(mtx.try_push(m).is_ok());
+    }
+    let acked: Arc<Mutex<Vec<u64>>> = Arc::default();
+    let handler = || {
+        let acked = acked.clone();
+        move |m: dispatch::Delivery<'_, Tracked>| {
+            if m.message.id() % 10 == 0 {
+                return Err(());
+            }
+            acked.lock().unwrap().push(m.message.id());
+            Ok(())
+        }
+    };
+    let mut d = Dispatcher::new();
+    d.on_spsc_with(srx, Retry::attempts(1), handler());
+    d.on_mpmc_with(mrx, Retry::attempts(1), handler());
+    assert_eq!(poll_no_unwind(&mut d), 2); // 0 and 10 fail once: dropped
+    drops.assert_each_dropped_once([0, 10]);
+    assert_eq!(poll_no_unwind(&mut d), 2);
+    assert_eq!(poll_no_unwind(&mut d), 0);
+    assert_eq!(*acked.lock().unwrap(), [1, 11]);
+    drop((d, stx, mtx));
+    drops.assert_each_dropped_once([0, 1, 10, 11]);
 }
