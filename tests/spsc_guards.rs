@@ -3,7 +3,8 @@
 //! forgotten, dropped half-used and panicked inside; then the ring is used again
 //! and dropped, and every item's drops are counted by identity.
 //!
-//! Items carry a heap payload, so under miri a double drop is a double free.
+//! Items carry a heap payload, so under miri a double drop is a double free and
+//! a lost item a leak (except those a test leaks on purpose: see `Item::light`).
 
 use ringkit::spsc::{channel, Consumer, Producer};
 use std::cell::{Cell, RefCell};
@@ -38,6 +39,16 @@ impl Item {
             bomb: false,
         }
     }
+    /// An item without a heap payload, for values a test leaks on purpose (a
+    /// forgotten write chunk's): miri reports leaked heap memory, and these
+    /// leaks are the documented contract.
+    fn light(id: u64) -> Self {
+        Item {
+            id,
+            payload: String::new(),
+            bomb: false,
+        }
+    }
     fn bomb(id: u64) -> Self {
         let mut item = Item::new(id);
         item.bomb = true;
@@ -50,15 +61,14 @@ impl Default for Item {
         let id = NEXT_DEFAULT.get();
         assert_ne!(id, DEFAULT_PANICS_AT.get(), "Item::default failed");
         NEXT_DEFAULT.set(id + 1);
-        Item::new(id)
+        Item::light(id)
     }
 }
 
 impl Drop for Item {
     fn drop(&mut self) {
-        assert_eq!(
-            self.payload,
-            self.id.to_string(),
+        assert!(
+            self.payload.is_empty() || self.payload == self.id.to_string(),
             "a dropped item was corrupt"
         );
         DROPS.with(|d| *d.borrow_mut().entry(self.id).or_default() += 1);
@@ -284,7 +294,7 @@ fn write_chunk_forgotten_leaks_its_defaults_and_publishes_nothing() {
     let (mut tx, mut rx) = ring(4, 3);
     push_ids(&mut tx, [0]);
     let mut chunk = tx.write_chunk(3).unwrap();
-    chunk.as_mut_slices().0[0] = Item::new(100); // drops one default
+    chunk.as_mut_slices().0[0] = Item::light(100); // drops one default
     let overwritten = DEFAULT_BASE;
     mem::forget(chunk);
     // Documented: the values in a forgotten chunk's slots leak; nothing is sent.
@@ -373,7 +383,7 @@ fn write_chunk_uninit_forgotten_or_dropped_publishes_nothing() {
     let (mut tx, mut rx) = ring(3, 2);
     mem::forget(tx.write_chunk_uninit(3).unwrap());
     let mut chunk = tx.write_chunk_uninit(2).unwrap();
-    chunk.as_mut_slices().0[0].write(Item::new(50)); // never committed: leaks
+    chunk.as_mut_slices().0[0].write(Item::light(50)); // never committed: leaks
     drop(chunk);
     assert_eq!(drops(), BTreeMap::new());
     assert_eq!(rx.len(), 0);
