@@ -183,3 +183,24 @@ fn blocked_pop_woken_by_disconnect() {
         assert_eq!(c.join().unwrap(), Err(PopError::Disconnected));
     });
 }
+
+/// A chunk iterator that is forgotten after moving items out: the consumer
+/// publishes its position later (here: when it finds the ring empty, then when a
+/// blocking pop waits), and the producer's rewrite of those slots must still be
+/// ordered after the consumer's reads of them, and neither end may wait forever.
+#[test]
+fn forgotten_chunk_iterator_then_blocking_ends() {
+    loom::model(|| {
+        let (mut tx, mut rx) = channel::<Box<u32>>(1);
+        push_spin(&mut tx, 0);
+        let p = thread::spawn(move || {
+            // Waits for the slot item 0 leaves, then reuses it.
+            tx.push(Box::new(1)).unwrap();
+        });
+        let mut it = rx.read_chunk(1).unwrap().into_iter();
+        assert_eq!(it.next().map(|b| *b), Some(0));
+        std::mem::forget(it);
+        assert_eq!(rx.pop().map(|b| *b), Ok(1));
+        p.join().unwrap();
+    });
+}
