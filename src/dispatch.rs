@@ -100,7 +100,7 @@
 //! a push, a publish, a disconnection or a [`Stop`] rings it. Producers pay
 //! nothing for this while the dispatcher is busy: their wake-up check stays one
 //! plain load, and only a push that finds the source armed takes the cold path
-//! (see `docs/design-dispatch.md`).
+//! (`docs/design.md`, "Parking on several sources", has the proof).
 //!
 //! `run` returns [`RunEnd::Stopped`] once [`Stop::stop`] has been called (from any
 //! thread; stopping is sticky), and [`RunEnd::Disconnected`] once every queue
