@@ -741,6 +741,11 @@ impl Dispatcher {
         E: 'static,
         H: FnMut(Delivery<'_, T>) -> Result<(), E> + Send + 'static,
     {
+        let mut rx = rx;
+        // Hands the producer the slots of items a forgotten chunk iterator took:
+        // from here on every way the dispatcher takes items publishes, but a poll
+        // that finds the ring empty does not, and the producer may be waiting.
+        rx.publish_taken();
         self.add(Box::new(SpscSource {
             rx,
             handler,
@@ -830,14 +835,18 @@ impl Dispatcher {
         let did = self.sources.iter_mut().map(|s| s.poll(batch)).sum();
         if self.sources.iter().any(|s| s.finished()) {
             let bell = &self.shared.bell;
-            self.sources.retain(|s| {
-                if s.finished() {
-                    s.cell().detach(bell);
-                    false
+            let mut i = 0;
+            while i < self.sources.len() {
+                if self.sources[i].finished() {
+                    let source = self.sources.remove(i);
+                    source.cell().detach(bell);
+                    // The handler's captured state and the receiver go here; a
+                    // panic in their `Drop` is caught like one in a handler.
+                    drop_caught(source);
                 } else {
-                    true
+                    i += 1;
                 }
-            });
+            }
         }
         did
     }

@@ -1183,3 +1183,64 @@ fn last_attempt_without_callback_drop_panic_is_caught() {
     drop((d, stx, mtx));
     drops.assert_each_dropped_once([0, 1, 10, 11]);
 }
+
+/// A consumer handed to the dispatcher after a chunk iterator of it was forgotten:
+/// the slots that iterator took go back to the producer, so a producer blocked on
+/// a full ring and the parked dispatcher do not wait on each other.
+#[test]
+fn spsc_consumer_with_a_forgotten_iterator_does_not_stall_the_producer() {
+    let (mut tx, mut rx) = spsc::channel::<u64>(2);
+    tx.try_push(0).unwrap();
+    tx.try_push(1).unwrap();
+    let mut it = rx.read_chunk(2).unwrap().into_iter();
+    assert_eq!((it.next(), it.next()), (Some(0), Some(1)));
+    std::mem::forget(it);
+    let producer = thread::spawn(move || {
+        // Blocks until the dispatcher has handed back the two slots.
+        tx.push(2).unwrap();
+        tx.push(3).unwrap();
+    }); // dropping `tx` disconnects: `run` returns once 2 and 3 are handled
+    let got = Arc::new(Mutex::new(Vec::new()));
+    let g = got.clone();
+    let mut d = Dispatcher::new();
+    d.on_spsc(rx, move |m| {
+        g.lock().unwrap().push(*m.message);
+        Ok::<(), ()>(())
+    });
+    assert_eq!(d.run(), RunEnd::Disconnected);
+    producer.join().unwrap();
+    assert_eq!(*got.lock().unwrap(), [2, 3]);
+}
+
+/// A finished source is dropped inside `poll`; a panic in the `Drop` of its
+/// handler's captured state is caught there like any other panic in user code.
+#[test]
+fn a_panicking_drop_of_a_finished_source_does_not_unwind_out_of_run() {
+    quiet_injected_panics();
+    struct PanicsOnDrop(Arc<AtomicUsize>);
+    impl Drop for PanicsOnDrop {
+        fn drop(&mut self) {
+            self.0.fetch_add(1, Ordering::Relaxed);
+            std::panic::panic_any(INJECTED);
+        }
+    }
+    let drops = Arc::new(AtomicUsize::new(0));
+    let (mut tx, rx) = spsc::channel::<u64>(2);
+    tx.try_push(7).unwrap();
+    drop(tx);
+    let state = PanicsOnDrop(drops.clone());
+    let handled = Arc::new(AtomicUsize::new(0));
+    let h = handled.clone();
+    let mut d = Dispatcher::new();
+    d.on_spsc(rx, move |m| {
+        let _keep = &state;
+        h.fetch_add(*m.message as usize, Ordering::Relaxed);
+        Ok::<(), ()>(())
+    });
+    let end = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| d.run()));
+    assert_eq!(end.ok(), Some(RunEnd::Disconnected), "run unwound");
+    assert_eq!(handled.load(Ordering::Relaxed), 7);
+    assert_eq!(drops.load(Ordering::Relaxed), 1);
+    // The dispatcher is usable and empty afterwards.
+    assert_eq!(d.poll(), 0);
+}

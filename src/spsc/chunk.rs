@@ -16,7 +16,9 @@
 //!   the consumer's position moves past each item before the item leaves its
 //!   slot. The producer gets those slots back at the consumer's next successful
 //!   pop or commit, the next time it finds too few items (before it reports that
-//!   or waits), or its drop.
+//!   or waits), when it is handed to a dispatcher, or at its drop. Until then the
+//!   producer counts them as taken (its `len` and `is_full` include them), and a
+//!   consumer that only looks (`peek`, `len`, `is_empty`) does not hand them back.
 
 use super::{drop_segments, Consumer, Producer};
 use core::mem::{ManuallyDrop, MaybeUninit};

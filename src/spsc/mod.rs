@@ -532,7 +532,7 @@ impl<T> Consumer<T> {
     /// short, before it reports failure or waits: a producer waiting for room
     /// those items left must not wait on a consumer that is waiting for items.
     #[inline]
-    fn publish_taken(&mut self) {
+    pub(crate) fn publish_taken(&mut self) {
         // ORDERING: Relaxed: the consumer is the only writer of `head`, so this
         // reads its own last store.
         if self.ring.head.load(Ordering::Relaxed) != self.head {
