@@ -190,6 +190,48 @@ struct Cursor<T> {
     pending: Option<(u64, T)>,
 }
 
+/// Why [`Subscriber::try_recv_now`] returned no event: one of the outcomes of
+/// [`RecvError`], or [`Busy`](TryRecvNowError::Busy).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum TryRecvNowError {
+    /// As [`RecvError::Empty`]: nothing newer than the last event received has been
+    /// published yet.
+    Empty,
+    /// As [`RecvError::Lagged`]: this many events were overwritten unread; the next
+    /// receive returns the oldest event the ring still held.
+    Lagged(u64),
+    /// As [`RecvError::Disconnected`]: the publisher is gone and everything is read.
+    Disconnected,
+    /// The publisher was writing the slot this subscriber needed (a few stores,
+    /// unless it was preempted mid-write). Nothing was consumed; try again later.
+    Busy,
+}
+
+impl From<RecvError> for TryRecvNowError {
+    fn from(e: RecvError) -> Self {
+        match e {
+            RecvError::Empty => TryRecvNowError::Empty,
+            RecvError::Lagged(n) => TryRecvNowError::Lagged(n),
+            RecvError::Disconnected => TryRecvNowError::Disconnected,
+        }
+    }
+}
+
+impl core::fmt::Display for TryRecvNowError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            TryRecvNowError::Empty => RecvError::Empty.fmt(f),
+            TryRecvNowError::Lagged(n) => RecvError::Lagged(*n).fmt(f),
+            TryRecvNowError::Disconnected => RecvError::Disconnected.fmt(f),
+            TryRecvNowError::Busy => {
+                f.write_str("receive on a broadcast slot that the publisher is writing")
+            }
+        }
+    }
+}
+
+impl core::error::Error for TryRecvNowError {}
+
 /// Creates a broadcast ring that holds the newest `capacity` events, and its first
 /// subscriber.
 ///
@@ -364,14 +406,17 @@ impl<T: Plain> Cursor<T> {
         };
     }
 
-    #[inline]
-    fn try_recv(&mut self, shared: &Shared<T>) -> Result<(u64, T), RecvError> {
+    /// One receive. With `WAIT`, a slot the publisher is writing is waited out
+    /// (spinning, then yielding) and `Busy` never comes back; without it, such a
+    /// slot ends the attempt at once with `Busy`, leaving the cursor as it was.
+    #[inline(always)]
+    fn recv<const WAIT: bool>(&mut self, shared: &Shared<T>) -> Result<(u64, T), TryRecvNowError> {
         if let Some(event) = self.pending.take() {
             return Ok(event);
         }
         let mut closed = false;
         loop {
-            let (seq, buf) = shared.read_slot(self.index);
+            let (seq, buf) = read::<T, WAIT>(shared, self.index)?;
             // How far the slot's event is past the one we want (the slot holds
             // ours, one a whole number of laps later, or an older one).
             let ahead = seq.wrapping_sub(self.seq) as i64;
@@ -380,25 +425,43 @@ impl<T: Plain> Cursor<T> {
                 return Ok((seq, SeqLock::<T>::from_words(&buf)));
             }
             if ahead > 0 {
-                return Err(self.catch_up(shared, seq));
+                return Err(self.catch_up::<WAIT>(shared, seq));
             }
             if closed {
-                return Err(RecvError::Disconnected);
+                return Err(TryRecvNowError::Disconnected);
             }
             // ORDERING: Relaxed: once we see the flag, one more look at the slot
             // finds the last event if it is ours; that look's
             // [broadcast.read.fence] orders it (see `Publisher::drop`).
             if !shared.closed.load(Ordering::Relaxed) {
-                return Err(RecvError::Empty);
+                return Err(TryRecvNowError::Empty);
             }
             closed = true;
         }
     }
 
+    /// A receive that waits out a slot being written (see `recv`).
+    #[inline]
+    fn try_recv(&mut self, shared: &Shared<T>) -> Result<(u64, T), RecvError> {
+        self.recv::<true>(shared).map_err(|e| match e {
+            TryRecvNowError::Empty => RecvError::Empty,
+            TryRecvNowError::Lagged(n) => RecvError::Lagged(n),
+            TryRecvNowError::Disconnected => RecvError::Disconnected,
+            TryRecvNowError::Busy => unreachable!("a waiting read is never busy"),
+        })
+    }
+
     /// The slot we wanted holds `newest`, at least a lap past us. Moves to the
-    /// oldest event still held, keeps it aside, and says how many were lost.
+    /// oldest event still held, keeps it aside, and says how many were lost
+    /// (`Lagged`). Without `WAIT`, a slot being written ends it with `Busy` and
+    /// the cursor unchanged. It looks again only if the publisher lapped us
+    /// again meanwhile (lock-free: each retry means a lap was published).
     #[cold]
-    fn catch_up(&mut self, shared: &Shared<T>, mut newest: u64) -> RecvError {
+    fn catch_up<const WAIT: bool>(
+        &mut self,
+        shared: &Shared<T>,
+        mut newest: u64,
+    ) -> TryRecvNowError {
         let cap = shared.capacity;
         let mut at = self.index; // the slot holding `newest`
         loop {
@@ -406,7 +469,9 @@ impl<T: Plain> Cursor<T> {
             // newest one.
             let oldest = newest.wrapping_sub(cap as u64 - 1);
             at = if at + 1 == cap { 0 } else { at + 1 };
-            let (seq, buf) = shared.read_slot(at);
+            let Ok((seq, buf)) = read::<T, WAIT>(shared, at) else {
+                return TryRecvNowError::Busy;
+            };
             let ahead = seq.wrapping_sub(oldest) as i64;
             if ahead == 0 {
                 let lost = oldest.wrapping_sub(self.seq);
@@ -414,7 +479,7 @@ impl<T: Plain> Cursor<T> {
                 self.seq = oldest;
                 self.index = at;
                 self.advance(cap);
-                return RecvError::Lagged(lost);
+                return TryRecvNowError::Lagged(lost);
             }
             // `oldest` was published before `newest`, whose stamp we acquired: its
             // slot cannot hold anything older.
@@ -427,6 +492,20 @@ impl<T: Plain> Cursor<T> {
     }
 }
 
+/// Reads slot `index`: with `WAIT`, waiting out a write in progress; without it,
+/// `Err(Busy)` if the publisher was writing the slot during the attempt.
+#[inline(always)]
+fn read<T: Plain, const WAIT: bool>(
+    shared: &Shared<T>,
+    index: usize,
+) -> Result<(u64, [u64; MAX_WORDS]), TryRecvNowError> {
+    if WAIT {
+        Ok(shared.read_slot(index))
+    } else {
+        shared.try_read_slot(index).ok_or(TryRecvNowError::Busy)
+    }
+}
+
 impl<T: Plain> Subscriber<T> {
     /// The next event and its sequence number, without waiting for one.
     ///
@@ -435,11 +514,44 @@ impl<T: Plain> Subscriber<T> {
     ///   read them; the next call returns the oldest event the ring still held.
     /// * `Err(Disconnected)`: the publisher is gone and everything is read.
     ///
-    /// Lock-free: if the publisher is in the middle of writing the slot this
-    /// subscriber reads, it waits for that write (a few stores) to finish.
+    /// Never waits for an event, but may wait for the publisher: if the publisher
+    /// is in the middle of writing the slot this subscriber reads, it waits (spins,
+    /// then yields) until that write (a few stores) is done. A publisher
+    /// preempted mid-write holds it up for as long as it is off the CPU; a
+    /// real-time subscriber that must not wait uses
+    /// [`try_recv_now`](Subscriber::try_recv_now).
     #[inline]
     pub fn try_recv(&mut self) -> Result<(u64, T), RecvError> {
         self.pos.try_recv(&self.shared)
+    }
+
+    /// Like [`try_recv`](Subscriber::try_recv), but returns at once with
+    /// `Err(TryRecvNowError::Busy)` instead of waiting when the publisher is in
+    /// the middle of writing the slot this subscriber needs; nothing is consumed,
+    /// so a later call picks up where this one left off. It never spins, yields
+    /// or makes a system call: a subscriber with a higher real-time priority
+    /// than the publisher, on the publisher's core, cannot livelock on it.
+    ///
+    /// The other outcomes are [`try_recv`](Subscriber::try_recv)'s. It retries
+    /// only if the publisher laps this subscriber again while it catches up
+    /// after a lag (each retry means a whole lap was published meanwhile).
+    ///
+    /// ```
+    /// use ringkit::broadcast::{self, TryRecvNowError};
+    ///
+    /// let (mut publisher, mut sub) = broadcast::channel::<u32>(2);
+    /// assert_eq!(sub.try_recv_now(), Err(TryRecvNowError::Empty));
+    /// publisher.publish(7);
+    /// match sub.try_recv_now() {
+    ///     Ok((seq, value)) => assert_eq!((seq, value), (0, 7)),
+    ///     // Only while the publisher is writing our slot (not here: one thread).
+    ///     Err(TryRecvNowError::Busy) => unreachable!(),
+    ///     Err(e) => panic!("{e}"),
+    /// }
+    /// ```
+    #[inline]
+    pub fn try_recv_now(&mut self) -> Result<(u64, T), TryRecvNowError> {
+        self.pos.recv::<false>(&self.shared)
     }
 
     /// Like [`try_recv`](Subscriber::try_recv), but sleeps while there is nothing
@@ -562,6 +674,58 @@ mod tests {
         assert_eq!(late.try_recv(), Ok((10, 20)));
         assert_eq!(format!("{p:?}"), "Publisher { next: 11, capacity: 3 }");
         assert_eq!(format!("{s:?}"), "Subscriber { next: 10, capacity: 3 }");
+    }
+
+    /// Puts slot `index` in the state of a publisher stalled mid-write (odd
+    /// stamp); returns the stamp to restore.
+    fn stall(p: &Publisher<u32>, index: usize) -> u64 {
+        // ORDERING: single thread; stands in for a publisher's odd stamp.
+        p.shared.slot(index)[STAMP].fetch_add(1, Ordering::Relaxed)
+    }
+
+    fn resume(p: &Publisher<u32>, index: usize, stamp: u64) {
+        // ORDERING: single thread; stands in for the end of the write.
+        p.shared.slot(index)[STAMP].store(stamp, Ordering::Release);
+    }
+
+    /// A publisher stalled in the middle of writing the slot the subscriber needs:
+    /// `try_recv_now` says `Busy` at once (where `try_recv` would spin and yield
+    /// until the write ends) and consumes nothing.
+    #[test]
+    fn try_recv_now_is_busy_on_a_slot_being_written() {
+        let (mut p, mut s) = channel::<u32>(3);
+        p.publish(5);
+        let stamp = stall(&p, 0);
+        assert_eq!(s.try_recv_now(), Err(TryRecvNowError::Busy));
+        assert_eq!(s.try_recv_now(), Err(TryRecvNowError::Busy));
+        resume(&p, 0, stamp);
+        assert_eq!(s.try_recv_now(), Ok((0, 5)));
+        // The next slot, written but not finished: busy, not empty.
+        let stamp = stall(&p, 1);
+        assert_eq!(s.try_recv_now(), Err(TryRecvNowError::Busy));
+        resume(&p, 1, stamp);
+        assert_eq!(s.try_recv_now(), Err(TryRecvNowError::Empty));
+    }
+
+    /// Catching up after a lag reads the slot of the oldest event still held; if
+    /// that one is being written, `try_recv_now` says `Busy` and the lag is
+    /// reported, exactly, by the next call.
+    #[test]
+    fn try_recv_now_is_busy_while_catching_up() {
+        let (mut p, mut s) = channel::<u32>(2);
+        for i in 0..5 {
+            p.publish(i * 10); // slot 0 holds event 4, slot 1 event 3
+        }
+        let stamp = stall(&p, 1);
+        assert_eq!(s.try_recv_now(), Err(TryRecvNowError::Busy));
+        resume(&p, 1, stamp);
+        assert_eq!(s.try_recv_now(), Err(TryRecvNowError::Lagged(3)));
+        // The event kept aside comes back even while its slot is being written.
+        let stamp = stall(&p, 1);
+        assert_eq!(s.try_recv_now(), Ok((3, 30)));
+        resume(&p, 1, stamp);
+        assert_eq!(s.try_recv_now(), Ok((4, 40)));
+        assert_eq!(s.try_recv_now(), Err(TryRecvNowError::Empty));
     }
 
     #[test]

@@ -1,5 +1,10 @@
-//! A sequence lock: any number of lock-free readers, writers serialized by a
-//! compare-exchange on the sequence, for small plain-data values.
+//! A sequence lock: any number of readers that never hold up a writer, writers
+//! serialized by a compare-exchange on the sequence, for small plain-data values.
+//!
+//! A reader that meets a write in progress retries, so [`read`](SeqLock::read)
+//! waits for a writer that stalls mid-write (a few stores, unless the writer is
+//! preempted); [`try_read`](SeqLock::try_read) makes one attempt and returns at
+//! once, for real-time readers that must not wait.
 //!
 //! ```
 //! use ringkit::seqlock::SeqLock;
@@ -292,7 +297,10 @@ impl<T: Plain> SeqLock<T> {
         (s1 == s2).then_some((s1, buf))
     }
 
-    /// The value, retrying while a write is in progress.
+    /// The value, retrying while a write is in progress: spin hints, then
+    /// `yield` (a spin hint without `std`) until the writer finishes. A writer
+    /// preempted mid-write holds this up; [`try_read`](SeqLock::try_read) does
+    /// not wait.
     #[inline]
     pub fn read(&self) -> T {
         self.read_with_seq().1
@@ -312,7 +320,16 @@ impl<T: Plain> SeqLock<T> {
     }
 
     /// The value, or `None` if a write was in progress at any time during the
-    /// attempt. Never waits.
+    /// attempt (the writer is busy: try again later). Never waits: one attempt,
+    /// no spin, no yield.
+    ///
+    /// ```
+    /// use ringkit::seqlock::SeqLock;
+    ///
+    /// let lock = SeqLock::new(1u32);
+    /// lock.write(2);
+    /// assert_eq!(lock.try_read(), Some(2)); // nobody is writing now
+    /// ```
     #[inline]
     pub fn try_read(&self) -> Option<T> {
         self.try_read_with_seq().map(|(_, v)| v)

@@ -172,6 +172,13 @@ pub(crate) fn prepare_barriers() {
 
 /// The expensive half of the asymmetric barrier; see [`light_barrier`]. Called only
 /// by a thread that is about to park, so it is off every hot path.
+///
+/// Once the process is registered for `membarrier`, notifiers may already be
+/// relying on it (their light barrier is only a compiler fence), so a fence here
+/// would not be enough: if the system call then fails (a seccomp filter installed
+/// later, say), the process writes why to stderr and aborts rather than risk a
+/// lost wake-up. An abort, not a panic: a panic could be caught, and the waiter
+/// would go on with a protocol that no longer holds.
 #[cfg(feature = "std")]
 #[inline]
 pub(crate) fn heavy_barrier() {
@@ -228,17 +235,71 @@ mod membarrier {
     fn register_slow() -> bool {
         let ok = syscall(CMD_REGISTER_PRIVATE_EXPEDITED);
         // ORDERING: Relaxed, as in `available`: registration is a system call that
-        // completes before this store. Two threads may both register; that is
-        // harmless (registration is idempotent).
-        STATE.store(if ok { YES } else { NO }, Ordering::Relaxed);
-        ok
+        // completes before this store. The state is decided once, by the first
+        // thread to finish registering: a YES is never taken back, because
+        // notifiers that read it run only a compiler fence from then on. (Two
+        // threads may both register; registration is idempotent.)
+        match STATE.compare_exchange(
+            UNKNOWN,
+            if ok { YES } else { NO },
+            Ordering::Relaxed,
+            Ordering::Relaxed,
+        ) {
+            Ok(_) => ok,
+            Err(decided) => decided == YES,
+        }
     }
 
-    /// Runs the heavy barrier; false when membarrier cannot be used (the caller then
-    /// falls back to a fence).
+    /// Runs the heavy barrier; false when membarrier is not in use (the caller then
+    /// falls back to a fence, as every light barrier does). Aborts the process if
+    /// the process is registered but the barrier fails: see `heavy_barrier`.
     #[cold]
     pub(super) fn heavy() -> bool {
-        register() && syscall(CMD_PRIVATE_EXPEDITED)
+        if !register() {
+            return false;
+        }
+        if !syscall(CMD_PRIVATE_EXPEDITED) {
+            fail();
+        }
+        true
+    }
+
+    /// Says why on stderr, then aborts. Light barriers elsewhere in the process may
+    /// be compiler fences that only this system call made enough, so going on
+    /// could lose a wake-up without a trace.
+    #[cold]
+    #[inline(never)]
+    fn fail() -> ! {
+        // Read errno first: nothing below may overwrite it before it is formatted.
+        let errno = std::io::Error::last_os_error().raw_os_error().unwrap_or(0);
+        let mut msg = [0u8; 256];
+        let mut w = Cursor(&mut msg, 0);
+        let _ = core::fmt::Write::write_fmt(
+            &mut w,
+            format_args!(
+                "ringkit: membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED) failed with errno \
+                 {errno} after the process had registered for it; a wake-up could be \
+                 lost, so the process will abort\n"
+            ),
+        );
+        let len = w.1;
+        // SAFETY: writes `len <= msg.len()` initialized bytes of `msg` to fd 2;
+        // write(2) takes no lock, so this works whatever other threads hold.
+        unsafe { libc::write(2, msg.as_ptr().cast(), len) };
+        std::process::abort();
+    }
+
+    /// Formats into a fixed buffer (truncating), so the abort path allocates nothing.
+    struct Cursor<'a>(&'a mut [u8], usize);
+
+    impl core::fmt::Write for Cursor<'_> {
+        fn write_str(&mut self, s: &str) -> core::fmt::Result {
+            let room = self.0.len() - self.1;
+            let n = s.len().min(room);
+            self.0[self.1..self.1 + n].copy_from_slice(&s.as_bytes()[..n]);
+            self.1 += n;
+            Ok(())
+        }
     }
 }
 

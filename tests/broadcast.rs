@@ -4,7 +4,7 @@
 // Blocking and timeouts throughout: the std feature (tests/nostd.rs covers the rest).
 #![cfg(feature = "std")]
 
-use ringkit::broadcast::{self, channel, channel_starting_at, Subscriber};
+use ringkit::broadcast::{self, channel, channel_starting_at, Subscriber, TryRecvNowError};
 use ringkit::RecvError;
 use std::thread;
 use std::time::{Duration, Instant};
@@ -32,6 +32,17 @@ struct Tally {
     lag_reports: u64,
 }
 
+/// How a subscriber receives.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    /// `recv`.
+    Blocking,
+    /// `try_recv`, yielding when it is empty.
+    Polling,
+    /// `try_recv_now`, yielding when it is empty or busy.
+    PollingNow,
+}
+
 /// Receives until Disconnected, checking each event: sequence numbers strictly
 /// increase, every gap was reported as one `Lagged` of exactly its size, right
 /// before the event that ends it, and every value matches its number. `pause`
@@ -40,14 +51,19 @@ fn drain(
     mut sub: Subscriber<[u64; 3]>,
     first: u64,
     end: u64,
-    blocking: bool,
+    mode: Mode,
     mut pause: impl FnMut(u64),
 ) -> Tally {
+    let blocking = mode == Mode::Blocking;
     let mut tally = Tally::default();
     let mut expected = first;
     let mut reported: Option<u64> = None;
     loop {
-        let got = if blocking { sub.recv() } else { sub.try_recv() };
+        let got = match mode {
+            Mode::Blocking => sub.recv().map_err(TryRecvNowError::from),
+            Mode::Polling => sub.try_recv().map_err(TryRecvNowError::from),
+            Mode::PollingNow => sub.try_recv_now(),
+        };
         match got {
             Ok((seq, v)) => {
                 assert_eq!(v, value(seq), "torn or misnumbered value");
@@ -61,18 +77,22 @@ fn drain(
                 tally.received += 1;
                 pause(seq);
             }
-            Err(RecvError::Lagged(n)) => {
+            Err(TryRecvNowError::Lagged(n)) => {
                 assert!(n > 0);
                 assert!(reported.is_none(), "two Lagged in a row");
                 reported = Some(n);
                 tally.lagged += n;
                 tally.lag_reports += 1;
             }
-            Err(RecvError::Empty) => {
+            Err(TryRecvNowError::Empty) => {
                 assert!(!blocking, "recv returned Empty");
                 thread::yield_now();
             }
-            Err(RecvError::Disconnected) => {
+            Err(TryRecvNowError::Busy) => {
+                assert_eq!(mode, Mode::PollingNow, "only try_recv_now is ever busy");
+                thread::yield_now();
+            }
+            Err(TryRecvNowError::Disconnected) => {
                 assert!(reported.is_none(), "Disconnected before a pending event");
                 assert_eq!(expected, end, "Disconnected with events left");
                 return tally;
@@ -84,7 +104,7 @@ fn drain(
 fn stress(capacity: usize, first_seq: u64, first_stamp: u64, n: u64) {
     let (mut publisher, sub) = channel_starting_at::<[u64; 3]>(capacity, first_seq, first_stamp);
     let end = first_seq.wrapping_add(n);
-    let subs: Vec<_> = (0..4).map(|_| sub.clone()).collect();
+    let subs: Vec<_> = (0..5).map(|_| sub.clone()).collect();
     drop(sub);
     let tallies: Vec<Tally> = thread::scope(|s| {
         let handles: Vec<_> = subs
@@ -93,17 +113,19 @@ fn stress(capacity: usize, first_seq: u64, first_stamp: u64, n: u64) {
             .map(|(k, sub)| {
                 s.spawn(move || match k {
                     // Blocking, full speed.
-                    0 => drain(sub, first_seq, end, true, |_| {}),
+                    0 => drain(sub, first_seq, end, Mode::Blocking, |_| {}),
                     // Polling, full speed.
-                    1 => drain(sub, first_seq, end, false, |_| {}),
+                    1 => drain(sub, first_seq, end, Mode::Polling, |_| {}),
+                    // Polling without ever waiting for the publisher, full speed.
+                    4 => drain(sub, first_seq, end, Mode::PollingNow, |_| {}),
                     // Blocking, slow: a little work after every event.
-                    2 => drain(sub, first_seq, end, true, |seq| {
+                    2 => drain(sub, first_seq, end, Mode::Blocking, |seq| {
                         for _ in 0..(seq % 64) {
                             std::hint::spin_loop();
                         }
                     }),
                     // Polling, very slow: sleeps now and then.
-                    _ => drain(sub, first_seq, end, false, |seq| {
+                    _ => drain(sub, first_seq, end, Mode::Polling, |seq| {
                         if seq % 97 == 0 {
                             thread::sleep(Duration::from_micros(50));
                         }
@@ -166,6 +188,39 @@ fn lag_resumes_from_the_oldest_held_and_is_exact() {
     assert_eq!(s.recv(), Ok((19, 1900)));
     assert_eq!(s.recv(), Err(RecvError::Disconnected));
     assert_eq!(s.try_recv(), Err(RecvError::Disconnected));
+}
+
+/// With no write in progress, `try_recv_now` gives exactly what `try_recv` gives,
+/// through lags, the event kept aside and the disconnect.
+#[test]
+fn try_recv_now_matches_try_recv_when_nothing_is_being_written() {
+    let (mut p, mut a) = channel::<u64>(4);
+    let mut b = a.clone();
+    let both = |a: &mut Subscriber<u64>, b: &mut Subscriber<u64>| {
+        let x = a.try_recv();
+        let y = b.try_recv_now();
+        assert_eq!(x.map_err(TryRecvNowError::from), y);
+        y
+    };
+    assert_eq!(both(&mut a, &mut b), Err(TryRecvNowError::Empty));
+    for i in 0..10 {
+        p.publish(i * 100);
+    }
+    assert_eq!(both(&mut a, &mut b), Err(TryRecvNowError::Lagged(6)));
+    for i in 10..20 {
+        p.publish(i * 100);
+    }
+    assert_eq!(both(&mut a, &mut b), Ok((6, 600)));
+    assert_eq!(both(&mut a, &mut b), Err(TryRecvNowError::Lagged(9)));
+    assert_eq!(both(&mut a, &mut b), Ok((16, 1600)));
+    assert_eq!(a.skip_to_latest(), b.skip_to_latest());
+    assert_eq!(both(&mut a, &mut b), Ok((19, 1900)));
+    assert_eq!(both(&mut a, &mut b), Err(TryRecvNowError::Empty));
+    p.publish(2000);
+    drop(p);
+    assert_eq!(both(&mut a, &mut b), Ok((20, 2000)));
+    assert_eq!(both(&mut a, &mut b), Err(TryRecvNowError::Disconnected));
+    assert_eq!(both(&mut a, &mut b), Err(TryRecvNowError::Disconnected));
 }
 
 #[test]
@@ -344,4 +399,12 @@ fn errors_display() {
     let e: Box<dyn std::error::Error> = Box::new(RecvError::Disconnected);
     assert!(e.to_string().contains("publisher is gone"));
     assert!(broadcast::try_channel::<u64>(0).is_err());
+    assert_eq!(
+        TryRecvNowError::Busy.to_string(),
+        "receive on a broadcast slot that the publisher is writing"
+    );
+    assert_eq!(
+        TryRecvNowError::Lagged(3).to_string(),
+        RecvError::Lagged(3).to_string()
+    );
 }

@@ -130,6 +130,8 @@ impl Prims {
             let (p, sub) = &mut self.bcast;
             p.publish(i);
             sum += sub.try_recv().unwrap().1;
+            p.publish(i);
+            sum += sub.try_recv_now().unwrap().1;
         }
         sum
     }
@@ -183,5 +185,197 @@ fn hot_paths_make_no_system_call() {
         } else {
             0
         }
+    );
+}
+
+/// How a forked child ended, and what it wrote to its stderr.
+#[cfg(all(target_os = "linux", not(miri), feature = "std"))]
+struct ChildEnd {
+    status: libc::c_int,
+    stderr: String,
+}
+
+#[cfg(all(target_os = "linux", not(miri), feature = "std"))]
+impl ChildEnd {
+    fn exited_normally(&self) -> bool {
+        libc::WIFEXITED(self.status) && libc::WEXITSTATUS(self.status) == 0
+    }
+    fn signal(&self) -> libc::c_int {
+        if libc::WIFSIGNALED(self.status) {
+            libc::WTERMSIG(self.status)
+        } else {
+            0
+        }
+    }
+}
+
+/// Runs `f` in a forked child whose stderr is a pipe back to us, and waits for it.
+/// The child leaves through the raw `exit` system call (status 0), or status 1 if
+/// `f` panics; a signal that kills it shows in the status.
+#[cfg(all(target_os = "linux", not(miri), feature = "std"))]
+fn in_child(f: impl FnOnce()) -> ChildEnd {
+    use std::io::Read;
+    use std::os::fd::FromRawFd;
+    let mut fds = [0; 2];
+    // SAFETY: `fds` is a valid out-array of two descriptors.
+    assert_eq!(unsafe { libc::pipe(fds.as_mut_ptr()) }, 0, "pipe failed");
+    // SAFETY: fork in a threaded test process: the child runs only `f` (ringkit
+    // calls on structures built before the fork, which take no lock that another
+    // thread could hold) and then leaves through the raw exit system call.
+    let pid = unsafe { libc::fork() };
+    assert!(pid >= 0, "fork failed");
+    if pid == 0 {
+        // SAFETY: plain descriptor calls on descriptors this child owns.
+        unsafe {
+            libc::close(fds[0]);
+            libc::dup2(fds[1], 2);
+        }
+        let code = match std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)) {
+            Ok(()) => 0,
+            Err(_) => 1,
+        };
+        // SAFETY: SYS_exit ends this single-threaded child (allowed in seccomp
+        // strict mode, unlike exit_group).
+        unsafe { libc::syscall(libc::SYS_exit, code) };
+        unreachable!();
+    }
+    // SAFETY: we own the write end and close it once, so the read below ends when
+    // the child's copy closes; the read end is ours and moves into the File.
+    let mut reader = unsafe {
+        libc::close(fds[1]);
+        std::fs::File::from_raw_fd(fds[0])
+    };
+    let mut stderr = String::new();
+    let _ = reader.read_to_string(&mut stderr);
+    let mut status = 0;
+    // SAFETY: waits for our own child; `status` is a valid out-pointer.
+    let r = unsafe { libc::waitpid(pid, &mut status, 0) };
+    assert_eq!(r, pid);
+    ChildEnd { status, stderr }
+}
+
+/// Installs a seccomp filter that makes every `membarrier(2)` call fail with EPERM
+/// and allows everything else, as a sandbox installed after start-up might.
+#[cfg(all(target_os = "linux", not(miri), feature = "std"))]
+fn deny_membarrier() {
+    let filter = [
+        // Load the system call number.
+        libc::sock_filter {
+            code: (libc::BPF_LD | libc::BPF_W | libc::BPF_ABS) as u16,
+            jt: 0,
+            jf: 0,
+            k: 0,
+        },
+        // membarrier: fall through to the EPERM return; anything else: skip it.
+        libc::sock_filter {
+            code: (libc::BPF_JMP | libc::BPF_JEQ | libc::BPF_K) as u16,
+            jt: 0,
+            jf: 1,
+            k: libc::SYS_membarrier as u32,
+        },
+        libc::sock_filter {
+            code: (libc::BPF_RET | libc::BPF_K) as u16,
+            jt: 0,
+            jf: 0,
+            k: libc::SECCOMP_RET_ERRNO | libc::EPERM as u32,
+        },
+        libc::sock_filter {
+            code: (libc::BPF_RET | libc::BPF_K) as u16,
+            jt: 0,
+            jf: 0,
+            k: libc::SECCOMP_RET_ALLOW,
+        },
+    ];
+    let prog = libc::sock_fprog {
+        len: filter.len() as u16,
+        filter: filter.as_ptr().cast_mut(),
+    };
+    // SAFETY: prctl with these arguments only changes this process's privileges
+    // and seccomp filter; `prog` and `filter` outlive the call, which copies them.
+    unsafe {
+        assert_eq!(libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), 0);
+        assert_eq!(
+            libc::prctl(
+                libc::PR_SET_SECCOMP,
+                libc::SECCOMP_MODE_FILTER,
+                &prog as *const libc::sock_fprog
+            ),
+            0,
+            "installing the seccomp filter failed"
+        );
+    }
+}
+
+/// A waiter relies on `membarrier(2)` once the process has registered for it
+/// (notifiers then run only a compiler fence). If the call later fails (here: a
+/// seccomp filter installed after registration), a wake-up could be lost without
+/// a trace; instead the process aborts and says why. The control child, without
+/// the filter, shows the same timed wait otherwise returns normally.
+#[test]
+#[cfg(all(target_os = "linux", not(miri), feature = "std"))]
+fn membarrier_failing_after_registration_aborts_with_a_message() {
+    use std::time::Duration;
+    let (_tx, mut rx) = spsc::channel::<u64>(4); // registers for membarrier
+    let control = in_child(|| {
+        assert_eq!(
+            rx.pop_timeout(Duration::from_millis(1)),
+            Err(ringkit::PopError::Empty)
+        );
+    });
+    assert!(
+        control.exited_normally(),
+        "control child failed (signal {}): {}",
+        control.signal(),
+        control.stderr
+    );
+    let denied = in_child(|| {
+        deny_membarrier();
+        let _ = rx.pop_timeout(Duration::from_millis(1)); // parks: heavy barrier
+    });
+    assert_eq!(
+        denied.signal(),
+        libc::SIGABRT,
+        "a failed membarrier went unnoticed (child status {:#x}, stderr {:?})",
+        denied.status,
+        denied.stderr
+    );
+    assert!(
+        denied.stderr.contains("membarrier") && denied.stderr.contains("abort"),
+        "the abort does not say why: {:?}",
+        denied.stderr
+    );
+}
+
+/// A waiter that gave up (timed out) after setting the parked bit takes the bit
+/// back, so the next notify, with nobody parked, makes no system call: the push
+/// runs in seccomp strict mode, where a `futex` call would kill the child.
+#[test]
+#[cfg(all(target_os = "linux", not(miri), feature = "std"))]
+fn notify_after_a_timed_out_wait_makes_no_system_call() {
+    use std::time::Duration;
+    let (mut tx, mut rx) = spsc::channel::<u64>(4);
+    let (s, r) = mpmc::channel::<u64>(4);
+    let flag = EventFlag::new(0u64);
+    let end = in_child(|| {
+        // Each of these parks (sets its cell's parked bit) and times out.
+        assert_eq!(
+            rx.pop_timeout(Duration::from_millis(1)),
+            Err(ringkit::PopError::Empty)
+        );
+        assert!(r.pop_timeout(Duration::from_millis(1)).is_err());
+        assert!(flag
+            .wait_newer_timeout(0, Duration::from_millis(1))
+            .is_err());
+        // SAFETY: prctl with these constants only changes this (child) process's
+        // seccomp mode; from here on only read, write, exit and sigreturn are allowed.
+        unsafe { libc::prctl(libc::PR_SET_SECCOMP, libc::SECCOMP_MODE_STRICT) };
+        tx.try_push(1).unwrap();
+        s.try_push(2).unwrap();
+        flag.publish(3);
+    });
+    assert!(
+        end.exited_normally(),
+        "a notify with nobody parked made a system call (killed by signal {})",
+        end.signal()
     );
 }

@@ -1,13 +1,15 @@
 //! Differential fuzzing of the broadcast ring against a model: the list of every
 //! published value, and for each subscriber the index it wants next plus the
 //! event a `Lagged` kept aside. Every result (values, sequence numbers, exact lag
-//! counts, Empty/Disconnected, skip counts) is compared after each step. Sequence
+//! counts, Empty/Disconnected, skip counts) is compared after each step;
+//! `try_recv_now` must match the model as `try_recv` does (nothing is ever being
+//! written while it runs, so it is never `Busy`). Sequence
 //! numbers and slot stamps start near their wrap-around.
 #![no_main]
 
 use arbitrary::Arbitrary;
 use libfuzzer_sys::fuzz_target;
-use ringkit::broadcast::{channel_starting_at, Publisher, Subscriber};
+use ringkit::broadcast::{channel_starting_at, Publisher, Subscriber, TryRecvNowError};
 use ringkit::RecvError;
 use std::time::Duration;
 
@@ -23,6 +25,8 @@ enum Op {
     Subscribe,
     DropSubscriber(u8),
     DropPublisher,
+    /// `try_recv_now()`: with no write in progress (one thread), never `Busy`.
+    TryRecvNow(u8),
 }
 
 #[derive(Arbitrary, Debug)]
@@ -135,6 +139,12 @@ fuzz_target!(|input: Input| {
                 };
                 assert_eq!(got, expected, "{op:?}");
                 *ms = peek;
+            }
+            Op::TryRecvNow(k) => {
+                let Some(k) = pick(k, subs.len()) else { continue };
+                let (sub, ms) = &mut subs[k];
+                let expected = m.try_recv(ms).map_err(TryRecvNowError::from);
+                assert_eq!(sub.try_recv_now(), expected, "{op:?}");
             }
             Op::SkipToLatest(k) => {
                 let Some(k) = pick(k, subs.len()) else { continue };
