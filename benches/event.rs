@@ -4,7 +4,7 @@
 //! publishing non-stop; and publish-to-waiter wake-up latency against std
 //! `Condvar` and `thread::park`.
 //!
-//! Two passes, as in `benches/spsc.rs`: criterion groups (`event_read_alone`,
+//! Two passes, as in `spsc.rs`: criterion groups (`event_read_alone`,
 //! `event_read_under_writer`), then the alternated comparison, appended to
 //! `target/ringkit-bench/results.jsonl`. Same knobs: `RINGKIT_BENCH_ONLY`, `RINGKIT_BENCH_PREPARK`,
 //! `RINGKIT_BENCH_REPS`; `-- --test` runs everything once, tiny, recording nothing.

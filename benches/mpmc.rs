@@ -8,13 +8,13 @@
 //!   has no blocking operations: it retries with spin-then-yield (`Backoff::snooze`),
 //!   its only way to wait. std's receiver is shared behind a `Mutex`.
 //!
-//! Two passes, as in `benches/spsc.rs`: criterion groups (`mpmc_1p1c`,
+//! Two passes, as in `spsc.rs`: criterion groups (`mpmc_1p1c`,
 //! `mpmc_2p2c_blocking`, `mpmc_same_thread`), then the comparison: repetitions
 //! alternated across contestants, medians with min/max printed and appended to
 //! `target/ringkit-bench/results.jsonl`.
 //!
 //! Knobs: `RINGKIT_BENCH_ONLY=criterion|compare`, `RINGKIT_BENCH_PREPARK=1`,
-//! `RINGKIT_BENCH_REPS` (default 31). `cargo bench --bench mpmc -- --test` runs
+//! `RINGKIT_BENCH_REPS` (default 31). `cargo bench -p ringkit-benches --bench mpmc -- --test` runs
 //! everything once, tiny, recording nothing.
 
 mod common;

@@ -12,7 +12,7 @@
 //! Knobs: `RINGKIT_BENCH_ONLY=criterion|compare` runs one pass;
 //! `RINGKIT_BENCH_PREPARK=1` parks once first (see `common::maybe_prepark`);
 //! `RINGKIT_BENCH_REPS` sets the comparison's repetitions (default 31).
-//! `cargo bench --bench spsc -- --test` runs everything once, tiny, recording nothing.
+//! `cargo bench -p ringkit-benches --bench spsc -- --test` runs everything once, tiny, recording nothing.
 
 mod common;
 

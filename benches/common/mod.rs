@@ -1,6 +1,7 @@
-//! Shared by the benches and the showcase (`#[path]`-included there): thread
-//! pinning, a repetition runner that alternates contestants, medians with min/max,
-//! a description of the machine, and one JSON line per result in
+//! Shared by the benches and by the showcase and mpmc_profile examples
+//! (`#[path]`-included there): thread pinning, a repetition runner that
+//! alternates contestants, medians with min/max, a description of the machine,
+//! and one JSON line per result in
 //! `target/ringkit-bench/results.jsonl` (read by `scripts/plot-bench`).
 //!
 //! Every workload function does a bounded amount of work and returns one number
@@ -279,12 +280,15 @@ impl Machine {
 }
 
 /// Where results go: `$RINGKIT_BENCH_OUT`, else `target/ringkit-bench/results.jsonl`
-/// under the crate.
+/// under the workspace root (this crate's parent directory), where
+/// `scripts/plot-bench` looks.
 pub fn results_path() -> PathBuf {
     match std::env::var_os("RINGKIT_BENCH_OUT") {
         Some(p) => PathBuf::from(p),
         None => {
-            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/ringkit-bench/results.jsonl")
+            let manifest_dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+            let root = manifest_dir.parent().unwrap_or(manifest_dir);
+            root.join("target/ringkit-bench/results.jsonl")
         }
     }
 }

@@ -2,7 +2,7 @@
 //! next ones (see docs/benchmarks.md, "findings"). A second thread is alive, as in
 //! any program that has something to wait for. Each wait times out after 50 us.
 //!
-//! `cargo run --release --example first_park`
+//! `cargo run --release -p ringkit-benches --example first_park`
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;

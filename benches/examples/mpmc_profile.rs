@@ -13,7 +13,7 @@
 //! retried with `Backoff::snooze`, spin then yield), to separate the cost of the
 //! queue from the cost of the channel's wait path (spin, then futex + membarrier).
 
-#[path = "../benches/common/mod.rs"]
+#[path = "../common/mod.rs"]
 mod common;
 
 use common::mpmc::{

@@ -1,13 +1,15 @@
 //! ringkit's showcase: ringkit side by side with the crates latency-critical code
 //! uses today, measured in the same run on this machine, in one table.
-//! Run it with `cargo run --release --example showcase` (about half a minute).
+//! Run it with `cargo run --release -p ringkit-benches --example showcase` (about
+//! half a minute).
 //!
-//! It runs short versions of the benches' workloads (see `benches/`): contestants
-//! alternate within each workload, each number is a median of short repetitions.
+//! It runs short versions of the benches' workloads (the bench files next to
+//! `examples/`): contestants alternate within each workload, each number is a
+//! median of short repetitions.
 //! Every loop is bounded, so a busy machine makes it slower and noisier, never
 //! stuck. Results are also appended to `target/ringkit-bench/results.jsonl`.
 
-#[path = "../benches/common/mod.rs"]
+#[path = "../common/mod.rs"]
 mod common;
 
 use common::event::{self as ev, CondvarWake, ParkWake, Payload};
@@ -314,7 +316,8 @@ fn main() {
         "\nspeedup = how many times faster ringkit is than the best peer (above 1: ringkit wins;\n\
          for ns and us the inverse ratio). MPMC 2P2C runs 4 threads: oversubscribed on a\n\
          2-core machine; there ArrayQueue, having no blocking operations, spins then yields.\n\
-         All contestants: cargo bench --benches; details in docs/benchmarks.md. Took {:.0} s.",
+         All contestants: cargo bench -p ringkit-benches --benches; details in\n\
+         docs/benchmarks.md. Took {:.0} s.",
         started.elapsed().as_secs_f64()
     );
 }
