@@ -45,7 +45,8 @@
 //! arms the doorbell, runs the heavy barrier, re-checks the condition *and* that no
 //! source cell's word changed since it was armed, and only then sleeps on the
 //! doorbell. On its way out it takes back the parked bits it owns alone, as a
-//! waiter does. See `docs/design-dispatch.md` for why both re-checks are needed.
+//! waiter does. `docs/design.md` ("Parking on several sources") shows why both
+//! re-checks are needed.
 
 use crate::sync::{
     heavy_barrier, light_barrier, prepare_barriers, spin_hint, yield_now, Arc, Futex, Mutex,
