@@ -30,7 +30,7 @@
 //! no wake-up is lost. Spurious wake-ups are re-checked.
 
 use crate::seqlock::{Plain, SeqLock};
-use crate::sync::{AtomicBool, Ordering};
+use crate::sync::{AtomicUsize, Ordering};
 use crate::wait::WaitCell;
 #[cfg(feature = "std")]
 use crate::Timeout;
@@ -168,10 +168,14 @@ impl<T: Plain + core::fmt::Debug> core::fmt::Debug for EventFlag<T> {
 ///
 /// * Manual-reset ([`Event::manual_reset`]): once [`set`](Event::set), it stays set
 ///   and releases every waiter, present and future, until [`reset`](Event::reset).
+///   A waiter present at a `set` (its wait began before the set) returns even if
+///   the event is reset again before that waiter gets to run: `set(); reset();`
+///   releases everybody who was waiting, like a pulse.
 /// * Auto-reset ([`Event::auto_reset`]): a `set` releases exactly one waiter and
 ///   the event is unset again. A `set` with nobody waiting stays pending until one
 ///   wait consumes it. Sets do not accumulate: a `set` on an event that is already
 ///   set (pending) changes nothing, so two sets before any wait release one waiter.
+///   A `reset` withdraws a pending set.
 ///
 /// A `set` synchronizes with the wait it releases: what the setter did before
 /// `set` is visible to the waiter after its wait returns.
@@ -187,15 +191,29 @@ impl<T: Plain + core::fmt::Debug> core::fmt::Debug for EventFlag<T> {
 /// assert!(!ready.wait_timeout(std::time::Duration::from_millis(1)));
 /// ```
 pub struct Event {
-    state: AtomicBool,
+    /// Counts the changes of the flag: odd while set, even while unset. A set
+    /// turns an even count odd (+1), a reset (or an auto-reset wait that takes the
+    /// set) turns an odd count even (+1); nothing else writes it. So the count
+    /// only grows, and a manual-reset waiter that saw an even count `c` knows a
+    /// set has happened since as soon as the count is no longer `c`, whether or
+    /// not it is still set. Every write is a read-modify-write, so each write
+    /// continues the release sequence of every earlier `set`.
+    ///
+    /// The count wraps after `usize::MAX` changes; a waiter confuses a count with
+    /// one `usize::MAX + 1` changes later only if it sleeps through all of them
+    /// and looks exactly then.
+    state: AtomicUsize,
     auto_reset: bool,
     cell: WaitCell,
 }
 
+/// The low bit of [`Event::state`]: set.
+const SET: usize = 1;
+
 impl Event {
     fn new(auto_reset: bool) -> Self {
         Event {
-            state: AtomicBool::new(false),
+            state: AtomicUsize::new(0),
             auto_reset,
             cell: WaitCell::new(),
         }
@@ -217,62 +235,125 @@ impl Event {
     }
 
     /// Sets the event, releasing every waiter (manual-reset) or one waiter, now or
-    /// the next to come (auto-reset). Makes no system call when nobody waits.
+    /// the next to come (auto-reset). Makes no system call when nobody waits. One
+    /// atomic read-modify-write, never retried.
     pub fn set(&self) {
-        // ORDERING: [event.set] Release, pairs with [event.wait.manual] and
-        // [event.wait.auto]: the waiter sees what we did before `set`. Killed by
-        // the loom models `event::manual_set_wakes_waiter` and
-        // `event::auto_set_wakes_one`.
-        self.state.store(true, Ordering::Release);
+        // ORDERING: [event.set] Release, pairs with [event.wait.manual],
+        // [event.wait.auto] and [event.is_set]: the waiter sees what we did before
+        // `set`. An even count becomes odd; an odd one (already set) is unchanged,
+        // so sets do not accumulate. Loom: event::manual_set_wakes_waiter,
+        // event::auto_set_wakes_one, event::manual_set_reset_releases_waiter.
+        self.state.fetch_or(SET, Ordering::Release);
         self.cell.notify();
     }
 
-    /// Unsets the event. A no-op on an unset event.
+    /// Unsets the event. A no-op on an unset event. At most one load and one
+    /// compare-exchange, never retried.
     pub fn reset(&self) {
-        // ORDERING: Relaxed; a reset publishes nothing, and the state's
-        // modification order alone decides which of a racing set and reset wins.
-        self.state.store(false, Ordering::Relaxed);
+        // ORDERING: Relaxed; a cheap check, the compare-exchange below decides.
+        let seen = self.state.load(Ordering::Relaxed);
+        if seen & SET != 0 {
+            // ORDERING: Relaxed (both); a reset publishes and reads nothing, and
+            // the count's modification order alone decides which of a racing set
+            // and reset wins. If the exchange fails, another reset or auto-reset
+            // wait took this set, and this reset counts as done right after that
+            // one (before any set that followed it).
+            let _ = self.state.compare_exchange(
+                seen,
+                seen.wrapping_add(1),
+                Ordering::Relaxed,
+                Ordering::Relaxed,
+            );
+        }
     }
 
     /// True if the event is set (for an auto-reset event: a set is pending).
     /// Does not consume it.
     pub fn is_set(&self) -> bool {
         // ORDERING: [event.is_set] Acquire, pairs with [event.set], like a wait.
-        self.state.load(Ordering::Acquire)
+        self.state.load(Ordering::Acquire) & SET != 0
     }
 
     /// Blocks until the event is set; an auto-reset event is unset again by this
-    /// wait.
+    /// wait. A manual-reset wait also returns once a `set` that came after it
+    /// began has happened, even if the event was reset since.
     #[cfg(feature = "std")]
     pub fn wait(&self) {
-        self.cell.wait_until(None, || self.try_wait());
+        self.wait_from(self.ticket());
     }
 
     /// Like [`wait`](Event::wait), giving up after `timeout`. True when released
     /// by a set, false on timeout (and then an auto-reset event was not consumed).
     #[cfg(feature = "std")]
     pub fn wait_timeout(&self, timeout: Duration) -> bool {
+        self.wait_from_until(self.ticket(), deadline_after(timeout))
+    }
+
+    /// Where a wait begins: the count now. Not part of the public API; with
+    /// [`Event::wait_from`] it lets a test (and a loom model) begin a wait on one
+    /// thread before a set and finish it on another. `wait()` is
+    /// `wait_from(ticket())`.
+    #[doc(hidden)]
+    pub fn ticket(&self) -> usize {
+        // ORDERING: [event.wait.manual] Acquire, pairs with [event.set]: a wait
+        // that finds the event set returns on this load.
+        self.state.load(Ordering::Acquire)
+    }
+
+    /// Finishes a wait that began at `ticket` (see [`Event::ticket`]): returns
+    /// once the event is set or, manual-reset, once a set has happened after
+    /// the ticket was taken. Not part of the public API.
+    #[cfg(feature = "std")]
+    #[doc(hidden)]
+    pub fn wait_from(&self, ticket: usize) {
+        self.wait_from_until(ticket, None);
+    }
+
+    #[cfg(feature = "std")]
+    fn wait_from_until(&self, ticket: usize, deadline: Option<Instant>) -> bool {
+        if self.auto_reset {
+            return self.cell.wait_until(deadline, || self.try_wait());
+        }
         self.cell
-            .wait_until(deadline_after(timeout), || self.try_wait())
+            .wait_until(deadline, || self.released_since(ticket))
+    }
+
+    /// Manual-reset: true if the event was set at `ticket`, or has been set since
+    /// (the count moved on from an even `ticket`; it only grows, so a later
+    /// reset cannot hide the set).
+    #[cfg(feature = "std")]
+    #[inline]
+    fn released_since(&self, ticket: usize) -> bool {
+        // ORDERING: [event.wait.manual] Acquire, pairs with [event.set]: any
+        // value past an unset `ticket` was written by a set or by a read-modify-
+        // write in the release sequence of one, so we see what that setter did.
+        ticket & SET != 0 || self.state.load(Ordering::Acquire) != ticket
     }
 
     /// A wait that does not block: true if the event is set, and then an
     /// auto-reset event is unset by this call (exactly one of racing `try_wait`s
-    /// and waits takes a set). Never blocks; the auto-reset case is one
-    /// compare-exchange.
+    /// and waits takes a set). Never blocks; at most one load and one
+    /// compare-exchange, never retried.
     #[inline]
     pub fn try_wait(&self) -> bool {
         if !self.auto_reset {
-            // ORDERING: [event.wait.manual] Acquire, pairs with [event.set].
-            return self.state.load(Ordering::Acquire);
+            return self.ticket() & SET != 0;
         }
         // ORDERING: Relaxed; a cheap check, the compare-exchange below decides.
-        self.state.load(Ordering::Relaxed)
+        let seen = self.state.load(Ordering::Relaxed);
+        seen & SET != 0
             // ORDERING: [event.wait.auto] Acquire on success, pairs with
-            // [event.set]; the compare-exchange makes exactly one waiter take a set.
+            // [event.set]; the compare-exchange makes exactly one waiter take a
+            // set. A failure means another waiter or a reset took it (a set that
+            // came after that is left for the next try).
             && self
                 .state
-                .compare_exchange(true, false, Ordering::Acquire, Ordering::Relaxed)
+                .compare_exchange(
+                    seen,
+                    seen.wrapping_add(1),
+                    Ordering::Acquire,
+                    Ordering::Relaxed,
+                )
                 .is_ok()
     }
 }

@@ -253,3 +253,136 @@ fn auto_reset_set_before_wait_stays_pending() {
     });
     assert!(!ev.is_set());
 }
+
+/// What a thread of this process sleeps in, read from `/proc`: the system call
+/// number and its first two arguments (for a futex wait: the address and the
+/// operation), and the thread's count of voluntary context switches (one more
+/// each time it blocks). `None` unless it is asleep (a thread that yields or is
+/// preempted inside a system call shows that call too, but is not asleep), and
+/// once it has exited.
+#[cfg(all(target_os = "linux", not(miri)))]
+fn asleep_in(tid: &str) -> Option<(String, u64)> {
+    let dir = format!("/proc/self/task/{tid}");
+    let (asleep, before) = sched_status(&dir)?;
+    let call = std::fs::read_to_string(format!("{dir}/syscall")).ok()?;
+    let (still_asleep, after) = sched_status(&dir)?;
+    let call: Vec<&str> = call.split_whitespace().take(3).collect();
+    // "running", or a thread that woke or blocked again between the reads: ask again.
+    let settled = asleep && still_asleep && before == after;
+    (settled && call.len() == 3).then(|| (call.join(" "), after))
+}
+
+/// Whether the thread is asleep (`S`), and its voluntary context switches.
+#[cfg(all(target_os = "linux", not(miri)))]
+fn sched_status(dir: &str) -> Option<(bool, u64)> {
+    let status = std::fs::read_to_string(format!("{dir}/status")).ok()?;
+    let field = |name: &str| {
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix(name))
+            .unwrap()
+            .trim()
+            .to_owned()
+    };
+    Some((
+        field("State:").starts_with('S'),
+        field("voluntary_ctxt_switches:").parse().unwrap(),
+    ))
+}
+
+/// A manual-reset `set` releases a waiter that is parked at the time, even if the
+/// event is reset right after. The waiter is seen parked in the kernel (its futex
+/// wait, through `/proc`) before the set; afterwards the test waits until it
+/// returns, and fails if instead it blocks in the same futex wait again.
+#[cfg(all(target_os = "linux", not(miri)))]
+#[test]
+fn manual_set_then_reset_releases_a_parked_waiter() {
+    // The woken waiter may also run before the reset and see the event set (on a
+    // busy machine it often preempts the setter): repeat, so that a waiter that
+    // misses the set is caught.
+    for _ in 0..100 {
+        let ev = Event::manual_reset();
+        thread::scope(|s| {
+            let (tid_tx, tid_rx) = std::sync::mpsc::channel();
+            let ev = &ev;
+            let waiter = s.spawn(move || {
+                let me = std::fs::read_link("/proc/thread-self").unwrap();
+                tid_tx
+                    .send(me.file_name().unwrap().to_str().unwrap().to_owned())
+                    .unwrap();
+                ev.wait();
+            });
+            let tid = tid_rx.recv().unwrap();
+            // Nothing else in the waiter blocks: the first blocking call is the futex
+            // wait inside `wait`.
+            let (parked_in, switches) = loop {
+                if let Some(p) = asleep_in(&tid) {
+                    break p;
+                }
+                thread::yield_now();
+            };
+            ev.set();
+            ev.reset();
+            let mut parked_again = false;
+            while !waiter.is_finished() {
+                if let Some((call, n)) = asleep_in(&tid) {
+                    if call == parked_in && n > switches {
+                        // Let it go, so the failure is reported and not a hang.
+                        parked_again = true;
+                        ev.set();
+                        break;
+                    }
+                }
+                thread::yield_now();
+            }
+            waiter.join().unwrap();
+            assert!(
+                !parked_again,
+                "the waiter was woken by set, saw the reset and parked again"
+            );
+        });
+        assert!(!ev.is_set());
+    }
+}
+
+/// The same promise on every platform (and under miri), without looking at the
+/// waiters: each waiter's wait begins (its ticket is taken) before `set`, on this
+/// thread, and finishes on its own thread, parked or not by the time of the set.
+/// `wait()` is `wait_from(ticket())`.
+#[test]
+fn manual_set_then_reset_releases_waiters_present_at_the_set() {
+    const WAITERS: usize = 3;
+    let ev = Event::manual_reset();
+    for _ in 0..ROUNDS {
+        let ticket = ev.ticket();
+        thread::scope(|s| {
+            for _ in 0..WAITERS {
+                s.spawn(|| ev.wait_from(ticket));
+            }
+            let_them_park();
+            ev.set();
+            ev.reset();
+        });
+        // A wait that begins now is not released by that set...
+        assert!(!ev.is_set());
+        assert!(!ev.try_wait());
+        assert!(!ev.wait_timeout(Duration::ZERO));
+        // ...one that began before it still is, at once.
+        ev.wait_from(ticket);
+    }
+}
+
+#[test]
+fn auto_reset_set_then_reset_releases_nobody() {
+    let ev = Event::auto_reset();
+    let ticket = ev.ticket();
+    ev.set();
+    ev.reset();
+    assert!(!ev.is_set());
+    assert!(!ev.try_wait());
+    assert!(!ev.wait_timeout(Duration::ZERO));
+    // An auto-reset wait takes a set; a ticket does not release it.
+    ev.set();
+    ev.wait_from(ticket);
+    assert!(!ev.is_set());
+}

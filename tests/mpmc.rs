@@ -532,3 +532,242 @@ fn iterators() {
     drop(tx);
     assert_eq!(rx.into_iter().collect::<Vec<_>>(), [7]);
 }
+
+// ---------------------------------------------------------------------------
+// Ownership and panic contracts: every item is dropped exactly once, also when
+// one of them panics in `Drop`, and iterators that borrow a receiver own nothing.
+
+/// Panics injected by the tests carry this payload; the hook keeps them quiet.
+const INJECTED: &str = "injected drop panic";
+
+fn quiet_injected_panics() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            if info.payload().downcast_ref::<&str>() != Some(&INJECTED) {
+                previous(info);
+            }
+        }));
+    });
+}
+
+/// Drop counts per item identity.
+#[derive(Clone)]
+struct Table(Arc<Vec<AtomicUsize>>);
+
+impl Table {
+    fn new(n: usize) -> Self {
+        Table(Arc::new((0..n).map(|_| AtomicUsize::new(0)).collect()))
+    }
+    /// A heap item (a `String`, so a double drop is a double free under miri)
+    /// with identity `id`; it panics in `Drop` (after counting) if `panics`.
+    fn item(&self, id: usize, panics: bool) -> Tracked {
+        Tracked {
+            id,
+            panics,
+            table: self.clone(),
+            _heap: format!("item {id}"),
+        }
+    }
+    fn counts(&self) -> Vec<usize> {
+        self.0.iter().map(|c| c.load(Ordering::Relaxed)).collect()
+    }
+    /// Asserts that the items in `ids` were dropped once and all others never.
+    fn assert_dropped(&self, ids: impl IntoIterator<Item = usize>, what: &str) {
+        let mut want = vec![0; self.0.len()];
+        for id in ids {
+            want[id] += 1;
+        }
+        assert_eq!(self.counts(), want, "drop counts per item: {what}");
+    }
+}
+
+struct Tracked {
+    id: usize,
+    panics: bool,
+    table: Table,
+    _heap: String,
+}
+
+impl Drop for Tracked {
+    fn drop(&mut self) {
+        self.table.0[self.id].fetch_add(1, Ordering::Relaxed);
+        if self.panics {
+            std::panic::panic_any(INJECTED);
+        }
+    }
+}
+
+/// Runs `f`, which must unwind with the injected panic.
+fn expect_injected_panic(f: impl FnOnce()) {
+    quiet_injected_panics();
+    let err = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f))
+        .expect_err("a drop panicked, the call must unwind");
+    assert_eq!(err.downcast_ref::<&str>(), Some(&INJECTED));
+}
+
+#[test]
+fn queue_leftovers_all_dropped_when_one_panics() {
+    const N: usize = 5;
+    let caps: &[usize] = if cfg!(miri) { &[5, 7] } else { &[5, 6, 7, 8] };
+    for &cap in caps {
+        for laps in [0, 1] {
+            // `skip` walks the positions so that the leftovers wrap around the end
+            // of the buffer (and across the u64 wrap when laps == 1).
+            for skip in [0, cap - 2] {
+                for bad in 0..N {
+                    let what = format!("cap {cap}, laps {laps}, skip {skip}, item {bad} panics");
+                    let table = Table::new(N + skip);
+                    let q = Queue::starting_at(cap, laps);
+                    for id in N..N + skip {
+                        assert!(q.try_push(table.item(id, false)).is_ok());
+                        drop(q.try_pop().unwrap());
+                    }
+                    for id in 0..N {
+                        assert!(q.try_push(table.item(id, id == bad)).is_ok());
+                    }
+                    expect_injected_panic(|| drop(q));
+                    table.assert_dropped(0..N + skip, &what);
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn channel_leftovers_all_dropped_when_one_panics_last_sender() {
+    let table = Table::new(5);
+    let (tx, rx) = mpmc::channel(8);
+    for id in 0..5 {
+        tx.try_push(table.item(id, id == 1)).unwrap();
+    }
+    drop(rx.try_pop().unwrap());
+    drop(rx);
+    table.assert_dropped([0], "popped one");
+    // The last handle drops the channel and its four leftovers.
+    expect_injected_panic(|| drop(tx));
+    table.assert_dropped(0..5, "every leftover once");
+}
+
+#[test]
+fn channel_leftovers_all_dropped_when_one_panics_last_receiver() {
+    let table = Table::new(6);
+    let (tx, rx) = mpmc::channel(8);
+    let rx2 = rx.clone();
+    for id in 0..6 {
+        tx.try_push(table.item(id, id == 4)).unwrap();
+    }
+    drop(tx);
+    drop(rx2.try_pop().unwrap());
+    drop(rx2);
+    table.assert_dropped([0], "popped one");
+    expect_injected_panic(|| drop(rx));
+    table.assert_dropped(0..6, "every leftover once");
+}
+
+#[test]
+fn into_iter_leftovers_all_dropped_when_one_panics() {
+    let table = Table::new(4);
+    let (tx, rx) = mpmc::channel(4);
+    for id in 0..4 {
+        tx.try_push(table.item(id, id == 1)).unwrap();
+    }
+    drop(tx);
+    let mut it = rx.into_iter();
+    drop(it.next().unwrap());
+    table.assert_dropped([0], "one taken");
+    // Dropped half-used: it owns the last receiver, so the channel goes with it.
+    expect_injected_panic(|| drop(it));
+    table.assert_dropped(0..4, "every leftover once");
+}
+
+// The iterators have no `Drop` today, so forgetting one is dropping it; the test
+// pins the contract (it owns only what it yielded) should that ever change.
+#[allow(clippy::drop_non_drop, clippy::forget_non_drop)]
+#[test]
+fn try_iter_dropped_half_used_or_forgotten_takes_only_what_it_yielded() {
+    let table = Table::new(8);
+    let (tx, rx) = mpmc::channel(8);
+    for id in 0..6 {
+        tx.try_push(table.item(id, false)).unwrap();
+    }
+    let mut it = rx.try_iter();
+    drop(it.next().unwrap());
+    drop(it);
+    table.assert_dropped([0], "dropped half-used");
+    let mut it = rx.try_iter();
+    drop(it.next().unwrap());
+    std::mem::forget(it);
+    table.assert_dropped([0, 1], "forgotten");
+    // The channel is still whole: the rest come out in order, once.
+    let mut it = rx.try_iter();
+    assert_eq!(it.next().unwrap().id, 2);
+    std::mem::forget(it);
+    tx.try_push(table.item(6, false)).unwrap();
+    let ids: Vec<usize> = rx.try_iter().map(|t| t.id).collect();
+    assert_eq!(ids, [3, 4, 5, 6]);
+    table.assert_dropped(0..7, "all taken");
+    tx.try_push(table.item(7, false)).unwrap();
+    drop((tx, rx));
+    table.assert_dropped(0..8, "leftover dropped with the channel");
+}
+
+#[test]
+fn try_iter_panicking_item_leaves_the_rest_in_the_channel() {
+    let table = Table::new(5);
+    let (tx, rx) = mpmc::channel(8);
+    for id in 0..5 {
+        tx.try_push(table.item(id, id == 1)).unwrap();
+    }
+    // The consumer's own drop of item 1 panics inside the iteration.
+    expect_injected_panic(|| rx.try_iter().for_each(drop));
+    table.assert_dropped([0, 1], "taken up to the panic");
+    assert_eq!(rx.len(), 3);
+    assert_eq!(rx.try_pop().unwrap().id, 2);
+    drop((tx, rx));
+    table.assert_dropped(0..5, "the rest with the channel");
+}
+
+// The iterators have no `Drop` today, so forgetting one is dropping it; the test
+// pins the contract (it owns only what it yielded) should that ever change.
+#[allow(clippy::drop_non_drop, clippy::forget_non_drop)]
+#[test]
+fn blocking_iter_dropped_half_used_or_forgotten_takes_only_what_it_yielded() {
+    let table = Table::new(5);
+    let (tx, rx) = mpmc::channel(8);
+    for id in 0..5 {
+        tx.try_push(table.item(id, false)).unwrap();
+    }
+    let mut it = rx.iter();
+    drop(it.next().unwrap());
+    drop(it);
+    let mut it = (&rx).into_iter();
+    drop(it.next().unwrap());
+    std::mem::forget(it);
+    table.assert_dropped([0, 1], "two taken");
+    drop(tx);
+    let ids: Vec<usize> = rx.iter().map(|t| t.id).collect();
+    assert_eq!(ids, [2, 3, 4]);
+    table.assert_dropped(0..5, "all taken");
+    drop(rx);
+    table.assert_dropped(0..5, "nothing twice");
+}
+
+#[test]
+fn evicted_and_handed_back_items_are_the_callers() {
+    let table = Table::new(4);
+    let q = Queue::new(2);
+    q.try_push(table.item(0, true)).ok().unwrap();
+    q.try_push(table.item(1, false)).ok().unwrap();
+    let back = q.try_push(table.item(2, false)).err().unwrap();
+    table.assert_dropped([], "handed back, not dropped");
+    drop(back);
+    // The evicted item panics in the caller's hands; the queue is untouched.
+    let evicted = q.force_push(table.item(3, false)).unwrap();
+    expect_injected_panic(|| drop(evicted));
+    table.assert_dropped([0, 2], "evicted and handed back");
+    assert_eq!(q.len(), 2);
+    drop(q);
+    table.assert_dropped(0..4, "every item once");
+}

@@ -1,6 +1,8 @@
 //! Differential fuzzing of `EventFlag` and `Event` (manual- and auto-reset)
 //! against simple models, single-threaded: every result, generation and flag state
-//! is compared. Waits use a zero timeout, so nothing blocks.
+//! is compared. Waits use a zero timeout, so nothing blocks; a manual-reset wait
+//! that began at an earlier ticket is finished only when the model says a set has
+//! released it (it must then return at once, even if the event was reset since).
 #![no_main]
 
 use arbitrary::Arbitrary;
@@ -18,6 +20,11 @@ enum Op {
     Reset(bool),
     WaitZero(bool),
     IsSet(bool),
+    /// Begins a manual-reset wait: remembers a ticket.
+    Ticket,
+    /// Finishes the manual-reset wait of the remembered ticket, if the model says
+    /// a set has released it.
+    WaitFrom,
 }
 
 fuzz_target!(|ops: Vec<Op>| {
@@ -26,6 +33,10 @@ fuzz_target!(|ops: Vec<Op>| {
     let manual = Event::manual_reset();
     let auto = Event::auto_reset();
     let (mut manual_set, mut auto_set) = (false, false);
+    // Manual-reset sets that found the event unset, and the remembered ticket
+    // with the model's state when it was taken.
+    let mut manual_sets = 0u64;
+    let mut ticket: Option<(usize, bool, u64)> = None;
     for op in ops.iter().take(500) {
         match *op {
             Op::Publish(v) => {
@@ -50,6 +61,9 @@ fuzz_target!(|ops: Vec<Op>| {
                     auto_set = true;
                 } else {
                     manual.set();
+                    if !manual_set {
+                        manual_sets += 1;
+                    }
                     manual_set = true;
                 }
             }
@@ -76,6 +90,14 @@ fuzz_target!(|ops: Vec<Op>| {
                     assert_eq!(auto.is_set(), auto_set);
                 } else {
                     assert_eq!(manual.is_set(), manual_set);
+                }
+            }
+            Op::Ticket => ticket = Some((manual.ticket(), manual_set, manual_sets)),
+            Op::WaitFrom => {
+                if let Some((t, was_set, sets)) = ticket {
+                    if was_set || manual_sets > sets {
+                        manual.wait_from(t);
+                    }
                 }
             }
         }

@@ -117,6 +117,58 @@ fn manual_set_wakes_waiter() {
     });
 }
 
+/// A manual-reset `set` followed at once by a `reset` releases a waiter whose
+/// wait began before the set, in every interleaving of its park path (parked
+/// bit, barrier, re-check, futex) with the set and the reset: a waiter that only
+/// looked at the flag would miss it and deadlock the model. The waiter sees
+/// what the setter did. The wait begins (`ticket`) on this thread before the
+/// waiter is spawned, so the waiter is present at the set; `wait()` is
+/// `wait_from(ticket())`. Kills a weakened [event.set] or [event.wait.manual].
+#[test]
+fn manual_set_reset_releases_waiter() {
+    loom::model(|| {
+        let ev = Arc::new(Event::manual_reset());
+        let side = Arc::new(AtomicUsize::new(0));
+        let ticket = ev.ticket();
+        let w = {
+            let (ev, side) = (ev.clone(), side.clone());
+            thread::spawn(move || {
+                ev.wait_from(ticket);
+                assert_eq!(side.load(Ordering::Relaxed), 1);
+            })
+        };
+        side.store(1, Ordering::Relaxed);
+        ev.set();
+        ev.reset();
+        w.join().unwrap();
+        assert!(!ev.is_set());
+    });
+}
+
+/// An auto-reset `reset` racing a waiter: the waiter takes the first set or the
+/// reset withdraws it, and the second set is then taken by the waiter or left
+/// pending; the waiter is never left behind (deadlock), and no set is taken
+/// twice.
+#[test]
+fn auto_reset_reset_races_waiter() {
+    loom::model(|| {
+        let ev = Arc::new(Event::auto_reset());
+        let w = {
+            let ev = ev.clone();
+            thread::spawn(move || ev.wait())
+        };
+        ev.set();
+        ev.reset();
+        ev.set();
+        w.join().unwrap();
+        // Either the waiter took the first set (the reset found nothing, the
+        // second set is pending) or the second one (nothing is pending).
+        let pending = ev.is_set();
+        assert_eq!(ev.try_wait(), pending);
+        assert!(!ev.is_set());
+    });
+}
+
 /// An auto-reset set, before or after the wait, releases the waiter and is
 /// consumed. Kills a weakened [event.set] or [event.wait.auto].
 #[test]

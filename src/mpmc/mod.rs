@@ -81,6 +81,19 @@
 //! [`PopError::Disconnected`]; when the last [`Receiver`] is dropped, pushes hand
 //! the value back in [`PushError::Disconnected`]. Items still in the queue when the
 //! last handle goes are dropped with it, once.
+//!
+//! # Ownership
+//!
+//! An item belongs to the queue from its push until its pop, and is the caller's
+//! before and after: an item handed back by a failed push or evicted by
+//! [`Queue::force_push`] is returned, never dropped inside. The iterators of
+//! [`Receiver::try_iter`] and `Receiver::iter` borrow a receiver and own nothing
+//! but the items they have yielded, so dropping or forgetting one half-used
+//! leaves the rest in the queue. Dropping a [`Queue`] (or the last handle of a
+//! channel) drops the items left in it, each exactly once, in queue order; if one
+//! of them panics in `Drop`, the ones after it are still dropped and the panic
+//! then continues (a second panic among them aborts the process, as it does for
+//! a `Vec`).
 
 mod queue;
 

@@ -23,6 +23,9 @@ struct Slot<T> {
 
 /// A bounded multi-producer multi-consumer queue, shared by reference or `Arc`.
 ///
+/// Dropping it drops the items left in it, each once, also if one of them panics
+/// in `Drop` (see the module docs, "Ownership").
+///
 /// ```
 /// let q = ringkit::mpmc::Queue::<u32>::new(2);
 /// assert_eq!(q.try_push(1), Ok(()));
@@ -513,27 +516,6 @@ impl<T> Queue<T> {
 
 impl<T> Drop for Queue<T> {
     fn drop(&mut self) {
-        /// Drops the items at positions `pos..tail`, also if one of them panics in
-        /// `Drop` (the guard's own drop then carries on with the rest).
-        struct Leftovers<'a, T> {
-            queue: &'a Queue<T>,
-            pos: u64,
-            tail: u64,
-        }
-        impl<T> Drop for Leftovers<'_, T> {
-            fn drop(&mut self) {
-                while self.pos != self.tail {
-                    let index = self.queue.index(self.pos);
-                    self.pos = self.queue.next(self.pos);
-                    self.queue.tracker.write(index);
-                    // SAFETY: every position in head..tail holds an item that was
-                    // pushed and never popped (we have `&mut`, so none is in
-                    // progress), and we advance `pos` before dropping, so each is
-                    // dropped once even if a drop panics.
-                    unsafe { core::ptr::drop_in_place(self.queue.value_ptr(index)) };
-                }
-            }
-        }
         if !core::mem::needs_drop::<T>() {
             return;
         }
@@ -541,11 +523,50 @@ impl<T> Drop for Queue<T> {
         let pos = self.head.load(Ordering::Relaxed);
         // ORDERING: Relaxed, as above.
         let tail = self.tail.load(Ordering::Relaxed);
-        drop(Leftovers {
+        let mut leftovers = Leftovers {
             queue: self,
             pos,
             tail,
-        });
+        };
+        // If an item panics in `Drop`, the loop unwinds out of this call and the
+        // guard's own drop runs the same loop again from the next position, as
+        // slice drop glue does (a second panic there aborts, as it does there).
+        leftovers.drop_rest();
+    }
+}
+
+/// The items at positions `pos..tail` of a queue being dropped. `drop_rest`
+/// drops them in order; the guard's own `Drop` calls it again, so a panic in one
+/// item's `Drop` (which unwinds out of `drop_rest` while the guard is alive)
+/// does not leak the items after it.
+struct Leftovers<'a, T> {
+    queue: &'a Queue<T>,
+    pos: u64,
+    tail: u64,
+}
+
+impl<T> Leftovers<'_, T> {
+    fn drop_rest(&mut self) {
+        while self.pos != self.tail {
+            let index = self.queue.index(self.pos);
+            // Step past the item before dropping it, so that it is dropped once
+            // even if its `Drop` panics and `drop_rest` runs again.
+            self.pos = self.queue.next(self.pos);
+            self.queue.tracker.write(index);
+            // SAFETY: every position in head..tail holds an item that was pushed
+            // and never popped (the queue is being dropped, so no push or pop is
+            // in progress), and `pos` has moved past this one, so nothing drops
+            // it again.
+            unsafe { core::ptr::drop_in_place(self.queue.value_ptr(index)) };
+        }
+    }
+}
+
+impl<T> Drop for Leftovers<'_, T> {
+    fn drop(&mut self) {
+        // Empty unless an item's `Drop` panicked in `Queue::drop`: then the
+        // items after it.
+        self.drop_rest();
     }
 }
 
