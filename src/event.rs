@@ -85,8 +85,9 @@ impl<T: Plain> EventFlag<T> {
         seq / 2
     }
 
-    /// The newest generation and its value. Lock-free; retries while a publish is
-    /// in the middle of writing.
+    /// The newest generation and its value. Waits (spinning, then yielding) while
+    /// a publish is in the middle of writing, so a publisher stalled mid-write
+    /// holds it up; [`try_read`](Self::try_read) returns at once instead.
     #[inline]
     pub fn read(&self) -> (u64, T) {
         let (seq, value) = self.lock.read_with_seq();
