@@ -72,13 +72,16 @@
 //!   the message is delivered again or dead-lettered, as for an `Err`;
 //! * a dead-letter callback's panic: the letter was handed over by value, so it
 //!   is the callback's from the call on; what the callback has not put elsewhere
-//!   is dropped, once, as the panic unwinds it. The source goes on with its next
-//!   message;
+//!   is dropped, once, as the panic unwinds it (if that `Drop` panics too, the
+//!   process aborts: a panic while unwinding always does). The source goes on
+//!   with its next message;
 //! * a message's `Drop` that panics when the dispatcher drops the message (on
 //!   acknowledgement, or after its last attempt without a dead-letter callback):
 //!   the message counts as removed, and the messages acknowledged in the same
 //!   poll are removed and dropped all the same; none is delivered again;
-//! * a job's panic: the job is gone.
+//! * a job's panic: the job is gone;
+//! * the `Drop` of a finished source (its receiver, its handler's captured
+//!   state), which the dispatcher drops inside `poll`.
 //!
 //! The payload of a caught panic is dropped (one whose own `Drop` panics is
 //! leaked). The panic hook reports every panic when it happens, as usual (by
