@@ -6,7 +6,7 @@
 //!
 //! Two passes, as in `spsc.rs`: criterion groups (`event_read_alone`,
 //! `event_read_under_writer`), then the alternated comparison, appended to
-//! `target/ringkit-bench/results.jsonl`. Same knobs: `RINGKIT_BENCH_ONLY`, `RINGKIT_BENCH_PREPARK`,
+//! `target/ringkit-bench/results.jsonl`. Same knobs: `RINGKIT_BENCH_ONLY`,
 //! `RINGKIT_BENCH_REPS`; `-- --test` runs everything once, tiny, recording nothing.
 
 mod common;
@@ -136,7 +136,6 @@ fn compare_wake_up(s: &Sizes) -> common::Outcome {
 fn main() {
     let mode = common::BenchMode::from_env();
     let test_mode = mode.test;
-    common::maybe_prepark();
 
     if mode.criterion() {
         common::run_criterion(criterion_pass);

@@ -13,7 +13,7 @@
 //! alternated across contestants, medians with min/max printed and appended to
 //! `target/ringkit-bench/results.jsonl`.
 //!
-//! Knobs: `RINGKIT_BENCH_ONLY=criterion|compare`, `RINGKIT_BENCH_PREPARK=1`,
+//! Knobs: `RINGKIT_BENCH_ONLY=criterion|compare`,
 //! `RINGKIT_BENCH_REPS` (default 31). `cargo bench -p ringkit-benches --bench mpmc -- --test` runs
 //! everything once, tiny, recording nothing.
 
@@ -129,7 +129,6 @@ pub fn compare_two_to_two(reps: usize, n: u64) -> common::Outcome {
 fn main() {
     let mode = common::BenchMode::from_env();
     let test_mode = mode.test;
-    common::maybe_prepark();
 
     if mode.criterion() {
         common::run_criterion(criterion_pass);

@@ -10,7 +10,6 @@
 //!   `target/ringkit-bench/results.jsonl` (what `docs/benchmarks.md` quotes).
 //!
 //! Knobs: `RINGKIT_BENCH_ONLY=criterion|compare` runs one pass;
-//! `RINGKIT_BENCH_PREPARK=1` parks once first (see `common::maybe_prepark`);
 //! `RINGKIT_BENCH_REPS` sets the comparison's repetitions (default 31).
 //! `cargo bench -p ringkit-benches --bench spsc -- --test` runs everything once, tiny, recording nothing.
 
@@ -170,7 +169,6 @@ fn compare_round_trip(s: &Sizes) -> common::Outcome {
 fn main() {
     let mode = common::BenchMode::from_env();
     let test_mode = mode.test;
-    common::maybe_prepark();
 
     if mode.criterion() {
         common::run_criterion(criterion_pass);

@@ -361,22 +361,6 @@ pub fn record(source: &str, outcome: &Outcome) {
     }
 }
 
-/// With `RINGKIT_BENCH_PREPARK=1`, parks once (a blocking wait that times out)
-/// before anything is measured. ringkit's first park registers the process for
-/// membarrier(2), after which its notify path uses a compiler fence instead of a
-/// full fence; this knob lets a run measure that state on purpose (see
-/// docs/benchmarks.md). Returns whether it parked.
-pub fn maybe_prepark() -> bool {
-    if std::env::var("RINGKIT_BENCH_PREPARK").is_ok_and(|v| v == "1") {
-        let flag = ringkit::event::EventFlag::new(0u8);
-        let _ = flag.wait_newer_timeout(0, std::time::Duration::from_millis(1));
-        println!("RINGKIT_BENCH_PREPARK=1: parked once before measuring (membarrier registered)");
-        true
-    } else {
-        false
-    }
-}
-
 /// What the issue asks ringkit to reach on a workload, relative to what.
 pub enum Versus {
     /// The best peer's median.

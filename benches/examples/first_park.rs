@@ -1,5 +1,6 @@
 //! How long ringkit's first blocking wait in a process takes, compared with the
-//! next ones (see docs/benchmarks.md, "findings"). A second thread is alive, as in
+//! next ones (the first may pay for faulting in the futex path's pages; the
+//! membarrier registration is done when the flag is made). A second thread is alive, as in
 //! any program that has something to wait for. Each wait times out after 50 us.
 //!
 //! `cargo run --release -p ringkit-benches --example first_park`

@@ -2,14 +2,13 @@
 //! profile under callgrind (`scripts/callgrind-push-pop` runs it and prints
 //! instructions per push+pop for ringkit and rtrb). Not a timing benchmark.
 //!
-//! Usage: `push_pop_profile ringkit|rtrb|ringkit-chunks|rtrb-chunks|mpmc-ringkit|mpmc-arrayqueue N [park]`
+//! Usage: `push_pop_profile ringkit|rtrb|ringkit-chunks|rtrb-chunks|mpmc-ringkit|mpmc-arrayqueue N`
 //! (the `-chunks` modes move the `N` items in 64-item chunks; the `mpmc-` modes
-//! push and pop one item on ringkit's `mpmc::Queue` or crossbeam's `ArrayQueue`). With `park`, one blocking
-//! wait with a timeout runs first, which registers the process for membarrier(2):
-//! ringkit's notify path then uses a compiler fence instead of a full fence.
+//! push and pop one item on ringkit's `mpmc::Queue` or crossbeam's `ArrayQueue`).
+//! ringkit registers for membarrier(2) when a ring is made, so its notify path is a
+//! compiler fence from the first operation on.
 
 use std::hint::black_box;
-use std::time::Duration;
 
 #[inline(never)]
 fn ringkit_rounds(n: u64) -> u64 {
@@ -97,10 +96,6 @@ fn main() {
     let args: Vec<String> = std::env::args().collect();
     let which = args.get(1).map_or("ringkit", String::as_str);
     let n: u64 = args.get(2).and_then(|s| s.parse().ok()).unwrap_or(100_000);
-    if args.get(3).map(String::as_str) == Some("park") {
-        let flag = ringkit::event::EventFlag::new(0u8);
-        let _ = flag.wait_newer_timeout(0, Duration::from_millis(1));
-    }
     let sum = match which {
         "ringkit" => ringkit_rounds(n),
         "rtrb" => rtrb_rounds(n),

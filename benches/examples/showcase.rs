@@ -290,7 +290,6 @@ fn main() {
     if m.cores < 2 {
         println!("NOTE: fewer than 2 cores: both threads share one core; cross-core numbers are meaningless.\n");
     }
-    common::maybe_prepark();
 
     let mut outcomes = spsc_outcomes();
     outcomes.extend(mpmc_outcomes());
