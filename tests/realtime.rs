@@ -330,7 +330,10 @@ fn membarrier_failing_after_registration_aborts_with_a_message() {
     );
     let denied = in_child(|| {
         deny_membarrier();
-        let _ = rx.pop_timeout(Duration::from_millis(1)); // parks: heavy barrier
+        // A deadline far enough away that the wait gets past its spins and yields
+        // and parks (the heavy barrier) however busy the machine is: the child
+        // aborts there, or, if the failure went unnoticed, returns after it.
+        let _ = rx.pop_timeout(Duration::from_secs(10));
     });
     assert_eq!(
         denied.signal(),
@@ -357,15 +360,13 @@ fn notify_after_a_timed_out_wait_makes_no_system_call() {
     let (s, r) = mpmc::channel::<u64>(4);
     let flag = EventFlag::new(0u64);
     let end = in_child(|| {
-        // Each of these parks (sets its cell's parked bit) and times out.
-        assert_eq!(
-            rx.pop_timeout(Duration::from_millis(1)),
-            Err(ringkit::PopError::Empty)
-        );
-        assert!(r.pop_timeout(Duration::from_millis(1)).is_err());
-        assert!(flag
-            .wait_newer_timeout(0, Duration::from_millis(1))
-            .is_err());
+        // Each of these parks (sets its cell's parked bit) and times out. The
+        // timeouts are long enough for each wait to get past its spins and
+        // yields and park, however busy the machine is.
+        let wait = Duration::from_millis(50);
+        assert_eq!(rx.pop_timeout(wait), Err(ringkit::PopError::Empty));
+        assert!(r.pop_timeout(wait).is_err());
+        assert!(flag.wait_newer_timeout(0, wait).is_err());
         // SAFETY: prctl with these constants only changes this (child) process's
         // seccomp mode; from here on only read, write, exit and sigreturn are allowed.
         unsafe { libc::prctl(libc::PR_SET_SECCOMP, libc::SECCOMP_MODE_STRICT) };
