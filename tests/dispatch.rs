@@ -767,30 +767,13 @@ fn spsc_ownership_under_panicking_handler_drop_and_dead_letter() {
     quiet_injected_panics();
     let drops = DropTable::default();
     let (mut tx, rx) = spsc::channel::<Tracked>(8);
-    for id in 0..6 {
-        let m = if id == 1 || id == 4 {
-            drops.bomb(id)
-        } else {
-            drops.item(id)
-        };
+    for m in ownership_messages(&drops) {
         assert!(tx.try_push(m).is_ok());
     }
     let (log, dead): (Deliveries, DeadLetters) = Default::default();
     let mut d = Dispatcher::new().with_batch(8);
     d.on_spsc_with(rx, ownership_retry(&dead), ownership_handler(&log));
-    for (i, n) in OWNERSHIP_POLLS.into_iter().enumerate() {
-        assert_eq!(poll_no_unwind(&mut d), n, "poll {i}");
-        if i == 0 {
-            // 0 and 1 are gone; 2 (failed) and the unread 3, 4, 5 are in the ring.
-            drops.assert_each_dropped_once([0, 1]);
-        }
-    }
-    assert_eq!(poll_no_unwind(&mut d), 0);
-    let mut expected = OWNERSHIP_DELIVERIES.to_vec();
-    expected.push((5, 1, 5));
-    assert_eq!(*log.lock().unwrap(), expected);
-    assert_eq!(*dead.lock().unwrap(), [(3, 2, 3, false), (4, 2, 4, false)]);
-    drops.assert_each_dropped_once(0..6);
+    run_ownership_polls(&mut d, &drops, &log, &dead);
 
     // The dispatcher goes on: 6 is handled; 7 (a bomb) and 8 stay in the ring.
     assert!(tx.try_push(drops.item(6)).is_ok());
@@ -811,17 +794,47 @@ fn spsc_ownership_under_panicking_handler_drop_and_dead_letter() {
     );
 }
 
+/// Messages 0..6 of the ownership tests; 1 and 4 panic in `Drop`.
+fn ownership_messages(drops: &DropTable) -> impl Iterator<Item = Tracked> + '_ {
+    (0..6).map(|id| {
+        if id == 1 || id == 4 {
+            drops.bomb(id)
+        } else {
+            drops.item(id)
+        }
+    })
+}
+
+/// Polls the ownership tests' six messages through: after the first poll 0 and 1
+/// are gone and 2 (failed) waits for its redelivery with 3, 4 and 5 behind it; in
+/// the end every message was delivered as `OWNERSHIP_DELIVERIES` says, 3 and 4
+/// dead-lettered, and each dropped once.
+fn run_ownership_polls(
+    d: &mut Dispatcher,
+    drops: &DropTable,
+    log: &Deliveries,
+    dead: &DeadLetters,
+) {
+    for (i, n) in OWNERSHIP_POLLS.into_iter().enumerate() {
+        assert_eq!(poll_no_unwind(d), n, "poll {i}");
+        if i == 0 {
+            drops.assert_each_dropped_once([0, 1]);
+        }
+    }
+    assert_eq!(poll_no_unwind(d), 0);
+    let mut expected = OWNERSHIP_DELIVERIES.to_vec();
+    expected.push((5, 1, 5));
+    assert_eq!(*log.lock().unwrap(), expected);
+    assert_eq!(*dead.lock().unwrap(), [(3, 2, 3, false), (4, 2, 4, false)]);
+    drops.assert_each_dropped_once(0..6);
+}
+
 #[test]
 fn mpmc_ownership_under_panicking_handler_drop_and_dead_letter() {
     quiet_injected_panics();
     let drops = DropTable::default();
     let (tx, rx) = mpmc::channel::<Tracked>(8);
-    for id in 0..6 {
-        let m = if id == 1 || id == 4 {
-            drops.bomb(id)
-        } else {
-            drops.item(id)
-        };
+    for m in ownership_messages(&drops) {
         assert!(tx.try_push(m).is_ok());
     }
     let (log, dead): (Deliveries, DeadLetters) = Default::default();
@@ -836,19 +849,7 @@ fn mpmc_ownership_under_panicking_handler_drop_and_dead_letter() {
         }
         handler(m)
     });
-    for (i, n) in OWNERSHIP_POLLS.into_iter().enumerate() {
-        assert_eq!(poll_no_unwind(&mut d), n, "poll {i}");
-        if i == 0 {
-            // 0 and 1 are gone; 2 (failed) is pending; 3, 4, 5 are in the queue.
-            drops.assert_each_dropped_once([0, 1]);
-        }
-    }
-    assert_eq!(poll_no_unwind(&mut d), 0);
-    let mut expected = OWNERSHIP_DELIVERIES.to_vec();
-    expected.push((5, 1, 5));
-    assert_eq!(*log.lock().unwrap(), expected);
-    assert_eq!(*dead.lock().unwrap(), [(3, 2, 3, false), (4, 2, 4, false)]);
-    drops.assert_each_dropped_once(0..6);
+    run_ownership_polls(&mut d, &drops, &log, &dead);
 
     // The dispatcher goes on: 6 is handled; 9 (a bomb) fails and stays pending,
     // 8 stays in the queue behind it.
