@@ -7,7 +7,8 @@
 //!   and timeout operations, zero-copy chunks, disconnection and per-message
 //!   sequence numbers.
 //! * [`seqlock`]: a sound sequence lock (data in atomic words) for small plain-data
-//!   values: lock-free readers that never see a torn value.
+//!   values: readers never see a torn value (`try_read` returns at once; `read`
+//!   waits out a write in progress).
 //! * [`event`]: [`EventFlag`](event::EventFlag), the newest value with its
 //!   generation and blocking waits for a newer one; [`Event`](event::Event),
 //!   manual-reset and auto-reset.
@@ -126,6 +127,8 @@
 //! spin) is in the [`realtime`] table.
 
 #![no_std]
+// On docs.rs, items that need the `std` feature or 64-bit atomics say so.
+#![cfg_attr(docsrs, feature(doc_cfg))]
 #![warn(missing_docs)]
 // With only `spsc` built (no 64-bit atomics), some shared helpers go unused.
 #![cfg_attr(not(target_has_atomic = "64"), allow(dead_code))]
