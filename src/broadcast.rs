@@ -50,14 +50,15 @@
 //! Each slot is a seqlock of its own: a stamp (even: stable, odd: being written)
 //! followed by the event's sequence number and the value's bytes, all in atomic
 //! words read and written with `Relaxed` loads and stores, with the fences of
-//! Boehm's recipe, exactly as in [`SeqLock`]. A
+//! Boehm's recipe, exactly as in [`SeqLock`](crate::seqlock::SeqLock). A
 //! subscriber compares the sequence number in the slot with the one it wants: equal
 //! is its event, older means nothing new yet, newer means it was lapped. Only a
 //! lagging subscriber or a new one reads the publisher's shared counter; the
 //! common path touches one slot. Blocking receives share one eventcount.
 
-use crate::seqlock::{backoff, Plain, SeqLock, MAX_WORDS};
+use crate::plain::{Plain, Words, MAX_WORDS};
 use crate::sync::{fence, Arc, AtomicBool, AtomicU64, Ordering};
+use crate::wait::backoff;
 use crate::wait::WaitCell;
 use crate::{CapacityError, RecvError};
 use alloc::boxed::Box;
@@ -109,8 +110,7 @@ impl<T: Plain> Shared<T> {
         let slot = self.slot(index);
         // ORDERING: [broadcast.read.begin] Acquire, pairs with
         // [broadcast.write.unlock]: every word store of the write that stored `s1`
-        // (and of every earlier publish, to any slot) is visible below. Killed by
-        // the loom model `broadcast::subscriber_racing_lapping_publisher`.
+        // (and of every earlier publish, to any slot) is visible below.
         let s1 = slot[STAMP].load(Ordering::Acquire);
         if s1 & 1 != 0 {
             return None;
@@ -124,8 +124,7 @@ impl<T: Plain> Shared<T> {
         }
         // ORDERING: [broadcast.read.fence] pairs with [broadcast.write.fence]: if a
         // load above saw a store of a later write, that write's odd stamp is
-        // visible to the load below. Killed by
-        // `broadcast::subscriber_racing_lapping_publisher`.
+        // visible to the load below.
         fence(Ordering::Acquire);
         // ORDERING: Relaxed: the fence above orders it after the word loads.
         let s2 = slot[STAMP].load(Ordering::Relaxed);
@@ -277,7 +276,7 @@ fn build<T: Plain>(
     if capacity == 0 {
         return Err(CapacityError::Zero);
     }
-    let stride = DATA + SeqLock::<T>::WORDS;
+    let stride = DATA + Words::<T>::COUNT;
     let words = capacity
         .checked_mul(stride)
         .filter(|&w| w <= isize::MAX as usize / 8)
@@ -328,7 +327,7 @@ impl<T: Plain> Publisher<T> {
     /// the oldest event once the ring is full. Wakes subscribers blocked in
     /// [`recv`](Subscriber::recv), with no system call when none is.
     pub fn publish(&mut self, value: T) -> u64 {
-        let buf = SeqLock::<T>::to_words(&value);
+        let buf = Words::<T>::encode(&value);
         let seq = self.next;
         let shared = &*self.shared;
         let slot = shared.slot(self.index);
@@ -338,8 +337,7 @@ impl<T: Plain> Publisher<T> {
         slot[STAMP].store(stamp.wrapping_add(1), Ordering::Relaxed);
         // ORDERING: [broadcast.write.fence] pairs with [broadcast.read.fence]: a
         // subscriber whose load sees one of the stores below then sees the odd
-        // stamp (or later) in its re-check, and retries. Killed by
-        // `broadcast::subscriber_racing_lapping_publisher`.
+        // stamp (or later) in its re-check, and retries.
         fence(Ordering::Release);
         // ORDERING: Relaxed: published by the fence above and the stamp below.
         slot[SEQ].store(seq, Ordering::Relaxed);
@@ -349,8 +347,7 @@ impl<T: Plain> Publisher<T> {
         }
         // ORDERING: [broadcast.write.unlock] Release, pairs with
         // [broadcast.read.begin]: a subscriber that sees this stamp sees the event
-        // and every earlier one. Killed by
-        // `broadcast::subscriber_racing_lapping_publisher`.
+        // and every earlier one.
         slot[STAMP].store(stamp.wrapping_add(2), Ordering::Release);
         self.next = seq.wrapping_add(1);
         self.index += 1;
@@ -422,7 +419,7 @@ impl<T: Plain> Cursor<T> {
             let ahead = seq.wrapping_sub(self.seq) as i64;
             if ahead == 0 {
                 self.advance(shared.capacity);
-                return Ok((seq, SeqLock::<T>::from_words(&buf)));
+                return Ok((seq, Words::<T>::decode(&buf)));
             }
             if ahead > 0 {
                 return Err(self.catch_up::<WAIT>(shared, seq));
@@ -475,7 +472,7 @@ impl<T: Plain> Cursor<T> {
             let ahead = seq.wrapping_sub(oldest) as i64;
             if ahead == 0 {
                 let lost = oldest.wrapping_sub(self.seq);
-                self.pending = Some((oldest, SeqLock::<T>::from_words(&buf)));
+                self.pending = Some((oldest, Words::<T>::decode(&buf)));
                 self.seq = oldest;
                 self.index = at;
                 self.advance(cap);

@@ -29,7 +29,8 @@
 //! re-checks the generation behind an asymmetric barrier, and only then sleeps, so
 //! no wake-up is lost. Spurious wake-ups are re-checked.
 
-use crate::seqlock::{Plain, SeqLock};
+use crate::plain::Plain;
+use crate::seqlock::SeqLock;
 use crate::sync::{AtomicUsize, Ordering};
 use crate::wait::WaitCell;
 #[cfg(feature = "std")]
@@ -132,12 +133,6 @@ impl<T: Plain> EventFlag<T> {
         got.ok_or(Timeout)
     }
 
-    /// The cell waiters park on; a dispatcher attaches its doorbell to it.
-    #[cfg(feature = "std")]
-    pub(crate) fn data_cell(&self) -> &WaitCell {
-        &self.cell
-    }
-
     /// The newest generation and value if the generation is past `seen`.
     #[cfg(feature = "std")]
     #[inline]
@@ -146,6 +141,20 @@ impl<T: Plain> EventFlag<T> {
             return None;
         }
         Some(self.read())
+    }
+}
+
+/// A waiter on a flag waits for a generation newer than the one it has seen.
+#[cfg(feature = "std")]
+impl<T: Plain> crate::wait::Waitable for EventFlag<T> {
+    type Seen = u64;
+
+    fn ready_cell(&self) -> &WaitCell {
+        &self.cell
+    }
+
+    fn looks_ready(&self, seen: u64) -> bool {
+        self.generation() != seen
     }
 }
 

@@ -140,11 +140,9 @@ extern crate alloc;
 extern crate std;
 
 mod error;
+#[cfg(target_has_atomic = "64")]
+mod plain;
 mod sync;
-#[cfg(feature = "std")]
-mod wait;
-#[cfg(not(feature = "std"))]
-#[path = "wait/spin.rs"]
 mod wait;
 
 // Everything but the SPSC ring keeps 64-bit positions, stamps or words in atomics.

@@ -66,71 +66,12 @@
 //! buffer, so `T`'s alignment does not matter and no uninitialized byte is ever
 //! loaded or stored.
 
-use crate::sync::{fence, spin_hint, yield_now, AtomicU64, Ordering, Tracker, SPIN_LIMIT};
+pub use crate::plain::{Plain, MAX_SIZE};
+
+use crate::plain::{Words, MAX_WORDS};
+use crate::sync::{fence, AtomicU64, Ordering, Tracker};
+use crate::wait::backoff;
 use core::marker::PhantomData;
-use core::mem::size_of;
-use core::ptr;
-
-/// The largest value, in bytes, that a [`SeqLock`] (and so an
-/// [`EventFlag`](crate::event::EventFlag)) can hold.
-pub const MAX_SIZE: usize = 120;
-
-/// Words in a value buffer; `broadcast` slots copy values through the same buffers.
-pub(crate) const MAX_WORDS: usize = MAX_SIZE / 8;
-
-/// Plain data: a `Copy` type with no padding bytes for which every bit pattern is a
-/// valid value, and which holds no pointers or references.
-///
-/// A seqlock reader may assemble a value from words of two different writes
-/// before it finds out that it must retry, and values cross threads as bytes, so
-/// only such types may live in a [`SeqLock`].
-///
-/// # Safety
-///
-/// Implement it only for a type that
-///
-/// * has no padding (every one of its `size_of::<T>()` bytes is always
-///   initialized),
-/// * is valid for every bit pattern of those bytes (so not `bool`, `char`,
-///   references, `NonZero*`, enums),
-/// * holds no pointers (provenance does not survive the trip through integer
-///   words) and no interior mutability.
-///
-/// It is implemented for the primitive integers, `f32`, `f64`, `()` and arrays of
-/// plain types. A `#[repr(C)]` struct of plain fields without padding qualifies
-/// too; check its size equals the sum of its fields' sizes.
-pub unsafe trait Plain: Copy + Send + Sync + 'static {}
-
-macro_rules! plain {
-    ($($t:ty),* $(,)?) => {$(
-        // SAFETY: a primitive number (or the unit type) has no padding, accepts
-        // every bit pattern and holds no pointer.
-        unsafe impl Plain for $t {}
-    )*};
-}
-
-plain!(
-    u8,
-    u16,
-    u32,
-    u64,
-    u128,
-    usize,
-    i8,
-    i16,
-    i32,
-    i64,
-    i128,
-    isize,
-    f32,
-    f64,
-    ()
-);
-
-// SAFETY: an array's elements are laid out back to back with stride equal to their
-// size, so an array of padding-free elements has no padding; every bit pattern of
-// the array is a bit pattern of each element, all valid.
-unsafe impl<T: Plain, const N: usize> Plain for [T; N] {}
 
 /// A sequence lock holding a `T`; see the [module docs](self).
 ///
@@ -162,18 +103,9 @@ unsafe impl<T: Plain> Send for SeqLock<T> {}
 unsafe impl<T: Plain> Sync for SeqLock<T> {}
 
 impl<T: Plain> SeqLock<T> {
-    /// How many words hold a `T`; evaluating it checks `T` fits.
-    pub(crate) const WORDS: usize = {
-        assert!(
-            size_of::<T>() <= MAX_SIZE,
-            "ringkit::seqlock: the value type is larger than seqlock::MAX_SIZE (120 bytes)"
-        );
-        size_of::<T>().div_ceil(8)
-    };
-
     /// A lock holding `value`, with sequence 0.
     pub fn new(value: T) -> Self {
-        let buf = Self::to_words(&value);
+        let buf = Words::<T>::encode(&value);
         SeqLock {
             seq: AtomicU64::new(0),
             words: core::array::from_fn(|i| AtomicU64::new(buf[i])),
@@ -182,49 +114,18 @@ impl<T: Plain> SeqLock<T> {
         }
     }
 
-    /// `value`'s bytes in the first words of a zeroed buffer.
-    #[inline(always)]
-    pub(crate) fn to_words(value: &T) -> [u64; MAX_WORDS] {
-        let _fits = Self::WORDS;
-        let mut buf = [0u64; MAX_WORDS];
-        // SAFETY: `size_of::<T>() <= MAX_SIZE == size_of_val(&buf)` (WORDS, just
-        // evaluated, asserts it at compile time). `T: Plain` has no padding, so all
-        // `size_of::<T>()` bytes of `value` are initialized and may be read as
-        // bytes. `buf` is a fresh local, so the two ranges do not overlap; byte
-        // copies need no alignment.
-        unsafe {
-            ptr::copy_nonoverlapping(
-                (value as *const T).cast::<u8>(),
-                buf.as_mut_ptr().cast::<u8>(),
-                size_of::<T>(),
-            );
-        }
-        buf
-    }
-
-    /// The `T` whose bytes start `buf`.
-    #[inline(always)]
-    pub(crate) fn from_words(buf: &[u64; MAX_WORDS]) -> T {
-        let _fits = Self::WORDS;
-        // SAFETY: `buf` holds `MAX_SIZE >= size_of::<T>()` initialized bytes (see
-        // WORDS), and `T: Plain` is valid for every bit pattern. The read is
-        // unaligned because `T` may be more aligned than `u64`.
-        unsafe { ptr::read_unaligned(buf.as_ptr().cast::<T>()) }
-    }
-
     /// Stores `value` and returns the new sequence (even; twice the number of
     /// completed writes). Waits (spinning, then yielding) while another thread is
     /// writing.
     pub fn write(&self, value: T) -> u64 {
-        let buf = Self::to_words(&value);
+        let buf = Words::<T>::encode(&value);
         let s = self.lock();
         self.tracker.write(0);
         // ORDERING: [seqlock.write.fence] pairs with [seqlock.read.fence]: a reader
         // whose word load sees one of the stores below then sees our odd sequence
-        // (or later) in its second sequence load, and retries. Killed by the loom
-        // model `seqlock::reader_racing_two_writes`.
+        // (or later) in its second sequence load, and retries.
         fence(Ordering::Release);
-        for (word, &w) in self.words[..Self::WORDS].iter().zip(&buf) {
+        for (word, &w) in self.words[..Words::<T>::COUNT].iter().zip(&buf) {
             // ORDERING: [seqlock.write.word] Relaxed; published by the fence above
             // and by [seqlock.write.unlock].
             word.store(w, Ordering::Relaxed);
@@ -249,8 +150,7 @@ impl<T: Plain> SeqLock<T> {
             // ORDERING: [seqlock.write.lock] Acquire on success, pairs with the
             // previous writer's [seqlock.write.unlock]: its word stores happen
             // before ours, so none of them can land after ours in a word's
-            // modification order. Killed by the tracker in the loom model
-            // `seqlock::two_writers_and_a_reader`.
+            // modification order.
             if s & 1 == 0
                 && self
                     .seq
@@ -274,22 +174,20 @@ impl<T: Plain> SeqLock<T> {
     fn try_read_words(&self) -> Option<(u64, [u64; MAX_WORDS])> {
         // ORDERING: [seqlock.read.begin] Acquire, pairs with [seqlock.write.unlock]:
         // every word store of the write that stored `s1` is visible to the loads
-        // below. Killed by `seqlock::reader_racing_two_writes` (stale words under
-        // a new sequence).
+        // below.
         let s1 = self.seq.load(Ordering::Acquire);
         if s1 & 1 != 0 {
             return None;
         }
         let mut buf = [0u64; MAX_WORDS];
-        for (b, word) in buf.iter_mut().zip(&self.words[..Self::WORDS]) {
+        for (b, word) in buf.iter_mut().zip(&self.words[..Words::<T>::COUNT]) {
             // ORDERING: [seqlock.read.word] Relaxed; validated by the sequence
             // re-check below.
             *b = word.load(Ordering::Relaxed);
         }
         // ORDERING: [seqlock.read.fence] pairs with [seqlock.write.fence]: if a word
         // load above read a store of a later write, that write's odd sequence
-        // happens before the load below. Killed by
-        // `seqlock::reader_racing_two_writes`.
+        // happens before the load below.
         fence(Ordering::Acquire);
         // ORDERING: [seqlock.read.end] Relaxed; the fence above orders it after the
         // word loads and gives it the guarantee it needs.
@@ -313,7 +211,7 @@ impl<T: Plain> SeqLock<T> {
         let mut step = 0;
         loop {
             if let Some((s, buf)) = self.try_read_words() {
-                return (s, Self::from_words(&buf));
+                return (s, Words::<T>::decode(&buf));
             }
             backoff(&mut step);
         }
@@ -340,7 +238,7 @@ impl<T: Plain> SeqLock<T> {
     #[inline]
     pub fn try_read_with_seq(&self) -> Option<(u64, T)> {
         self.try_read_words()
-            .map(|(s, buf)| (s, Self::from_words(&buf)))
+            .map(|(s, buf)| (s, Words::<T>::decode(&buf)))
     }
 
     /// The current sequence: twice the number of completed writes, plus one while
@@ -350,25 +248,13 @@ impl<T: Plain> SeqLock<T> {
     pub fn seq(&self) -> u64 {
         // ORDERING: [seqlock.seq] Acquire, pairs with [seqlock.write.unlock]: a
         // caller that sees write n completed also sees what the writer did before
-        // it. Killed by `event::generation_acquires`.
+        // it.
         self.seq.load(Ordering::Acquire)
     }
 
     /// The value, taken out of the lock.
     pub fn into_inner(self) -> T {
         self.read()
-    }
-}
-
-/// One step of a spin loop: spin hints first, then yields, so that a writer that
-/// was preempted in the middle of a write gets the CPU back.
-#[inline]
-pub(crate) fn backoff(step: &mut u32) {
-    if *step < SPIN_LIMIT {
-        *step += 1;
-        spin_hint();
-    } else {
-        yield_now();
     }
 }
 

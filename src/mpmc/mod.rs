@@ -404,18 +404,19 @@ impl<T> Receiver<T> {
     pub fn is_disconnected(&self) -> bool {
         self.chan.senders_gone()
     }
+}
 
-    /// The cell receivers park on while the queue is empty; a dispatcher attaches
-    /// its doorbell to it.
-    #[cfg(feature = "std")]
-    pub(crate) fn data_cell(&self) -> &crate::wait::WaitCell {
+/// A receiver waits for an item, or for every sender to go: the condition a
+/// blocking pop waits for.
+#[cfg(feature = "std")]
+impl<T> crate::wait::Waitable for Receiver<T> {
+    type Seen = ();
+
+    fn ready_cell(&self) -> &crate::wait::WaitCell {
         &self.chan.queue.not_empty
     }
 
-    /// True if an item may be waiting or every sender is gone: the condition a
-    /// parked dispatcher re-checks (the same one a blocking pop waits for).
-    #[cfg(feature = "std")]
-    pub(crate) fn looks_ready(&self) -> bool {
+    fn looks_ready(&self, (): ()) -> bool {
         self.chan.queue.looks_nonempty() || self.chan.senders_gone()
     }
 }

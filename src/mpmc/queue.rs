@@ -3,8 +3,9 @@
 //! division. See the module docs of [`crate::mpmc`] for the guarantees.
 
 use crate::error::{check_capacity, CapacityError};
-use crate::sync::{spin_hint, AtomicU64, Ordering, Tracker, SLOT_RECHECKS};
+use crate::sync::{spin_hint, AtomicU64, LoadMut, Ordering, Tracker};
 use crate::wait::WaitCell;
+use crate::wait::SLOT_RECHECKS;
 use alloc::boxed::Box;
 use core::cell::UnsafeCell;
 use core::mem::MaybeUninit;
@@ -519,10 +520,9 @@ impl<T> Drop for Queue<T> {
         if !core::mem::needs_drop::<T>() {
             return;
         }
-        // ORDERING: Relaxed; `&mut self` means every other access happened before.
-        let pos = self.head.load(Ordering::Relaxed);
-        // ORDERING: Relaxed, as above.
-        let tail = self.tail.load(Ordering::Relaxed);
+        // `&mut self`: every other access happened before.
+        let pos = self.head.load_mut();
+        let tail = self.tail.load_mut();
         let mut leftovers = Leftovers {
             queue: self,
             pos,

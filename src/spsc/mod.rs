@@ -40,8 +40,10 @@ mod io;
 pub use chunk::{ReadChunk, ReadChunkIntoIter, WriteChunk, WriteChunkUninit};
 
 use crate::error::{check_capacity, CapacityError, PopError, PushError};
-use crate::sync::{Arc, AtomicBool, AtomicUsize, Ordering, Tracker};
+use crate::sync::{Arc, AtomicBool, AtomicUsize, LoadMut, Ordering, Tracker};
 use crate::wait::WaitCell;
+#[cfg(feature = "std")]
+use crate::wait::Waitable;
 use alloc::boxed::Box;
 use alloc::vec::Vec;
 use core::cell::UnsafeCell;
@@ -156,12 +158,9 @@ impl<T> Drop for Ring<T> {
     fn drop(&mut self) {
         // Both handles are gone and we own the ring: the Arc's release/acquire on
         // its count orders every handle's last access before this point.
-        // ORDERING: Relaxed, exclusive access (see above).
-        let head = self.head.load(Ordering::Relaxed);
-        // ORDERING: Relaxed, exclusive access.
-        let tail = self.tail.load(Ordering::Relaxed);
-        // ORDERING: Relaxed, exclusive access.
-        let slot = self.ends.head_slot.load(Ordering::Relaxed);
+        let head = self.head.load_mut();
+        let tail = self.tail.load_mut();
+        let slot = self.ends.head_slot.load_mut();
         let len = tail.wrapping_sub(head);
         self.tracker.write_range(slot, len, self.capacity);
         // SAFETY: the slots in [head, tail) hold initialized values that were
@@ -686,18 +685,18 @@ impl<T> Consumer<T> {
     pub fn try_iter(&mut self) -> TryIter<'_, T> {
         TryIter { consumer: self }
     }
+}
 
-    /// The cell this consumer parks on while the ring is empty; a dispatcher
-    /// attaches its doorbell to it.
-    #[cfg(feature = "std")]
-    pub(crate) fn data_cell(&self) -> &WaitCell {
+/// A consumer waits for an item, or for its producer to go.
+#[cfg(feature = "std")]
+impl<T> Waitable for Consumer<T> {
+    type Seen = ();
+
+    fn ready_cell(&self) -> &WaitCell {
         &self.ring.not_empty
     }
 
-    /// True if an item may be waiting or the producer is gone: the condition a
-    /// parked dispatcher re-checks. Relaxed, like `wait_available`'s condition.
-    #[cfg(feature = "std")]
-    pub(crate) fn looks_ready(&self) -> bool {
+    fn looks_ready(&self, (): ()) -> bool {
         // ORDERING: Relaxed: this only decides whether to park; the poll that
         // follows reloads `tail` with acquire before it reads a slot.
         self.ring.tail.load(Ordering::Relaxed) != self.head || self.ring.producer_gone()

@@ -4,8 +4,6 @@
 //! `notify` is empty and `wait` spins. Only the MPMC queue's `try_` operations
 //! wait here, for a thread that has claimed a slot to finish its copy (see
 //! `mpmc::queue`); with `std` that wait parks after a bounded spin.
-//!
-//! Chosen by `lib.rs` in place of `wait/mod.rs`.
 
 use crate::sync::spin_hint;
 

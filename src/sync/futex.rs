@@ -1,4 +1,4 @@
-//! The Linux futex behind [`Futex`](crate::sync::Futex). Included by `sync.rs`.
+//! The Linux futex behind [`Futex`](super::Futex).
 
 use super::AtomicU32;
 use std::time::Instant;

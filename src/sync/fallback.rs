@@ -1,9 +1,8 @@
 //! A `Mutex` + `Condvar` model of a futex, with the same contract as
-//! `wait/futex.rs`. Used on targets without a futex, under miri, and under loom,
-//! where a lost wake-up becomes a deadlock that the model reports. Included by
-//! `sync.rs`, which supplies the std or loom types.
+//! `futex.rs`. Used on targets without a futex, under miri, and under loom,
+//! where a lost wake-up becomes a deadlock that the model reports.
 
-use super::{condvar_wait, AtomicU32, Condvar, Mutex, Ordering};
+use super::{AtomicU32, Condvar, Mutex, MutexGuard, Ordering};
 use std::time::Instant;
 
 /// A 32-bit word that threads can sleep on until it changes.
@@ -49,5 +48,26 @@ impl Futex {
     pub(crate) fn wake_all(&self) {
         drop(self.lock.lock().unwrap_or_else(|e| e.into_inner()));
         self.cond.notify_all();
+    }
+}
+
+/// Waits on `cond`, giving up at `deadline`. Under loom the deadline is ignored
+/// (loom has no clock): a model that times out waits like one that does not, so a
+/// missing wake-up still deadlocks.
+fn condvar_wait(cond: &Condvar, guard: MutexGuard<'_, ()>, deadline: Option<std::time::Instant>) {
+    #[cfg(not(loom))]
+    match deadline {
+        None => drop(cond.wait(guard)),
+        Some(d) => {
+            let left = d.saturating_duration_since(std::time::Instant::now());
+            if !left.is_zero() {
+                drop(cond.wait_timeout(guard, left));
+            }
+        }
+    }
+    #[cfg(loom)]
+    {
+        let _ = deadline;
+        drop(cond.wait(guard));
     }
 }

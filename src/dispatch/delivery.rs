@@ -1,0 +1,154 @@
+//! What a handler is given, how a failure is told, and what becomes of a message
+//! that keeps failing: [`Delivery`], [`EventUpdate`], [`Failure`], [`Retry`],
+//! [`DeadLetter`]. Panics in handlers, callbacks and `Drop`s are caught here.
+
+use std::any::Any;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::prelude::rust_2021::*;
+
+/// One delivery of a message to its handler.
+#[derive(Debug)]
+pub struct Delivery<'a, T> {
+    /// The message's sequence number in its ring (SPSC: `Consumer::next_seq`
+    /// numbering; MPMC: the queue's, see `Receiver::try_pop_with_seq`). A
+    /// redelivery carries the same number.
+    pub seq: u64,
+    /// 1 for the first delivery, one more for each redelivery.
+    pub attempt: u32,
+    /// The message, in place. Changes made by a handler that then fails are seen
+    /// by the redelivery.
+    pub message: &'a mut T,
+}
+
+/// A new value seen on an event flag.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EventUpdate<T> {
+    /// The flag's generation of `value`.
+    pub generation: u64,
+    /// The value published under `generation`.
+    pub value: T,
+    /// Generations published since the last one this handler acknowledged (or
+    /// since the registration) that it never saw.
+    pub skipped: u64,
+    /// 1 for the first delivery of this generation, one more for each retry.
+    pub attempt: u32,
+}
+
+/// Why a delivery failed.
+pub enum Failure<E> {
+    /// The handler returned `Err`.
+    Error(E),
+    /// The handler panicked; the panic's payload.
+    Panic(Box<dyn Any + Send + 'static>),
+}
+
+impl<E: core::fmt::Debug> core::fmt::Debug for Failure<E> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            Failure::Error(e) => f.debug_tuple("Error").field(e).finish(),
+            Failure::Panic(_) => f.write_str("Panic(..)"),
+        }
+    }
+}
+
+/// A message that failed its last allowed attempt, handed over by value.
+#[derive(Debug)]
+pub struct DeadLetter<M, E> {
+    /// The message's sequence number (for an event flag, its generation).
+    pub seq: u64,
+    /// How many deliveries failed.
+    pub attempts: u32,
+    /// The message (for an event flag, the [`EventUpdate`] of the last attempt).
+    pub message: M,
+    /// Why the last attempt failed.
+    pub failure: Failure<E>,
+}
+
+type DeadLetterFn<M, E> = Box<dyn FnMut(DeadLetter<M, E>) + Send>;
+
+/// How often a source's messages are tried, and where they go after that.
+pub struct Retry<M, E> {
+    pub(super) attempts: u32,
+    dead_letter: Option<DeadLetterFn<M, E>>,
+}
+
+impl<M, E> Retry<M, E> {
+    /// At most `attempts` deliveries per message.
+    ///
+    /// # Panics
+    /// If `attempts` is 0.
+    pub fn attempts(attempts: u32) -> Self {
+        assert!(attempts > 0, "ringkit::dispatch::Retry::attempts(0)");
+        Retry {
+            attempts,
+            dead_letter: None,
+        }
+    }
+
+    /// Calls `f` with every message that failed its last attempt (without it,
+    /// such a message is dropped).
+    ///
+    /// The letter is `f`'s from the call on. If `f` panics, the dispatcher
+    /// catches the panic and goes on; the letter goes wherever `f`'s unwinding
+    /// puts it (dropped once, unless `f` stored it first). See the
+    /// [module docs](super#panics-in-handlers-callbacks-jobs-and-drops).
+    pub fn dead_letter(mut self, f: impl FnMut(DeadLetter<M, E>) + Send + 'static) -> Self {
+        self.dead_letter = Some(Box::new(f));
+        self
+    }
+
+    /// Hands `letter` to the dead-letter callback, or drops it if there is none.
+    /// A panic in the callback (the letter is the callback's from the call on) or
+    /// in the letter's `Drop` is caught.
+    pub(super) fn give_up(&mut self, letter: DeadLetter<M, E>) {
+        match &mut self.dead_letter {
+            Some(f) => {
+                if let Err(payload) = catch_unwind(AssertUnwindSafe(|| f(letter))) {
+                    drop_payload(payload);
+                }
+            }
+            None => drop_caught(letter),
+        }
+    }
+}
+
+impl<M, E> Default for Retry<M, E> {
+    fn default() -> Self {
+        Self::attempts(super::DEFAULT_ATTEMPTS)
+    }
+}
+
+impl<M, E> core::fmt::Debug for Retry<M, E> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Retry")
+            .field("attempts", &self.attempts)
+            .field("dead_letter", &self.dead_letter.is_some())
+            .finish()
+    }
+}
+
+/// Runs a handler, turning an `Err` or a panic into a [`Failure`].
+pub(super) fn deliver<E>(f: impl FnOnce() -> Result<(), E>) -> Result<(), Failure<E>> {
+    match catch_unwind(AssertUnwindSafe(f)) {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(e)) => Err(Failure::Error(e)),
+        Err(payload) => Err(Failure::Panic(payload)),
+    }
+}
+
+/// Drops `value`, catching a panic in its `Drop`.
+pub(super) fn drop_caught<T>(value: T) {
+    if core::mem::needs_drop::<T>() {
+        if let Err(payload) = catch_unwind(AssertUnwindSafe(move || drop(value))) {
+            drop_payload(payload);
+        }
+    }
+}
+
+/// Drops a caught panic's payload; one whose own `Drop` panics is leaked rather
+/// than let out.
+pub(super) fn drop_payload(payload: Box<dyn Any + Send + 'static>) {
+    if let Err(inner) = catch_unwind(AssertUnwindSafe(move || drop(payload))) {
+        core::mem::forget(inner);
+    }
+}

@@ -1,0 +1,439 @@
+//! Callbacks with acknowledgement: handlers that run on the receiving thread.
+//!
+//! A [`Dispatcher`] is owned by one thread. Handlers are registered for sources,
+//! an SPSC [`Consumer`](spsc::Consumer), an MPMC [`Receiver`](mpmc::Receiver), an
+//! [`EventFlag`] or a [`JobExecutor`], and [`poll`](Dispatcher::poll) or
+//! [`run`](Dispatcher::run) calls them, on that thread, with what has arrived.
+//!
+//! ```
+//! use ringkit::dispatch::{Dispatcher, RunEnd};
+//! use std::sync::{atomic::{AtomicU64, Ordering}, Arc};
+//!
+//! let (mut tx, rx) = ringkit::spsc::channel::<u64>(16);
+//! let sum = Arc::new(AtomicU64::new(0));
+//! let mut dispatcher = Dispatcher::new();
+//! let total = sum.clone();
+//! dispatcher.on_spsc(rx, move |d| {
+//!     if *d.message == 3 && d.attempt == 1 {
+//!         return Err("not yet"); // left in the ring, redelivered with the same seq
+//!     }
+//!     total.fetch_add(*d.message, Ordering::Relaxed);
+//!     Ok(())
+//! });
+//! let producer = std::thread::spawn(move || {
+//!     for i in 1..=4 {
+//!         tx.push(i).unwrap();
+//!     }
+//! }); // dropping `tx` disconnects
+//! assert_eq!(dispatcher.run(), RunEnd::Disconnected);
+//! producer.join().unwrap();
+//! assert_eq!(sum.load(Ordering::Relaxed), 10);
+//! ```
+//!
+//! # Acknowledgement
+//!
+//! A message handler gets a [`Delivery`]: the message (by `&mut`, in place), its
+//! sequence number in its ring and the delivery attempt (1 for the first). It
+//! returns `Ok(())` to acknowledge. Only then is the message removed and dropped.
+//! An `Err` or a panic (caught; the dispatcher is not poisoned) leaves it in place,
+//! and the next poll delivers it again with the same sequence number and the next
+//! attempt number. After [`Retry::attempts`] failed attempts (default
+//! [`DEFAULT_ATTEMPTS`]) the message goes, by value, to the source's dead-letter
+//! callback ([`Retry::dead_letter`]; without one it is dropped).
+//!
+//! Nothing is lost and nothing is handled twice: each message ends exactly once,
+//! acknowledged (removed and dropped, never delivered again) or handed to the
+//! dead-letter callback (or dropped, without one). Until then it stays in its
+//! ring or in the dispatcher. Nothing is dropped twice, whatever a `Drop`, a
+//! handler or a callback does.
+//!
+//! * SPSC: messages are read in place ([`ReadChunk`](spsc::ReadChunk)) and
+//!   removed after their handler succeeds, so a failed message stays in the ring,
+//!   at its head, and the ones behind it wait: order is kept.
+//! * MPMC: a pop is destructive (another receiver could take the next message), so
+//!   the popped message waits in the source's pending slot, **owned by this
+//!   dispatcher, never lost** while the dispatcher lives, until its handler
+//!   succeeds or it is dead-lettered. Dropping the dispatcher drops it, as dropping
+//!   a receiver drops what it had popped.
+//! * Event flags carry only the newest value: a handler gets an [`EventUpdate`]
+//!   with the generation, the value and how many generations it skipped since the
+//!   last one it acknowledged. A failed update is retried with the newest value
+//!   (whose generation may have moved on; the attempt count restarts then), and
+//!   after the last attempt it is dead-lettered and counts as seen.
+//!
+//! # Panics in handlers, callbacks, jobs and `Drop`s
+//!
+//! [`poll`](Dispatcher::poll) and [`run`](Dispatcher::run) do not unwind from a
+//! panic in code they call. Each panic is caught where it happens, the
+//! dispatcher goes on and is not poisoned, and `run` still ends only as
+//! [`RunEnd`] says:
+//!
+//! * a handler's panic is a failed delivery ([`Failure::Panic`] with the payload):
+//!   the message is delivered again or dead-lettered, as for an `Err`;
+//! * a dead-letter callback's panic: the letter was handed over by value, so it
+//!   is the callback's from the call on; what the callback has not put elsewhere
+//!   is dropped, once, as the panic unwinds it (if that `Drop` panics too, the
+//!   process aborts: a panic while unwinding always does). The source goes on
+//!   with its next message;
+//! * a message's `Drop` that panics when the dispatcher drops the message (on
+//!   acknowledgement, or after its last attempt without a dead-letter callback):
+//!   the message counts as removed, and the messages acknowledged in the same
+//!   poll are removed and dropped all the same; none is delivered again;
+//! * a job's panic: the job is gone;
+//! * the `Drop` of a finished source (its receiver, its handler's captured
+//!   state), which the dispatcher drops inside `poll`.
+//!
+//! The payload of a caught panic is dropped (one whose own `Drop` panics is
+//! leaked). The panic hook reports every panic when it happens, as usual (by
+//! default, a line on stderr); set one with [`std::panic::set_hook`] to log or
+//! count them. This is what a thread pool or an async runtime does with a task
+//! that panics.
+//!
+//! Dropping the dispatcher drops what it holds (an MPMC source's pending
+//! message, the receivers); a panic in one of those `Drop`s goes on to the code
+//! that drops the dispatcher, after everything else in it has been dropped.
+//!
+//! # Fairness, parking, stopping
+//!
+//! [`poll`](Dispatcher::poll) visits every source once and hands each at most
+//! [`batch`](Dispatcher::with_batch) messages (default [`DEFAULT_BATCH`]), so a
+//! busy source cannot starve a quiet one. [`run`](Dispatcher::run) polls in a loop.
+//! When nothing is ready it spins briefly, then parks: it arms the wait cell of
+//! every source and its own doorbell, re-checks, and sleeps on the doorbell until
+//! a push, a publish, a disconnection or a [`Stop`] rings it. Producers pay
+//! nothing for this while the dispatcher is busy: their wake-up check stays one
+//! plain load, and only a push that finds the source armed takes the cold path
+//! (`docs/design.md`, "Parking on several sources", has the proof).
+//!
+//! `run` returns [`RunEnd::Stopped`] once [`Stop::stop`] has been called (from any
+//! thread; stopping is sticky), and [`RunEnd::Disconnected`] once every queue
+//! source (SPSC, MPMC, jobs) is disconnected and drained, provided at least one was
+//! registered. Event flags never disconnect and are not counted: a dispatcher with
+//! event flags only runs until stopped.
+//!
+//! Handlers and callbacks must be `Send` (so a dispatcher can be built on one
+//! thread and moved to the one that runs it) and `'static`.
+//!
+//! # Jobs
+//!
+//! [`jobs`] makes a queue of closures: [`JobSubmitter`]s (cloneable, `Send`) hand
+//! `FnOnce() + Send` jobs to one [`JobExecutor`], which runs them on its thread,
+//! alone or registered in a dispatcher. Each job is one `Box` (no allocation for a
+//! closure that captures nothing: a zero-sized box does not allocate).
+
+// A std-only module (the `std` feature): std's prelude, as in any std crate.
+mod delivery;
+mod jobs;
+mod source;
+
+pub use delivery::{DeadLetter, Delivery, EventUpdate, Failure, Retry};
+pub use jobs::{jobs, Job, JobExecutor, JobSubmitter};
+
+use delivery::drop_caught;
+use jobs::JobSource;
+use source::{EventSource, Kind, MpmcSource, Source, SpscSource};
+
+use crate::event::EventFlag;
+use crate::plain::Plain;
+use crate::sync::{spin_hint, Arc, AtomicBool, Ordering};
+use crate::wait::{WaitCell, SPIN_LIMIT};
+use crate::{mpmc, spsc};
+use std::prelude::rust_2021::*;
+
+/// Delivery attempts before a message is dead-lettered, unless [`Retry`] says
+/// otherwise.
+pub const DEFAULT_ATTEMPTS: u32 = 3;
+
+/// Messages one source may hand to its handler in one poll, unless
+/// [`Dispatcher::with_batch`] says otherwise.
+pub const DEFAULT_BATCH: usize = 64;
+
+/// How [`Dispatcher::run`] ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RunEnd {
+    /// [`Stop::stop`] was called.
+    Stopped,
+    /// Every queue source is disconnected and drained.
+    Disconnected,
+}
+
+/// What the dispatcher shares with its [`Stop`] handles and its sources' cells.
+struct Shared {
+    stop: AtomicBool,
+    bell: Arc<WaitCell>,
+}
+
+/// Stops a dispatcher's [`run`](Dispatcher::run) from any thread. Cloneable.
+#[derive(Clone)]
+pub struct Stop {
+    shared: Arc<Shared>,
+}
+
+impl Stop {
+    /// Asks the dispatcher to stop: its `run` returns [`RunEnd::Stopped`] after the
+    /// poll in progress, or at once if it is parked. Sticky: later `run` calls
+    /// return at once. What this thread did before `stop` is visible to the
+    /// dispatcher's thread after `run` returns.
+    pub fn stop(&self) {
+        // ORDERING: [dispatch.stop.release] pairs with [dispatch.stop.acquire] in
+        // `Dispatcher::stop_requested`: our earlier writes happen before `run`
+        // returns. Loom: dispatch::stop_from_other_thread.
+        self.shared.stop.store(true, Ordering::Release);
+        self.shared.bell.notify();
+    }
+
+    /// True once [`stop`](Self::stop) has been called.
+    pub fn is_stopped(&self) -> bool {
+        // ORDERING: Relaxed: a snapshot for the caller; nothing is read on it.
+        self.shared.stop.load(Ordering::Relaxed)
+    }
+}
+
+impl core::fmt::Debug for Stop {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Stop")
+            .field("stopped", &self.is_stopped())
+            .finish()
+    }
+}
+
+/// Runs handlers for its sources on the thread that owns it; see the
+/// [module docs](self).
+pub struct Dispatcher {
+    sources: Vec<Box<dyn Source>>,
+    shared: Arc<Shared>,
+    /// Scratch space for parking: the key of each armed source cell.
+    keys: Vec<u32>,
+    batch: usize,
+    /// Queue sources ever registered (SPSC, MPMC, jobs).
+    queues: usize,
+}
+
+impl Dispatcher {
+    /// A dispatcher with no sources.
+    pub fn new() -> Self {
+        Dispatcher {
+            sources: Vec::new(),
+            shared: Arc::new(Shared {
+                stop: AtomicBool::new(false),
+                bell: Arc::new(WaitCell::new()),
+            }),
+            keys: Vec::new(),
+            batch: DEFAULT_BATCH,
+            queues: 0,
+        }
+    }
+
+    /// At most `batch` messages per source per poll (at least 1).
+    pub fn with_batch(mut self, batch: usize) -> Self {
+        self.batch = batch.max(1);
+        self
+    }
+
+    /// A handle that stops [`run`](Self::run) from any thread.
+    pub fn stop_handle(&self) -> Stop {
+        Stop {
+            shared: self.shared.clone(),
+        }
+    }
+
+    fn add(&mut self, source: Box<dyn Source>) {
+        source.cell().attach(&self.shared.bell);
+        if source.kind() == Kind::Queue {
+            self.queues += 1;
+        }
+        self.sources.push(source);
+    }
+
+    /// Handles the messages of an SPSC ring, with the default [`Retry`].
+    pub fn on_spsc<T, E, H>(&mut self, rx: spsc::Consumer<T>, handler: H)
+    where
+        T: Send + 'static,
+        E: 'static,
+        H: FnMut(Delivery<'_, T>) -> Result<(), E> + Send + 'static,
+    {
+        self.on_spsc_with(rx, Retry::default(), handler)
+    }
+
+    /// Handles the messages of an SPSC ring, retrying and dead-lettering as
+    /// `retry` says.
+    pub fn on_spsc_with<T, E, H>(&mut self, rx: spsc::Consumer<T>, retry: Retry<T, E>, handler: H)
+    where
+        T: Send + 'static,
+        E: 'static,
+        H: FnMut(Delivery<'_, T>) -> Result<(), E> + Send + 'static,
+    {
+        self.add(Box::new(SpscSource::new(rx, retry, handler)));
+    }
+
+    /// Handles the messages of an MPMC channel, with the default [`Retry`].
+    pub fn on_mpmc<T, E, H>(&mut self, rx: mpmc::Receiver<T>, handler: H)
+    where
+        T: Send + 'static,
+        E: 'static,
+        H: FnMut(Delivery<'_, T>) -> Result<(), E> + Send + 'static,
+    {
+        self.on_mpmc_with(rx, Retry::default(), handler)
+    }
+
+    /// Handles the messages of an MPMC channel, retrying and dead-lettering as
+    /// `retry` says.
+    pub fn on_mpmc_with<T, E, H>(&mut self, rx: mpmc::Receiver<T>, retry: Retry<T, E>, handler: H)
+    where
+        T: Send + 'static,
+        E: 'static,
+        H: FnMut(Delivery<'_, T>) -> Result<(), E> + Send + 'static,
+    {
+        self.add(Box::new(MpmcSource::new(rx, retry, handler)));
+    }
+
+    /// Calls `handler` with each new generation of `flag` that a poll observes
+    /// (newer than the one current now), with the default [`Retry`].
+    pub fn on_event<T, E, H>(&mut self, flag: std::sync::Arc<EventFlag<T>>, handler: H)
+    where
+        T: Plain,
+        E: 'static,
+        H: FnMut(EventUpdate<T>) -> Result<(), E> + Send + 'static,
+    {
+        self.on_event_with(flag, Retry::default(), handler)
+    }
+
+    /// Like [`on_event`](Self::on_event), retrying and dead-lettering as `retry`
+    /// says.
+    pub fn on_event_with<T, E, H>(
+        &mut self,
+        flag: std::sync::Arc<EventFlag<T>>,
+        retry: Retry<EventUpdate<T>, E>,
+        handler: H,
+    ) where
+        T: Plain,
+        E: 'static,
+        H: FnMut(EventUpdate<T>) -> Result<(), E> + Send + 'static,
+    {
+        self.add(Box::new(EventSource::new(flag, retry, handler)));
+    }
+
+    /// Runs the jobs of `exec` here. A job that panics is gone (the panic is
+    /// caught and its payload dropped); the dispatcher goes on.
+    pub fn on_jobs(&mut self, exec: JobExecutor) {
+        self.add(Box::new(JobSource::new(exec)));
+    }
+
+    /// Visits every source once and runs its handler over what is available, at
+    /// most the batch size per source. Returns the number of deliveries (handler
+    /// calls, including failed ones, and jobs run). Never blocks (except, briefly,
+    /// for an MPMC push that has claimed a slot and is still writing it).
+    ///
+    /// Does not unwind from a panic in a handler, a dead-letter callback, a job or
+    /// a message's `Drop`: see the
+    /// [module docs](self#panics-in-handlers-callbacks-jobs-and-drops).
+    pub fn poll(&mut self) -> usize {
+        let batch = self.batch;
+        let did = self.sources.iter_mut().map(|s| s.poll(batch)).sum();
+        if self.sources.iter().any(|s| s.finished()) {
+            let bell = &self.shared.bell;
+            let mut i = 0;
+            while i < self.sources.len() {
+                if self.sources[i].finished() {
+                    let source = self.sources.remove(i);
+                    source.cell().detach(bell);
+                    // The handler's captured state and the receiver go here; a
+                    // panic in their `Drop` is caught like one in a handler.
+                    drop_caught(source);
+                } else {
+                    i += 1;
+                }
+            }
+        }
+        did
+    }
+
+    /// Polls until stopped or disconnected, parking (no CPU used) while every
+    /// source is empty; see the [module docs](self) for when it returns. Like
+    /// [`poll`](Self::poll), it does not unwind from a panic in user code.
+    pub fn run(&mut self) -> RunEnd {
+        loop {
+            if self.stop_requested() {
+                return RunEnd::Stopped;
+            }
+            if self.all_disconnected() {
+                return RunEnd::Disconnected;
+            }
+            // A poll that finished the last queue source did nothing, but must not
+            // be followed by a park: check again first.
+            if self.poll() > 0 || self.all_disconnected() {
+                continue;
+            }
+            self.idle();
+        }
+    }
+
+    /// True if queue sources were registered and every one has been removed as
+    /// disconnected and drained.
+    fn all_disconnected(&self) -> bool {
+        self.queues > 0 && self.sources.iter().all(|s| s.kind() == Kind::Event)
+    }
+
+    fn stop_requested(&self) -> bool {
+        // ORDERING: [dispatch.stop.acquire] pairs with [dispatch.stop.release] in
+        // `Stop::stop`.
+        self.shared.stop.load(Ordering::Acquire)
+    }
+
+    /// Nothing was ready: spin briefly, then park until a source or a stop rings.
+    fn idle(&mut self) {
+        for _ in 0..SPIN_LIMIT {
+            if self.looks_ready() {
+                return;
+            }
+            spin_hint();
+        }
+        let Dispatcher {
+            sources,
+            shared,
+            keys,
+            ..
+        } = self;
+        shared
+            .bell
+            .park_any(sources.iter().map(|s| s.cell()), keys, || {
+                // ORDERING: Relaxed: only decides whether to sleep; `run` re-reads the
+                // flag with acquire at the top of its loop.
+                shared.stop.load(Ordering::Relaxed) || sources.iter().any(|s| s.looks_ready())
+            });
+    }
+
+    fn looks_ready(&self) -> bool {
+        // ORDERING: Relaxed, as in `idle`.
+        self.shared.stop.load(Ordering::Relaxed) || self.sources.iter().any(|s| s.looks_ready())
+    }
+}
+
+impl Default for Dispatcher {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Drop for Dispatcher {
+    fn drop(&mut self) {
+        for s in &self.sources {
+            s.cell().detach(&self.shared.bell);
+        }
+    }
+}
+
+impl core::fmt::Debug for Dispatcher {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Dispatcher")
+            .field("sources", &self.sources.len())
+            .field("batch", &self.batch)
+            .finish()
+    }
+}
+
+static_assertions::assert_impl_all!(Dispatcher: Send);
+static_assertions::assert_impl_all!(Stop: Send, Sync, Clone);
+static_assertions::assert_impl_all!(JobSubmitter: Send, Sync, Clone);
+static_assertions::assert_impl_all!(JobExecutor: Send);
+static_assertions::assert_not_impl_any!(JobExecutor: Clone);
