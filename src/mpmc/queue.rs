@@ -583,7 +583,7 @@ static_assertions::assert_impl_all!(Queue<u64>: Send, Sync);
 static_assertions::assert_impl_all!(Queue<core::cell::Cell<u64>>: Send, Sync);
 static_assertions::assert_not_impl_any!(Queue<alloc::rc::Rc<u64>>: Send, Sync);
 
-#[cfg(all(test, not(loom)))]
+#[cfg(test)]
 mod tests {
     use super::Queue;
     use std::prelude::rust_2021::*;

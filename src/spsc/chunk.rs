@@ -20,7 +20,8 @@
 //!   producer counts them as taken (its `len` and `is_full` include them), and a
 //!   consumer that only looks (`peek`, `len`, `is_empty`) does not hand them back.
 
-use super::{drop_segments, Consumer, Producer};
+use super::ring::drop_segments;
+use super::{Consumer, Producer};
 use core::mem::{ManuallyDrop, MaybeUninit};
 
 /// `n` free slots, uninitialized, handed out by [`Producer::write_chunk_uninit`].

@@ -1,0 +1,275 @@
+//! How a subscriber reads: its position ([`Cursor`]), lag detection, and the
+//! receive forms of [`Subscriber`].
+
+use super::{Shared, TryRecvNowError};
+use crate::plain::{Plain, Words, MAX_WORDS};
+use crate::sync::{Arc, Ordering};
+use crate::RecvError;
+#[cfg(feature = "std")]
+use std::time::{Duration, Instant};
+
+/// A receiving end of a broadcast ring; see the [module docs](super). Each
+/// subscriber has its own position; clone it for another one.
+pub struct Subscriber<T: Plain> {
+    shared: Arc<Shared<T>>,
+    pos: Cursor<T>,
+}
+
+/// A subscriber's position.
+struct Cursor<T> {
+    /// The sequence number this subscriber wants next (after `pending`).
+    seq: u64,
+    /// Its slot.
+    index: usize,
+    /// The event a `Lagged` was reported before; returned by the next receive.
+    pending: Option<(u64, T)>,
+}
+
+impl<T: Plain> Subscriber<T> {
+    /// A subscriber whose next event is `seq`, in slot `index`.
+    pub(super) fn at(shared: Arc<Shared<T>>, seq: u64, index: usize) -> Self {
+        Subscriber {
+            shared,
+            pos: Cursor {
+                seq,
+                index,
+                pending: None,
+            },
+        }
+    }
+}
+
+impl<T: Plain> Cursor<T> {
+    #[inline(always)]
+    fn advance(&mut self, capacity: usize) {
+        self.seq = self.seq.wrapping_add(1);
+        self.index = if self.index + 1 == capacity {
+            0
+        } else {
+            self.index + 1
+        };
+    }
+
+    /// One receive. With `WAIT`, a slot the publisher is writing is waited out
+    /// (spinning, then yielding) and `Busy` never comes back; without it, such a
+    /// slot ends the attempt at once with `Busy`, leaving the cursor as it was.
+    #[inline(always)]
+    fn recv<const WAIT: bool>(&mut self, shared: &Shared<T>) -> Result<(u64, T), TryRecvNowError> {
+        if let Some(event) = self.pending.take() {
+            return Ok(event);
+        }
+        let mut closed = false;
+        loop {
+            let (seq, buf) = read::<T, WAIT>(shared, self.index)?;
+            // How far the slot's event is past the one we want (the slot holds
+            // ours, one a whole number of laps later, or an older one).
+            let ahead = seq.wrapping_sub(self.seq) as i64;
+            if ahead == 0 {
+                self.advance(shared.capacity);
+                return Ok((seq, Words::<T>::decode(&buf)));
+            }
+            if ahead > 0 {
+                return Err(self.catch_up::<WAIT>(shared, seq));
+            }
+            if closed {
+                return Err(TryRecvNowError::Disconnected);
+            }
+            // ORDERING: Relaxed: once we see the flag, one more look at the slot
+            // finds the last event if it is ours; that look's
+            // [broadcast.read.fence] orders it (see `Publisher::drop`).
+            if !shared.closed.load(Ordering::Relaxed) {
+                return Err(TryRecvNowError::Empty);
+            }
+            closed = true;
+        }
+    }
+
+    /// A receive that waits out a slot being written (see `recv`).
+    #[inline]
+    fn try_recv(&mut self, shared: &Shared<T>) -> Result<(u64, T), RecvError> {
+        self.recv::<true>(shared).map_err(|e| match e {
+            TryRecvNowError::Empty => RecvError::Empty,
+            TryRecvNowError::Lagged(n) => RecvError::Lagged(n),
+            TryRecvNowError::Disconnected => RecvError::Disconnected,
+            TryRecvNowError::Busy => unreachable!("a waiting read is never busy"),
+        })
+    }
+
+    /// The slot we wanted holds `newest`, at least a lap past us. Moves to the
+    /// oldest event still held, keeps it aside, and says how many were lost
+    /// (`Lagged`). Without `WAIT`, a slot being written ends it with `Busy` and
+    /// the cursor unchanged. It looks again only if the publisher lapped us
+    /// again meanwhile (lock-free: each retry means a lap was published).
+    #[cold]
+    fn catch_up<const WAIT: bool>(
+        &mut self,
+        shared: &Shared<T>,
+        mut newest: u64,
+    ) -> TryRecvNowError {
+        let cap = shared.capacity;
+        let mut at = self.index; // the slot holding `newest`
+        loop {
+            // The oldest event that can still be held sits in the slot after the
+            // newest one.
+            let oldest = newest.wrapping_sub(cap as u64 - 1);
+            at = if at + 1 == cap { 0 } else { at + 1 };
+            let Ok((seq, buf)) = read::<T, WAIT>(shared, at) else {
+                return TryRecvNowError::Busy;
+            };
+            let ahead = seq.wrapping_sub(oldest) as i64;
+            if ahead == 0 {
+                let lost = oldest.wrapping_sub(self.seq);
+                self.pending = Some((oldest, Words::<T>::decode(&buf)));
+                self.seq = oldest;
+                self.index = at;
+                self.advance(cap);
+                return TryRecvNowError::Lagged(lost);
+            }
+            // `oldest` was published before `newest`, whose stamp we acquired: its
+            // slot cannot hold anything older.
+            assert!(
+                ahead > 0,
+                "ringkit::broadcast: a slot went back in time (memory-ordering bug)"
+            );
+            newest = seq; // lapped again while we looked
+        }
+    }
+}
+
+/// Reads slot `index`: with `WAIT`, waiting out a write in progress; without it,
+/// `Err(Busy)` if the publisher was writing the slot during the attempt.
+#[inline(always)]
+fn read<T: Plain, const WAIT: bool>(
+    shared: &Shared<T>,
+    index: usize,
+) -> Result<(u64, [u64; MAX_WORDS]), TryRecvNowError> {
+    if WAIT {
+        Ok(shared.read_slot(index))
+    } else {
+        shared.try_read_slot(index).ok_or(TryRecvNowError::Busy)
+    }
+}
+
+impl<T: Plain> Subscriber<T> {
+    /// The next event and its sequence number, without waiting for one.
+    ///
+    /// * `Err(Empty)`: nothing newer than the last event received is out yet.
+    /// * `Err(Lagged(n))`: `n` events were overwritten before this subscriber
+    ///   read them; the next call returns the oldest event the ring still held.
+    /// * `Err(Disconnected)`: the publisher is gone and everything is read.
+    ///
+    /// Never waits for an event, but may wait for the publisher: if the publisher
+    /// is in the middle of writing the slot this subscriber reads, it waits (spins,
+    /// then yields) until that write (a few stores) is done. A publisher
+    /// preempted mid-write holds it up for as long as it is off the CPU; a
+    /// real-time subscriber that must not wait uses
+    /// [`try_recv_now`](Subscriber::try_recv_now).
+    #[inline]
+    pub fn try_recv(&mut self) -> Result<(u64, T), RecvError> {
+        self.pos.try_recv(&self.shared)
+    }
+
+    /// Like [`try_recv`](Subscriber::try_recv), but returns at once with
+    /// `Err(TryRecvNowError::Busy)` instead of waiting when the publisher is in
+    /// the middle of writing the slot this subscriber needs; nothing is consumed,
+    /// so a later call picks up where this one left off. It never spins, yields
+    /// or makes a system call: a subscriber with a higher real-time priority
+    /// than the publisher, on the publisher's core, cannot livelock on it.
+    ///
+    /// The other outcomes are [`try_recv`](Subscriber::try_recv)'s. It retries
+    /// only if the publisher laps this subscriber again while it catches up
+    /// after a lag (each retry means a whole lap was published meanwhile).
+    ///
+    /// ```
+    /// use ringkit::broadcast::{self, TryRecvNowError};
+    ///
+    /// let (mut publisher, mut sub) = broadcast::channel::<u32>(2);
+    /// assert_eq!(sub.try_recv_now(), Err(TryRecvNowError::Empty));
+    /// publisher.publish(7);
+    /// match sub.try_recv_now() {
+    ///     Ok((seq, value)) => assert_eq!((seq, value), (0, 7)),
+    ///     // Only while the publisher is writing our slot (not here: one thread).
+    ///     Err(TryRecvNowError::Busy) => unreachable!(),
+    ///     Err(e) => panic!("{e}"),
+    /// }
+    /// ```
+    #[inline]
+    pub fn try_recv_now(&mut self) -> Result<(u64, T), TryRecvNowError> {
+        self.pos.recv::<false>(&self.shared)
+    }
+
+    /// Like [`try_recv`](Subscriber::try_recv), but sleeps while there is nothing
+    /// new; never returns `Err(Empty)`.
+    #[cfg(feature = "std")]
+    pub fn recv(&mut self) -> Result<(u64, T), RecvError> {
+        self.recv_until(None)
+    }
+
+    /// Like [`recv`](Subscriber::recv), giving up after `timeout` with
+    /// `Err(Empty)`.
+    #[cfg(feature = "std")]
+    pub fn recv_timeout(&mut self, timeout: Duration) -> Result<(u64, T), RecvError> {
+        // A timeout too large to represent is a wait without a deadline.
+        self.recv_until(Instant::now().checked_add(timeout))
+    }
+
+    #[cfg(feature = "std")]
+    fn recv_until(&mut self, deadline: Option<Instant>) -> Result<(u64, T), RecvError> {
+        let Subscriber { shared, pos } = self;
+        let mut got = Err(RecvError::Empty);
+        shared.cell.wait_until(deadline, || {
+            got = pos.try_recv(shared);
+            !matches!(got, Err(RecvError::Empty))
+        });
+        got
+    }
+
+    /// Skips every unread event but the latest published one, which the next
+    /// receive returns (unless it is overwritten first). Returns how many events
+    /// were skipped; 0 if there was at most one to read. Skipped events are not
+    /// reported again as `Lagged`.
+    pub fn skip_to_latest(&mut self) -> u64 {
+        let next = self.pos.pending.map_or(self.pos.seq, |(seq, _)| seq);
+        let latest = self.shared.tail().wrapping_sub(1);
+        let skipped = latest.wrapping_sub(next) as i64;
+        if skipped <= 0 {
+            return 0;
+        }
+        self.pos = Cursor {
+            seq: latest,
+            index: self.shared.index_of(latest),
+            pending: None,
+        };
+        skipped as u64
+    }
+
+    /// How many events the ring holds.
+    pub fn capacity(&self) -> usize {
+        self.shared.capacity
+    }
+}
+
+impl<T: Plain> Clone for Subscriber<T> {
+    /// A new subscriber that starts at the next event published (never at one
+    /// `self` has already received).
+    fn clone(&self) -> Self {
+        let tail = self.shared.tail();
+        let own = self.pos.pending.map_or(self.pos.seq, |(seq, _)| seq);
+        // A tail older than what we have received is stale: start after ours.
+        let seq = if (own.wrapping_sub(tail) as i64) > 0 {
+            own
+        } else {
+            tail
+        };
+        Subscriber::at(self.shared.clone(), seq, self.shared.index_of(seq))
+    }
+}
+
+impl<T: Plain> core::fmt::Debug for Subscriber<T> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Subscriber")
+            .field("next", &self.pos.pending.map_or(self.pos.seq, |(s, _)| s))
+            .field("capacity", &self.shared.capacity)
+            .finish()
+    }
+}

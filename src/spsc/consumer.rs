@@ -1,0 +1,283 @@
+//! The consumer's operations: pop and peek in their try, blocking and timeout
+//! forms, the read chunks' bookkeeping, publication of taken items, and the
+//! iterators.
+
+#[cfg(feature = "std")]
+use super::deadline_after;
+use super::ring::advance;
+use super::{Consumer, ReadChunk};
+use crate::error::PopError;
+use crate::sync::Ordering;
+#[cfg(feature = "std")]
+use crate::wait::{WaitCell, Waitable};
+#[cfg(feature = "std")]
+use std::time::{Duration, Instant};
+
+impl<T> Consumer<T> {
+    /// Items available to this handle, refreshing its copy of `tail` only if that
+    /// copy says fewer than `want` are available.
+    #[inline(always)]
+    pub(super) fn available(&mut self, want: usize) -> usize {
+        let have = self.cached_tail.wrapping_sub(self.head);
+        if have >= want {
+            return have;
+        }
+        // ORDERING: [spsc.tail.acquire] pairs with the producer's release store of
+        // `tail` (publish): its writes of the slots happen before we read them.
+        self.cached_tail = self.ring.tail.load(Ordering::Acquire);
+        self.cached_tail.wrapping_sub(self.head)
+    }
+
+    /// Moves this handle's position past `n` items at `head..head+n` whose values
+    /// were moved out or dropped, without telling the producer yet: the slots
+    /// stay unusable to it until the next [`release`](Self::release) (every
+    /// pop, a chunk guard's drop, [`publish_taken`](Self::publish_taken), the
+    /// consumer's drop). A value leaves a slot only
+    /// after this has counted it, so a guard that is forgotten before it
+    /// publishes can neither lose nor duplicate an item.
+    #[inline(always)]
+    pub(super) fn take(&mut self, n: usize) {
+        self.head = self.head.wrapping_add(n);
+        self.head_slot = advance(self.head_slot, n, self.cap);
+        self.seq = self.seq.wrapping_add(n as u64);
+    }
+
+    /// Takes `n` more items (see [`take`](Self::take)) and publishes the position,
+    /// freeing to the producer every slot taken so far.
+    #[inline(always)]
+    pub(super) fn release(&mut self, n: usize) {
+        self.take(n);
+        // ORDERING: [spsc.head.release] pairs with the producer's acquire load of
+        // `head`: our reads of the slots happen before it overwrites them.
+        self.ring.head.store(self.head, Ordering::Release);
+        self.ring.not_full.notify();
+    }
+
+    /// Publishes the position if items were taken without being published (by a
+    /// chunk iterator that was forgotten). Called where the consumer comes up
+    /// short, before it reports failure or waits: a producer waiting for room
+    /// those items left must not wait on a consumer that is waiting for items.
+    #[inline]
+    pub(crate) fn publish_taken(&mut self) {
+        // ORDERING: Relaxed: the consumer is the only writer of `head`, so this
+        // reads its own last store.
+        if self.ring.head.load(Ordering::Relaxed) != self.head {
+            self.release(0);
+        }
+    }
+
+    /// Available items, and if there are none, whether the producer is gone for
+    /// good (checked so that no item pushed before it left is missed).
+    #[inline(always)]
+    pub(super) fn available_or_disconnected(&mut self, want: usize) -> Result<usize, PopError> {
+        let n = self.available(want);
+        if n > 0 {
+            return Ok(n);
+        }
+        self.publish_taken();
+        if self.ring.producer_gone() {
+            // Pushes made before the producer left are visible now; look again.
+            let n = self.available(want);
+            if n == 0 {
+                return Err(PopError::Disconnected);
+            }
+            return Ok(n);
+        }
+        Err(PopError::Empty)
+    }
+
+    /// Pops the oldest item without blocking.
+    ///
+    /// `Empty` if there is none; `Disconnected` if there is none and the producer
+    /// is gone (items pushed before it left are popped first).
+    #[inline]
+    pub fn try_pop(&mut self) -> Result<T, PopError> {
+        self.available_or_disconnected(1)?;
+        let slot = self.head_slot;
+        self.ring.tracker.read(slot);
+        // SAFETY: `available` says slot `head` was published by the producer
+        // (acquire on `tail`), so it holds an initialized value that only we may
+        // take; we move it out once and then release the slot.
+        let value = unsafe { self.buf.add(slot).read() };
+        self.release(1);
+        Ok(value)
+    }
+
+    /// Pops the oldest item, blocking while the ring is empty.
+    ///
+    /// `Disconnected` once the producer is gone and the ring is empty.
+    #[cfg(feature = "std")]
+    pub fn pop(&mut self) -> Result<T, PopError> {
+        self.pop_until(None)
+    }
+
+    /// Pops the oldest item, blocking at most `timeout` while the ring is empty;
+    /// `Empty` on timeout.
+    #[cfg(feature = "std")]
+    pub fn pop_timeout(&mut self, timeout: Duration) -> Result<T, PopError> {
+        self.pop_until(deadline_after(timeout))
+    }
+
+    #[cfg(feature = "std")]
+    pub(super) fn pop_until(&mut self, deadline: Option<Instant>) -> Result<T, PopError> {
+        loop {
+            match self.try_pop() {
+                Err(PopError::Empty) => {}
+                done => return done,
+            }
+            if !self.wait_available(deadline) {
+                return Err(PopError::Empty);
+            }
+        }
+    }
+
+    /// Blocks until an item is visible or the producer is gone; false on timeout.
+    #[cfg(feature = "std")]
+    pub(super) fn wait_available(&self, deadline: Option<Instant>) -> bool {
+        let ring = &*self.ring;
+        let head = self.head;
+        ring.not_empty.wait_until(deadline, || {
+            // ORDERING: Relaxed: this only decides whether to stop waiting; the
+            // caller's retry reloads `tail` with acquire before it reads a slot.
+            ring.tail.load(Ordering::Relaxed) != head || ring.producer_gone()
+        })
+    }
+
+    /// The oldest item, left in the ring; `None` if it is empty.
+    pub fn peek(&self) -> Option<&T> {
+        let have = if self.cached_tail != self.head {
+            true
+        } else {
+            // ORDERING: [spsc.tail.acquire], as in `available`.
+            self.ring.tail.load(Ordering::Acquire) != self.head
+        };
+        if !have {
+            return None;
+        }
+        self.ring.tracker.read(self.head_slot);
+        // SAFETY: slot `head` holds a published value (see `try_pop`); it stays
+        // there, untouched by the producer, until we release it, which needs
+        // `&mut self` and so ends this borrow first.
+        Some(unsafe { &*self.ring.slot(self.head_slot) })
+    }
+
+    /// Asks for `n` items to read in place, without blocking. Nothing is removed
+    /// until [`ReadChunk::commit`].
+    pub fn read_chunk(&mut self, n: usize) -> Result<ReadChunk<'_, T>, crate::ChunkError> {
+        let have = self.available(n);
+        if have < n {
+            self.publish_taken();
+            return Err(crate::ChunkError::TooFewItems { available: have });
+        }
+        Ok(ReadChunk::new(self, n))
+    }
+
+    /// Sequence number of the next item to pop: 0 for the first item ever pushed,
+    /// and one more for each item after it.
+    pub fn next_seq(&self) -> u64 {
+        self.seq
+    }
+
+    /// The number of slots (fixed at construction).
+    pub fn capacity(&self) -> usize {
+        self.ring.capacity
+    }
+
+    /// Items in the ring now. A snapshot: the producer may be pushing.
+    pub fn len(&self) -> usize {
+        // ORDERING: Relaxed: a snapshot; no slot is read on the strength of it.
+        self.ring
+            .tail
+            .load(Ordering::Relaxed)
+            .wrapping_sub(self.head)
+    }
+
+    /// True if no item is in the ring now (a snapshot).
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// True if every slot is taken now (a snapshot).
+    pub fn is_full(&self) -> bool {
+        self.len() == self.ring.capacity
+    }
+
+    /// True once the producer has been dropped. Items it pushed may still be
+    /// waiting to be popped.
+    pub fn is_abandoned(&self) -> bool {
+        self.ring.producer_gone()
+    }
+
+    /// An iterator that pops until the ring is empty (it does not block).
+    pub fn try_iter(&mut self) -> TryIter<'_, T> {
+        TryIter { consumer: self }
+    }
+}
+
+/// A consumer waits for an item, or for its producer to go.
+#[cfg(feature = "std")]
+impl<T> Waitable for Consumer<T> {
+    type Seen = ();
+
+    fn ready_cell(&self) -> &WaitCell {
+        &self.ring.not_empty
+    }
+
+    fn looks_ready(&self, (): ()) -> bool {
+        // ORDERING: Relaxed: this only decides whether to park; the poll that
+        // follows reloads `tail` with acquire before it reads a slot.
+        self.ring.tail.load(Ordering::Relaxed) != self.head || self.ring.producer_gone()
+    }
+}
+
+impl<T> Drop for Consumer<T> {
+    fn drop(&mut self) {
+        // ORDERING: Relaxed: read only by `Ring::drop`, which runs after the Arc's
+        // release/acquire on its count.
+        self.ring
+            .ends
+            .head_slot
+            .store(self.head_slot, Ordering::Relaxed);
+        // ORDERING: Relaxed, see `Ring::consumer_gone`.
+        self.ring.ends.consumer_gone.store(true, Ordering::Relaxed);
+        // Publishes items taken by a chunk iterator that was forgotten, so that
+        // `Ring::drop` starts after them; wakes a producer waiting for room.
+        self.release(0);
+    }
+}
+
+/// Pops until the ring is empty; made by [`Consumer::try_iter`].
+pub struct TryIter<'a, T> {
+    consumer: &'a mut Consumer<T>,
+}
+
+impl<T> Iterator for TryIter<'_, T> {
+    type Item = T;
+    fn next(&mut self) -> Option<T> {
+        self.consumer.try_pop().ok()
+    }
+}
+
+/// Pops, blocking, until the producer is gone and the ring is empty; made by
+/// `Consumer::into_iter`.
+#[cfg(feature = "std")]
+pub struct IntoIter<T> {
+    consumer: Consumer<T>,
+}
+
+#[cfg(feature = "std")]
+impl<T> Iterator for IntoIter<T> {
+    type Item = T;
+    fn next(&mut self) -> Option<T> {
+        self.consumer.pop().ok()
+    }
+}
+
+#[cfg(feature = "std")]
+impl<T> IntoIterator for Consumer<T> {
+    type Item = T;
+    type IntoIter = IntoIter<T>;
+    fn into_iter(self) -> IntoIter<T> {
+        IntoIter { consumer: self }
+    }
+}

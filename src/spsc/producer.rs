@@ -1,0 +1,181 @@
+//! The producer's operations: push in its try, blocking and timeout forms, the
+//! write chunks' bookkeeping, and disconnection.
+
+#[cfg(feature = "std")]
+use super::deadline_after;
+use super::ring::advance;
+use super::{Producer, WriteChunk, WriteChunkUninit};
+use crate::error::PushError;
+use crate::sync::Ordering;
+#[cfg(feature = "std")]
+use std::time::{Duration, Instant};
+
+impl<T> Producer<T> {
+    /// Free slots as this handle knows them, refreshing its copy of `head` only if
+    /// that copy says fewer than `want` are free.
+    #[inline(always)]
+    pub(super) fn free_slots(&mut self, want: usize) -> usize {
+        let cap = self.cap;
+        let free = cap - self.tail.wrapping_sub(self.cached_head);
+        if free >= want {
+            return free;
+        }
+        // ORDERING: [spsc.head.acquire] pairs with the consumer's release store of
+        // `head` (try_pop, ReadChunk commit): the consumer's reads of the slots it
+        // freed happen before we overwrite them.
+        self.cached_head = self.ring.head.load(Ordering::Acquire);
+        cap - self.tail.wrapping_sub(self.cached_head)
+    }
+
+    /// Publishes `n` slots written at `tail..tail+n`.
+    #[inline(always)]
+    pub(super) fn publish(&mut self, n: usize) {
+        self.tail = self.tail.wrapping_add(n);
+        self.tail_slot = advance(self.tail_slot, n, self.cap);
+        // ORDERING: [spsc.tail.release] pairs with the consumer's acquire load of
+        // `tail`: our writes of the slots happen before it reads them.
+        self.ring.tail.store(self.tail, Ordering::Release);
+        self.ring.not_empty.notify();
+    }
+
+    /// Pushes `value` if there is room, without blocking.
+    ///
+    /// Fails with `Full(value)` when the ring is full, `Disconnected(value)` when
+    /// the consumer is gone (checked before the ring is touched, so a value is
+    /// never pushed into a ring that nobody can read any more as far as this
+    /// thread can tell).
+    #[inline]
+    pub fn try_push(&mut self, value: T) -> Result<(), PushError<T>> {
+        if self.consumer_gone() {
+            return Err(PushError::Disconnected(value));
+        }
+        if self.free_slots(1) == 0 {
+            return Err(PushError::Full(value));
+        }
+        let slot = self.tail_slot;
+        self.ring.tracker.write(slot);
+        // SAFETY: `free_slots` says slot `tail` is free: the consumer has finished
+        // with it (acquire on `head`) and will not touch it until we publish it.
+        unsafe { self.buf.add(slot).write(value) };
+        self.publish(1);
+        Ok(())
+    }
+
+    /// Pushes `value`, blocking while the ring is full.
+    ///
+    /// Fails with `Disconnected(value)` if the consumer is gone.
+    #[cfg(feature = "std")]
+    pub fn push(&mut self, value: T) -> Result<(), PushError<T>> {
+        self.push_until(value, None)
+    }
+
+    /// Pushes `value`, blocking at most `timeout` while the ring is full; on
+    /// timeout the value comes back in `Full(value)`.
+    #[cfg(feature = "std")]
+    pub fn push_timeout(&mut self, value: T, timeout: Duration) -> Result<(), PushError<T>> {
+        self.push_until(value, deadline_after(timeout))
+    }
+
+    #[cfg(feature = "std")]
+    pub(super) fn push_until(
+        &mut self,
+        mut value: T,
+        deadline: Option<Instant>,
+    ) -> Result<(), PushError<T>> {
+        loop {
+            match self.try_push(value) {
+                Err(PushError::Full(v)) => value = v,
+                done => return done,
+            }
+            let ring = &*self.ring;
+            let tail = self.tail;
+            let ready = ring.not_full.wait_until(deadline, || {
+                // ORDERING: Relaxed: this only decides whether to stop waiting; the
+                // retried `try_push` reloads `head` with acquire before it writes.
+                let head = ring.head.load(Ordering::Relaxed);
+                tail.wrapping_sub(head) < ring.capacity || ring.consumer_gone()
+            });
+            if !ready {
+                return Err(PushError::Full(value));
+            }
+        }
+    }
+
+    /// Asks for `n` free slots to write in place, without blocking. The slots are
+    /// handed out uninitialized; see [`WriteChunkUninit`].
+    ///
+    /// Fails with `TooFewSlots` (saying how many are free) or, once the consumer is
+    /// gone, `Disconnected`.
+    pub fn write_chunk_uninit(
+        &mut self,
+        n: usize,
+    ) -> Result<WriteChunkUninit<'_, T>, crate::ChunkError> {
+        if self.consumer_gone() {
+            return Err(crate::ChunkError::Disconnected);
+        }
+        let free = self.free_slots(n);
+        if free < n {
+            return Err(crate::ChunkError::TooFewSlots { available: free });
+        }
+        Ok(WriteChunkUninit::new(self, n))
+    }
+
+    /// Asks for `n` free slots, filled with `T::default()`, to overwrite in place and
+    /// then [`commit`](WriteChunk::commit). Without blocking. Fails as
+    /// [`write_chunk_uninit`](Self::write_chunk_uninit) does.
+    pub fn write_chunk(&mut self, n: usize) -> Result<WriteChunk<'_, T>, crate::ChunkError>
+    where
+        T: Default,
+    {
+        if self.consumer_gone() {
+            return Err(crate::ChunkError::Disconnected);
+        }
+        let free = self.free_slots(n);
+        if free < n {
+            return Err(crate::ChunkError::TooFewSlots { available: free });
+        }
+        Ok(WriteChunk::new(self, n))
+    }
+
+    /// The number of slots (fixed at construction).
+    pub fn capacity(&self) -> usize {
+        self.ring.capacity
+    }
+
+    /// Items in the ring now. A snapshot: the consumer may be popping.
+    pub fn len(&self) -> usize {
+        // ORDERING: Relaxed: a snapshot; nothing is read on the strength of it.
+        self.tail
+            .wrapping_sub(self.ring.head.load(Ordering::Relaxed))
+    }
+
+    /// True if the ring holds no item now (a snapshot).
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// True if the ring has no free slot now (a snapshot).
+    pub fn is_full(&self) -> bool {
+        self.len() == self.ring.capacity
+    }
+
+    /// True once the consumer has been dropped: pushes can only fail from now on.
+    pub fn is_abandoned(&self) -> bool {
+        self.consumer_gone()
+    }
+}
+
+impl<T> Producer<T> {
+    #[inline(always)]
+    pub(super) fn consumer_gone(&self) -> bool {
+        self.ring.consumer_gone()
+    }
+}
+
+impl<T> Drop for Producer<T> {
+    fn drop(&mut self) {
+        // ORDERING: [spsc.gone.release] pairs with `producer_gone`'s acquire load.
+        self.ring.ends.producer_gone.store(true, Ordering::Release);
+        self.ring.not_empty.notify();
+    }
+}
