@@ -1,6 +1,6 @@
 //! loom models of the dispatcher's parking protocol: it arms the wait cell of every
 //! source and its own doorbell, re-checks, and sleeps on the doorbell. The futex is
-//! a Mutex + Condvar model (src/wait/fallback.rs), so a lost wake-up deadlocks the
+//! a Mutex + Condvar model (src/sync/fallback.rs), so a lost wake-up deadlocks the
 //! model, which loom reports. `run()` returns only when a handler stops it, a
 //! `Stop` arrives or every source is disconnected, so each model ends only if the
 //! dispatcher was woken.

@@ -1,5 +1,5 @@
 //! loom models of the event flag and the events. The futex is modelled with a
-//! Mutex + Condvar (src/wait/fallback.rs), so a lost wake-up deadlocks the model,
+//! Mutex + Condvar (src/sync/fallback.rs), so a lost wake-up deadlocks the model,
 //! which loom reports. Data written before a publish or set is a relaxed atomic,
 //! so a missing happens-before shows up as a stale read.
 #![cfg(loom)]

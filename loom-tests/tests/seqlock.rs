@@ -1,7 +1,7 @@
 //! loom models of the seqlock. The value is two words that every write sets equal
 //! (and, for one writer, equal to the write's number), so a torn or mismatched read
 //! shows up as an assertion failure. The writer's exclusive section is announced to
-//! loom (`Tracker` in src/sync.rs), so two writers that are not ordered one after
+//! loom (`Tracker` in src/sync/tracker.rs), so two writers that are not ordered one after
 //! the other fail the model.
 #![cfg(loom)]
 

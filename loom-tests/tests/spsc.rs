@@ -1,5 +1,5 @@
 //! loom models of the SPSC ring. Every slot access is announced to loom (see
-//! `Tracker` in src/sync.rs), so a slot read that is not ordered after its write,
+//! `Tracker` in src/sync/tracker.rs), so a slot read that is not ordered after its write,
 //! or a write not ordered after the previous read, fails the model; the futex is
 //! modelled with a Mutex + Condvar, so a lost wake-up deadlocks the model.
 #![cfg(loom)]

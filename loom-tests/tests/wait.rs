@@ -1,6 +1,6 @@
 //! loom models of the wait cell's parked-bit protocol itself, through the event
 //! flag (whose waiters use the cell directly). The futex is modelled with a
-//! Mutex + Condvar (src/wait/fallback.rs), so a lost wake-up deadlocks the model,
+//! Mutex + Condvar (src/sync/fallback.rs), so a lost wake-up deadlocks the model,
 //! which loom reports.
 //!
 //! The case under test: a waiter that set the parked bit and then found its

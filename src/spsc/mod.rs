@@ -25,7 +25,7 @@
 //! line that the other core is writing except the slot itself.
 //!
 //! Blocking operations (`std` feature) spin briefly, then park on a futex-backed
-//! wait cell (`src/wait/mod.rs` describes the protocol). A push or pop with nobody
+//! wait cell (`src/wait/cell.rs` describes the protocol). A push or pop with nobody
 //! parked adds one plain load to the fast path; without `std` it adds nothing.
 //!
 //! # Roles
