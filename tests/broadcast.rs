@@ -4,19 +4,13 @@
 // Blocking and timeouts throughout: the std feature (tests/nostd.rs covers the rest).
 #![cfg(feature = "std")]
 
+mod common;
+
+use common::scaled;
 use ringkit::broadcast::{self, channel, channel_starting_at, Subscriber, TryRecvNowError};
 use ringkit::RecvError;
 use std::thread;
 use std::time::{Duration, Instant};
-
-/// Scales a loop count down under miri, which runs ~1000x slower.
-const fn scaled(n: u64) -> u64 {
-    if cfg!(miri) {
-        40
-    } else {
-        n
-    }
-}
 
 /// The value published under sequence `seq`: its words depend on each other and
 /// on `seq`, so a torn read or a value under the wrong number shows.
@@ -155,17 +149,17 @@ fn stress(capacity: usize, first_seq: u64, first_stamp: u64, n: u64) {
 
 #[test]
 fn stress_subscribers_at_different_speeds() {
-    stress(64, 0, 0, scaled(200_000));
+    stress(64, 0, 0, scaled(200_000, 40));
 }
 
 #[test]
 fn stress_capacity_one() {
-    stress(1, 0, 0, scaled(50_000));
+    stress(1, 0, 0, scaled(50_000, 40));
 }
 
 #[test]
 fn stress_across_the_wrap() {
-    stress(7, u64::MAX - 5_000, u64::MAX - 1_000, scaled(20_000));
+    stress(7, u64::MAX - 5_000, u64::MAX - 1_000, scaled(20_000, 40));
 }
 
 #[test]
@@ -345,7 +339,7 @@ fn blocked_recv_is_woken_by_disconnect() {
 
 #[test]
 fn many_blocked_subscribers_see_every_event() {
-    const N: u64 = scaled(2_000);
+    const N: u64 = scaled(2_000, 40);
     let (mut p, s) = channel::<u64>(N as usize);
     let waiters: Vec<_> = (0..3)
         .map(|_| {

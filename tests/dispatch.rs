@@ -8,42 +8,17 @@
 // Blocking and timeouts throughout: the std feature (tests/nostd.rs covers the rest).
 #![cfg(feature = "std")]
 
+mod common;
+
+use common::{quiet_injected_panics, Counted, DropTable, Tracked, INJECTED};
 use ringkit::dispatch::{self, DeadLetter, Dispatcher, EventUpdate, Failure, Retry, RunEnd};
 use ringkit::event::EventFlag;
 use ringkit::{mpmc, spsc, PushError};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, Once};
+use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::Duration;
-
-/// Panics injected by the tests carry this payload; the hook keeps them quiet.
-const INJECTED: &str = "injected handler panic";
-
-fn quiet_injected_panics() {
-    static ONCE: Once = Once::new();
-    ONCE.call_once(|| {
-        let previous = std::panic::take_hook();
-        std::panic::set_hook(Box::new(move |info| {
-            if info.payload().downcast_ref::<&str>() != Some(&INJECTED) {
-                previous(info);
-            }
-        }));
-    });
-}
-
-/// A message that counts its drops.
-#[derive(Debug)]
-struct Counted {
-    id: u64,
-    drops: Arc<AtomicUsize>,
-}
-
-impl Drop for Counted {
-    fn drop(&mut self) {
-        self.drops.fetch_add(1, Ordering::Relaxed);
-    }
-}
 
 type Log = Arc<Mutex<Vec<(&'static str, u64, u32, u64)>>>;
 /// (seq, attempts, message id, the failure was the expected kind)
@@ -151,11 +126,7 @@ fn spsc_failing_message_is_redelivered_then_dead_lettered() {
     let drops = Arc::new(AtomicUsize::new(0));
     let (mut tx, rx) = spsc::channel::<Counted>(8);
     for id in 0..5 {
-        tx.try_push(Counted {
-            id,
-            drops: drops.clone(),
-        })
-        .unwrap();
+        tx.try_push(Counted::new(id, &drops)).unwrap();
     }
     let log: Log = Arc::default();
     let dead: DeadLog = Arc::default();
@@ -214,11 +185,7 @@ fn mpmc_failing_message_is_redelivered_then_dead_lettered() {
     let drops = Arc::new(AtomicUsize::new(0));
     let (tx, rx) = mpmc::channel::<Counted>(8);
     for id in 0..3 {
-        tx.try_push(Counted {
-            id,
-            drops: drops.clone(),
-        })
-        .unwrap();
+        tx.try_push(Counted::new(id, &drops)).unwrap();
     }
     let log: Log = Arc::default();
     let dead: DeadLog = Arc::default();
@@ -266,10 +233,7 @@ fn mpmc_failing_message_is_redelivered_then_dead_lettered() {
 #[test]
 fn drop_counts_exact_with_pending_and_unread_messages() {
     let drops = Arc::new(AtomicUsize::new(0));
-    let counted = |id| Counted {
-        id,
-        drops: drops.clone(),
-    };
+    let counted = |id| Counted::new(id, &drops);
     let (mut stx, srx) = spsc::channel::<Counted>(8);
     let (mtx, mrx) = mpmc::channel::<Counted>(8);
     for id in 0..4 {
@@ -674,64 +638,6 @@ fn jobs_either_side_may_go_first() {
 // callback, then more use and the drop of everything, with exact per-message drop
 // counts. The messages own a `String`, so under miri a double drop is a double
 // free.
-
-/// How often each message id was dropped, shared by the `Tracked` messages of one
-/// test.
-#[derive(Clone, Default)]
-struct DropTable(Arc<Mutex<HashMap<u64, u32>>>);
-
-impl DropTable {
-    /// A message with id `id`.
-    fn item(&self, id: u64) -> Tracked {
-        Tracked {
-            id,
-            text: format!("message {id}"),
-            bomb: false,
-            drops: self.clone(),
-        }
-    }
-
-    /// A message with id `id` whose `Drop` panics.
-    fn bomb(&self, id: u64) -> Tracked {
-        let mut m = self.item(id);
-        m.bomb = true;
-        m
-    }
-
-    /// Asserts that exactly the messages `ids` have been dropped, each once.
-    #[track_caller]
-    fn assert_each_dropped_once(&self, ids: impl IntoIterator<Item = u64>) {
-        let expected: HashMap<u64, u32> = ids.into_iter().map(|id| (id, 1)).collect();
-        assert_eq!(*self.0.lock().unwrap(), expected);
-    }
-}
-
-/// A heap-owning message that records its id in its `DropTable` when dropped,
-/// and then panics if it is a bomb (unless it is dropped by an unwinding, where a
-/// second panic would abort).
-struct Tracked {
-    id: u64,
-    text: String,
-    bomb: bool,
-    drops: DropTable,
-}
-
-impl Tracked {
-    /// The message's id, after checking that its heap text is intact.
-    fn id(&self) -> u64 {
-        assert_eq!(self.text, format!("message {}", self.id));
-        self.id
-    }
-}
-
-impl Drop for Tracked {
-    fn drop(&mut self) {
-        *self.drops.0.lock().unwrap().entry(self.id).or_default() += 1;
-        if self.bomb && !thread::panicking() {
-            std::panic::panic_any(INJECTED);
-        }
-    }
-}
 
 /// Deliveries seen by a handler: (seq, attempt, message id).
 type Deliveries = Arc<Mutex<Vec<(u64, u32, u64)>>>;

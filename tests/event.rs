@@ -3,6 +3,9 @@
 // Blocking and timeouts throughout: the std feature (tests/nostd.rs covers the rest).
 #![cfg(feature = "std")]
 
+mod common;
+
+use common::{same, READS};
 use ringkit::event::{Event, EventFlag};
 use ringkit::Timeout;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -10,13 +13,7 @@ use std::sync::Barrier;
 use std::thread;
 use std::time::{Duration, Instant};
 
-const READS: usize = if cfg!(miri) { 200 } else { 1_000_000 };
 const ROUNDS: u64 = if cfg!(miri) { 5 } else { 20 };
-
-fn same<const N: usize>(v: [u64; N]) -> u64 {
-    assert!(v.iter().all(|&w| w == v[0]), "torn read: {v:?}");
-    v[0]
-}
 
 /// Gives parked-path coverage a chance; no assertion depends on it.
 fn let_them_park() {

@@ -4,23 +4,15 @@
 // Blocking and timeouts throughout: the std feature (tests/nostd.rs covers the rest).
 #![cfg(feature = "std")]
 
+mod common;
+
+use common::{expect_injected_panic, scaled_per_build, Counted, DropTable};
 use ringkit::mpmc::{self, Queue};
 use ringkit::{CapacityError, PopError, PushError};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Barrier};
 use std::thread;
 use std::time::Duration;
-
-/// Scales a loop count down under miri (and a little in debug builds).
-fn scaled(release: usize, debug: usize, miri: usize) -> usize {
-    if cfg!(miri) {
-        miri
-    } else if cfg!(debug_assertions) {
-        debug
-    } else {
-        release
-    }
-}
 
 /// A wait long enough never to expire in a healthy run: an upper bound that turns a
 /// deadlock into a loud failure, never a speed assertion.
@@ -33,7 +25,7 @@ const SHIFT: u32 = 40;
 fn stress_4p4c_exactly_once_in_producer_order() {
     const P: usize = 4;
     const C: usize = 4;
-    let total = scaled(10_000_000, 10_000_000, 400);
+    let total = scaled_per_build(10_000_000, 10_000_000, 400) as usize;
     let per = total / P;
     let (tx, rx) = mpmc::channel::<u64>(if cfg!(miri) { 4 } else { 256 });
     // One bit per item: set by the consumer that receives it.
@@ -102,7 +94,7 @@ fn stress_4p4c_exactly_once_in_producer_order() {
 #[test]
 fn try_ops_never_fail_spuriously() {
     const CAP: usize = 3;
-    let per = scaled(200_000, 20_000, 50);
+    let per = scaled_per_build(200_000, 20_000, 50);
     let q = Arc::new(Queue::<u64>::new(CAP));
     let room = Arc::new(AtomicUsize::new(CAP));
     let items = Arc::new(AtomicUsize::new(0));
@@ -125,7 +117,7 @@ fn try_ops_never_fail_spuriously() {
         .map(|w| {
             let (q, room, items) = (q.clone(), room.clone(), items.clone());
             thread::spawn(move || {
-                for i in 0..per as u64 {
+                for i in 0..per {
                     if w % 2 == 0 {
                         take(&room);
                         assert_eq!(q.try_push(i), Ok(()), "spurious Full");
@@ -234,7 +226,7 @@ fn timeouts_hand_back_full_and_empty() {
 
 #[test]
 fn force_push_under_contention_loses_nothing() {
-    let per = scaled(200_000, 20_000, 60) as u64;
+    let per = scaled_per_build(200_000, 20_000, 60);
     let q = Arc::new(Queue::<u64>::new(if cfg!(miri) { 2 } else { 8 }));
     let seen = Arc::new(
         (0..(2 * per as usize).div_ceil(64))
@@ -308,13 +300,6 @@ fn force_push_evicts_oldest_and_keeps_seq() {
     assert_eq!(q.try_pop_with_seq(), None);
 }
 
-struct Counted(Arc<AtomicUsize>);
-impl Drop for Counted {
-    fn drop(&mut self) {
-        self.0.fetch_add(1, Ordering::Relaxed);
-    }
-}
-
 #[test]
 fn leftovers_dropped_exactly_once() {
     for laps in [0, 1, 2] {
@@ -323,16 +308,16 @@ fn leftovers_dropped_exactly_once() {
             let q = Queue::starting_at(cap, laps);
             // Walk the positions around (and across the wrap) before filling.
             for _ in 0..cap + 1 {
-                q.try_push(Counted(drops.clone())).ok().unwrap();
+                q.try_push(Counted::new(0, &drops)).ok().unwrap();
                 drop(q.try_pop().unwrap());
             }
             assert_eq!(drops.load(Ordering::Relaxed), cap + 1);
             for _ in 0..cap {
-                assert!(q.try_push(Counted(drops.clone())).is_ok());
+                assert!(q.try_push(Counted::new(0, &drops)).is_ok());
             }
-            let back = q.try_push(Counted(drops.clone())).err().unwrap();
+            let back = q.try_push(Counted::new(0, &drops)).err().unwrap();
             drop(back);
-            let evicted = q.force_push(Counted(drops.clone())).unwrap();
+            let evicted = q.force_push(Counted::new(0, &drops)).unwrap();
             drop(evicted);
             drop(q.try_pop());
             assert_eq!(drops.load(Ordering::Relaxed), cap + 4);
@@ -351,11 +336,11 @@ fn channel_leftovers_dropped_with_last_handle() {
     let drops = Arc::new(AtomicUsize::new(0));
     let (tx, rx) = mpmc::channel(4);
     for _ in 0..3 {
-        tx.push(Counted(drops.clone())).unwrap();
+        tx.push(Counted::new(0, &drops)).unwrap();
     }
     drop(rx.pop().unwrap());
     drop(rx);
-    match tx.try_push(Counted(drops.clone())) {
+    match tx.try_push(Counted::new(0, &drops)) {
         Err(PushError::Disconnected(v)) => drop(v),
         _ => panic!("expected Disconnected"),
     }
@@ -381,11 +366,11 @@ fn zero_sized_items() {
     }
     let (tx, rx) = mpmc::channel::<()>(1);
     let t = thread::spawn(move || {
-        for _ in 0..scaled(10_000, 1000, 20) {
+        for _ in 0..scaled_per_build(10_000, 1000, 20) {
             tx.push(()).unwrap();
         }
     });
-    assert_eq!(rx.iter().count(), scaled(10_000, 1000, 20));
+    assert_eq!(rx.iter().count() as u64, scaled_per_build(10_000, 1000, 20));
     t.join().unwrap();
 }
 
@@ -402,7 +387,7 @@ fn capacity_one() {
     assert_eq!(q.try_pop(), None);
 
     // Ping-pong through one slot, two of each side.
-    let n = scaled(100_000, 10_000, 40);
+    let n = scaled_per_build(100_000, 10_000, 40) as usize;
     let (tx, rx) = mpmc::channel::<usize>(1);
     let senders: Vec<_> = (0..2)
         .map(|_| {
@@ -470,7 +455,7 @@ fn wrap_around_of_positions_and_stamps() {
 #[test]
 fn wrap_around_under_contention() {
     for cap in [1usize, 2, 3] {
-        let n = scaled(50_000, 5_000, 30) as u64;
+        let n = scaled_per_build(50_000, 5_000, 30);
         let (tx, rx) = mpmc::channel_starting_at::<u64>(cap, 2);
         let senders: Vec<_> = (0..2u64)
             .map(|p| {
@@ -537,95 +522,25 @@ fn iterators() {
 // Ownership and panic contracts: every item is dropped exactly once, also when
 // one of them panics in `Drop`, and iterators that borrow a receiver own nothing.
 
-/// Panics injected by the tests carry this payload; the hook keeps them quiet.
-const INJECTED: &str = "injected drop panic";
-
-fn quiet_injected_panics() {
-    static ONCE: std::sync::Once = std::sync::Once::new();
-    ONCE.call_once(|| {
-        let previous = std::panic::take_hook();
-        std::panic::set_hook(Box::new(move |info| {
-            if info.payload().downcast_ref::<&str>() != Some(&INJECTED) {
-                previous(info);
-            }
-        }));
-    });
-}
-
-/// Drop counts per item identity.
-#[derive(Clone)]
-struct Table(Arc<Vec<AtomicUsize>>);
-
-impl Table {
-    fn new(n: usize) -> Self {
-        Table(Arc::new((0..n).map(|_| AtomicUsize::new(0)).collect()))
-    }
-    /// A heap item (a `String`, so a double drop is a double free under miri)
-    /// with identity `id`; it panics in `Drop` (after counting) if `panics`.
-    fn item(&self, id: usize, panics: bool) -> Tracked {
-        Tracked {
-            id,
-            panics,
-            table: self.clone(),
-            _heap: format!("item {id}"),
-        }
-    }
-    fn counts(&self) -> Vec<usize> {
-        self.0.iter().map(|c| c.load(Ordering::Relaxed)).collect()
-    }
-    /// Asserts that the items in `ids` were dropped once and all others never.
-    fn assert_dropped(&self, ids: impl IntoIterator<Item = usize>, what: &str) {
-        let mut want = vec![0; self.0.len()];
-        for id in ids {
-            want[id] += 1;
-        }
-        assert_eq!(self.counts(), want, "drop counts per item: {what}");
-    }
-}
-
-struct Tracked {
-    id: usize,
-    panics: bool,
-    table: Table,
-    _heap: String,
-}
-
-impl Drop for Tracked {
-    fn drop(&mut self) {
-        self.table.0[self.id].fetch_add(1, Ordering::Relaxed);
-        if self.panics {
-            std::panic::panic_any(INJECTED);
-        }
-    }
-}
-
-/// Runs `f`, which must unwind with the injected panic.
-fn expect_injected_panic(f: impl FnOnce()) {
-    quiet_injected_panics();
-    let err = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f))
-        .expect_err("a drop panicked, the call must unwind");
-    assert_eq!(err.downcast_ref::<&str>(), Some(&INJECTED));
-}
-
 #[test]
 fn queue_leftovers_all_dropped_when_one_panics() {
-    const N: usize = 5;
+    const N: u64 = 5;
     let caps: &[usize] = if cfg!(miri) { &[5, 7] } else { &[5, 6, 7, 8] };
     for &cap in caps {
         for laps in [0, 1] {
             // `skip` walks the positions so that the leftovers wrap around the end
             // of the buffer (and across the u64 wrap when laps == 1).
-            for skip in [0, cap - 2] {
+            for skip in [0, cap as u64 - 2] {
                 for bad in 0..N {
                     let what = format!("cap {cap}, laps {laps}, skip {skip}, item {bad} panics");
-                    let table = Table::new(N + skip);
+                    let table = DropTable::default();
                     let q = Queue::starting_at(cap, laps);
                     for id in N..N + skip {
-                        assert!(q.try_push(table.item(id, false)).is_ok());
+                        assert!(q.try_push(table.item(id)).is_ok());
                         drop(q.try_pop().unwrap());
                     }
                     for id in 0..N {
-                        assert!(q.try_push(table.item(id, id == bad)).is_ok());
+                        assert!(q.try_push(table.item_or_bomb(id, id == bad)).is_ok());
                     }
                     expect_injected_panic(|| drop(q));
                     table.assert_dropped(0..N + skip, &what);
@@ -637,10 +552,10 @@ fn queue_leftovers_all_dropped_when_one_panics() {
 
 #[test]
 fn channel_leftovers_all_dropped_when_one_panics_last_sender() {
-    let table = Table::new(5);
+    let table = DropTable::default();
     let (tx, rx) = mpmc::channel(8);
     for id in 0..5 {
-        tx.try_push(table.item(id, id == 1)).unwrap();
+        tx.try_push(table.item_or_bomb(id, id == 1)).unwrap();
     }
     drop(rx.try_pop().unwrap());
     drop(rx);
@@ -652,11 +567,11 @@ fn channel_leftovers_all_dropped_when_one_panics_last_sender() {
 
 #[test]
 fn channel_leftovers_all_dropped_when_one_panics_last_receiver() {
-    let table = Table::new(6);
+    let table = DropTable::default();
     let (tx, rx) = mpmc::channel(8);
     let rx2 = rx.clone();
     for id in 0..6 {
-        tx.try_push(table.item(id, id == 4)).unwrap();
+        tx.try_push(table.item_or_bomb(id, id == 4)).unwrap();
     }
     drop(tx);
     drop(rx2.try_pop().unwrap());
@@ -668,10 +583,10 @@ fn channel_leftovers_all_dropped_when_one_panics_last_receiver() {
 
 #[test]
 fn into_iter_leftovers_all_dropped_when_one_panics() {
-    let table = Table::new(4);
+    let table = DropTable::default();
     let (tx, rx) = mpmc::channel(4);
     for id in 0..4 {
-        tx.try_push(table.item(id, id == 1)).unwrap();
+        tx.try_push(table.item_or_bomb(id, id == 1)).unwrap();
     }
     drop(tx);
     let mut it = rx.into_iter();
@@ -687,10 +602,10 @@ fn into_iter_leftovers_all_dropped_when_one_panics() {
 #[allow(clippy::drop_non_drop, clippy::forget_non_drop)]
 #[test]
 fn try_iter_dropped_half_used_or_forgotten_takes_only_what_it_yielded() {
-    let table = Table::new(8);
+    let table = DropTable::default();
     let (tx, rx) = mpmc::channel(8);
     for id in 0..6 {
-        tx.try_push(table.item(id, false)).unwrap();
+        tx.try_push(table.item(id)).unwrap();
     }
     let mut it = rx.try_iter();
     drop(it.next().unwrap());
@@ -704,21 +619,21 @@ fn try_iter_dropped_half_used_or_forgotten_takes_only_what_it_yielded() {
     let mut it = rx.try_iter();
     assert_eq!(it.next().unwrap().id, 2);
     std::mem::forget(it);
-    tx.try_push(table.item(6, false)).unwrap();
-    let ids: Vec<usize> = rx.try_iter().map(|t| t.id).collect();
+    tx.try_push(table.item(6)).unwrap();
+    let ids: Vec<u64> = rx.try_iter().map(|t| t.id).collect();
     assert_eq!(ids, [3, 4, 5, 6]);
     table.assert_dropped(0..7, "all taken");
-    tx.try_push(table.item(7, false)).unwrap();
+    tx.try_push(table.item(7)).unwrap();
     drop((tx, rx));
     table.assert_dropped(0..8, "leftover dropped with the channel");
 }
 
 #[test]
 fn try_iter_panicking_item_leaves_the_rest_in_the_channel() {
-    let table = Table::new(5);
+    let table = DropTable::default();
     let (tx, rx) = mpmc::channel(8);
     for id in 0..5 {
-        tx.try_push(table.item(id, id == 1)).unwrap();
+        tx.try_push(table.item_or_bomb(id, id == 1)).unwrap();
     }
     // The consumer's own drop of item 1 panics inside the iteration.
     expect_injected_panic(|| rx.try_iter().for_each(drop));
@@ -734,10 +649,10 @@ fn try_iter_panicking_item_leaves_the_rest_in_the_channel() {
 #[allow(clippy::drop_non_drop, clippy::forget_non_drop)]
 #[test]
 fn blocking_iter_dropped_half_used_or_forgotten_takes_only_what_it_yielded() {
-    let table = Table::new(5);
+    let table = DropTable::default();
     let (tx, rx) = mpmc::channel(8);
     for id in 0..5 {
-        tx.try_push(table.item(id, false)).unwrap();
+        tx.try_push(table.item(id)).unwrap();
     }
     let mut it = rx.iter();
     drop(it.next().unwrap());
@@ -747,7 +662,7 @@ fn blocking_iter_dropped_half_used_or_forgotten_takes_only_what_it_yielded() {
     std::mem::forget(it);
     table.assert_dropped([0, 1], "two taken");
     drop(tx);
-    let ids: Vec<usize> = rx.iter().map(|t| t.id).collect();
+    let ids: Vec<u64> = rx.iter().map(|t| t.id).collect();
     assert_eq!(ids, [2, 3, 4]);
     table.assert_dropped(0..5, "all taken");
     drop(rx);
@@ -756,15 +671,15 @@ fn blocking_iter_dropped_half_used_or_forgotten_takes_only_what_it_yielded() {
 
 #[test]
 fn evicted_and_handed_back_items_are_the_callers() {
-    let table = Table::new(4);
+    let table = DropTable::default();
     let q = Queue::new(2);
-    q.try_push(table.item(0, true)).ok().unwrap();
-    q.try_push(table.item(1, false)).ok().unwrap();
-    let back = q.try_push(table.item(2, false)).err().unwrap();
+    q.try_push(table.bomb(0)).ok().unwrap();
+    q.try_push(table.item(1)).ok().unwrap();
+    let back = q.try_push(table.item(2)).err().unwrap();
     table.assert_dropped([], "handed back, not dropped");
     drop(back);
     // The evicted item panics in the caller's hands; the queue is untouched.
-    let evicted = q.force_push(table.item(3, false)).unwrap();
+    let evicted = q.force_push(table.item(3)).unwrap();
     expect_injected_panic(|| drop(evicted));
     table.assert_dropped([0, 2], "evicted and handed back");
     assert_eq!(q.len(), 2);

@@ -1,18 +1,13 @@
 //! SeqLock stress: readers racing writers never see a torn value.
 
+mod common;
+
+use common::{same, READS};
 use ringkit::seqlock::SeqLock;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::thread;
 
-/// Reads per reader thread: millions in a real run, a handful under miri.
-const READS: usize = if cfg!(miri) { 200 } else { 1_000_000 };
 const READERS: usize = 3;
-
-/// Checks that every word of `v` equals the first, and returns it.
-fn same<const N: usize>(v: [u64; N]) -> u64 {
-    assert!(v.iter().all(|&w| w == v[0]), "torn read: {v:?}");
-    v[0]
-}
 
 #[test]
 fn one_writer_readers_never_see_torn_values() {

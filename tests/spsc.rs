@@ -3,6 +3,9 @@
 // Blocking and timeouts throughout: the std feature (tests/nostd.rs covers the rest).
 #![cfg(feature = "std")]
 
+mod common;
+
+use common::{scaled, Counted};
 use ringkit::spsc::{self, channel, channel_starting_at, try_channel};
 use ringkit::{CapacityError, ChunkError, PopError, PushError};
 use std::io::{Read, Write};
@@ -12,28 +15,9 @@ use std::sync::Arc;
 use std::thread;
 use std::time::{Duration, Instant};
 
-/// Scales a loop count down under miri, which runs ~1000x slower.
-fn scaled(n: u64) -> u64 {
-    if cfg!(miri) {
-        (n / 20_000).max(200)
-    } else {
-        n
-    }
-}
-
-/// Counts drops of values carrying it.
-#[derive(Debug)]
-struct Counted(Arc<AtomicUsize>, u64);
-
-impl Drop for Counted {
-    fn drop(&mut self) {
-        self.0.fetch_add(1, Ordering::SeqCst);
-    }
-}
-
 #[test]
 fn exactly_once_in_order_through_a_small_ring() {
-    let n = scaled(10_000_000);
+    let n = scaled(10_000_000, 500);
     let (mut tx, mut rx) = channel::<u64>(7);
     let producer = thread::spawn(move || {
         for i in 0..n {
@@ -68,7 +52,7 @@ fn exactly_once_in_order_through_a_small_ring() {
 
 #[test]
 fn blocking_exactly_once_with_chunks_on_both_sides() {
-    let n = scaled(2_000_000) as usize;
+    let n = scaled(2_000_000, 200) as usize;
     let (mut tx, mut rx) = channel::<u64>(64);
     let producer = thread::spawn(move || {
         let mut next = 0usize;
@@ -188,13 +172,13 @@ fn leftovers_are_dropped_exactly_once() {
     let drops = Arc::new(AtomicUsize::new(0));
     let (mut tx, mut rx) = channel::<Counted>(5);
     for i in 0..5 {
-        tx.try_push(Counted(drops.clone(), i)).unwrap();
+        tx.try_push(Counted::new(i, &drops)).unwrap();
     }
     // Move two out (dropped here), wrap, push two more.
     drop(rx.try_pop().unwrap());
     drop(rx.try_pop().unwrap());
-    tx.try_push(Counted(drops.clone(), 5)).unwrap();
-    tx.try_push(Counted(drops.clone(), 6)).unwrap();
+    tx.try_push(Counted::new(5, &drops)).unwrap();
+    tx.try_push(Counted::new(6, &drops)).unwrap();
     assert_eq!(drops.load(Ordering::SeqCst), 2);
     drop(tx);
     assert_eq!(drops.load(Ordering::SeqCst), 2);
@@ -206,15 +190,15 @@ fn leftovers_are_dropped_exactly_once() {
 fn a_rejected_value_comes_back_and_is_not_dropped() {
     let drops = Arc::new(AtomicUsize::new(0));
     let (mut tx, rx) = channel::<Counted>(1);
-    tx.try_push(Counted(drops.clone(), 0)).unwrap();
-    let back = tx.try_push(Counted(drops.clone(), 1)).unwrap_err();
+    tx.try_push(Counted::new(0, &drops)).unwrap();
+    let back = tx.try_push(Counted::new(1, &drops)).unwrap_err();
     assert!(back.is_full());
-    assert_eq!(back.into_inner().1, 1);
+    assert_eq!(back.into_inner().id, 1);
     assert_eq!(drops.load(Ordering::SeqCst), 1);
     drop(rx);
-    let back = tx.try_push(Counted(drops.clone(), 2)).unwrap_err();
+    let back = tx.try_push(Counted::new(2, &drops)).unwrap_err();
     assert!(back.is_disconnected());
-    assert_eq!(back.into_inner().1, 2);
+    assert_eq!(back.into_inner().id, 2);
     drop(tx);
     assert_eq!(drops.load(Ordering::SeqCst), 3);
 }
@@ -416,17 +400,17 @@ fn blocked_pop_is_woken_by_push() {
     let (mut tx, mut rx) = channel::<u64>(1);
     let consumer = thread::spawn(move || {
         let mut got = Vec::new();
-        for _ in 0..scaled(1000) {
+        for _ in 0..scaled(1000, 200) {
             got.push(rx.pop().unwrap());
         }
         got
     });
-    for i in 0..scaled(1000) {
+    for i in 0..scaled(1000, 200) {
         tx.push(i).unwrap();
     }
     assert_eq!(
         consumer.join().unwrap(),
-        (0..scaled(1000)).collect::<Vec<_>>()
+        (0..scaled(1000, 200)).collect::<Vec<_>>()
     );
 }
 
@@ -503,7 +487,9 @@ fn iterators_drain() {
 #[test]
 fn bytes_flow_through_io_read_and_write() {
     let (mut tx, mut rx) = channel::<u8>(7);
-    let data: Vec<u8> = (0..scaled(100_000)).map(|i| (i * 31 % 251) as u8).collect();
+    let data: Vec<u8> = (0..scaled(100_000, 200))
+        .map(|i| (i * 31 % 251) as u8)
+        .collect();
     let sent = data.clone();
     let writer = thread::spawn(move || {
         tx.write_all(&sent).unwrap();
