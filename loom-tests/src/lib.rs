@@ -1,2 +1,25 @@
 //! loom models of ringkit live in `tests/`, one file per primitive. They are built
 //! only with `RUSTFLAGS="--cfg loom"`; see `scripts/check loom`.
+//!
+//! This library holds what the models share; without `--cfg loom` it is empty.
+
+/// Runs a loom model with at most `bound` preemptions, whatever
+/// `LOOM_MAX_PREEMPTIONS` says: for models with blocking waits or many threads,
+/// whose unbounded state space is too large to explore.
+#[cfg(loom)]
+pub fn bounded(bound: usize, f: impl Fn() + Sync + Send + 'static) {
+    let mut b = loom::model::Builder::new();
+    b.preemption_bound = Some(bound);
+    b.check(f);
+}
+
+/// Runs a loom model with at most `bound` preemptions, unless
+/// `LOOM_MAX_PREEMPTIONS` sets another bound.
+#[cfg(loom)]
+pub fn bounded_unless_env(bound: usize, f: impl Fn() + Sync + Send + 'static) {
+    let mut b = loom::model::Builder::new();
+    if b.preemption_bound.is_none() {
+        b.preemption_bound = Some(bound);
+    }
+    b.check(f);
+}

@@ -6,6 +6,7 @@
 use loom::sync::atomic::{AtomicUsize, Ordering};
 use loom::sync::Arc;
 use loom::thread;
+use loom_tests::bounded;
 use ringkit::broadcast::{channel, Subscriber};
 use ringkit::RecvError;
 
@@ -77,9 +78,7 @@ fn subscriber_racing_lapping_publisher() {
 /// `subscriber_racing_lapping_publisher` is its unbounded twin.
 #[test]
 fn subscriber_lapped_while_catching_up() {
-    let mut b = loom::model::Builder::new();
-    b.preemption_bound = Some(2);
-    b.check(|| {
+    bounded(2, || {
         let (mut publisher, mut sub) = channel::<u64>(2);
         let p = thread::spawn(move || {
             for seq in 0..3 {
@@ -123,9 +122,7 @@ fn blocked_recv_woken_by_publish() {
 /// is its unbounded twin.
 #[test]
 fn disconnect_after_publish() {
-    let mut b = loom::model::Builder::new();
-    b.preemption_bound = Some(3);
-    b.check(|| {
+    bounded(3, || {
         let (mut publisher, mut sub) = channel::<u64>(2);
         let s = thread::spawn(move || {
             assert_eq!(sub.recv(), Ok((0, value(0))));

@@ -8,6 +8,7 @@
 
 use loom::sync::atomic::{AtomicUsize, Ordering};
 use loom::thread;
+use loom_tests::bounded;
 use ringkit::dispatch::{Dispatcher, RunEnd};
 use ringkit::event::EventFlag;
 
@@ -24,9 +25,7 @@ enum Which {
 /// Every other source stays connected and empty, so the dispatcher must park on
 /// all three and be woken by the right one.
 fn parked_on_three_woken_by(which: Which) {
-    let mut b = loom::model::Builder::new();
-    b.preemption_bound = Some(2);
-    b.check(move || {
+    bounded(2, move || {
         let (mut stx, srx) = ringkit::spsc::channel::<u32>(2);
         let (mtx, mrx) = ringkit::mpmc::channel::<u32>(2);
         let flag = std::sync::Arc::new(EventFlag::new(0u32));
@@ -98,9 +97,7 @@ fn parked_dispatcher_woken_by_publish() {
 /// and the other notifier finds it clear: the epoch check in `park_any` saves it.
 #[test]
 fn two_pushes_on_two_sources_then_disconnect() {
-    let mut b = loom::model::Builder::new();
-    b.preemption_bound = Some(2);
-    b.check(|| {
+    bounded(2, || {
         let (mut stx, srx) = ringkit::spsc::channel::<u32>(2);
         let (mtx, mrx) = ringkit::mpmc::channel::<u32>(2);
         let mut d = Dispatcher::new();
@@ -134,9 +131,7 @@ fn two_pushes_on_two_sources_then_disconnect() {
 /// the doorbell. Both messages must be handled before `run` sees the disconnection.
 #[test]
 fn two_pushes_on_one_source() {
-    let mut b = loom::model::Builder::new();
-    b.preemption_bound = Some(2);
-    b.check(|| {
+    bounded(2, || {
         let (tx, rx) = ringkit::mpmc::channel::<u32>(2);
         let mut d = Dispatcher::new();
         let got = std::sync::Arc::new(AtomicUsize::new(0));
@@ -188,9 +183,7 @@ fn stop_from_other_thread() {
 /// it and `run` returns `Disconnected` after handling what was pushed before.
 #[test]
 fn disconnect_wakes_parked_dispatcher() {
-    let mut b = loom::model::Builder::new();
-    b.preemption_bound = Some(3);
-    b.check(|| {
+    bounded(3, || {
         let (mut tx, rx) = ringkit::spsc::channel::<u32>(2);
         let mut d = Dispatcher::new();
         let got = std::sync::Arc::new(AtomicUsize::new(0));

@@ -7,6 +7,7 @@
 use loom::sync::atomic::{AtomicUsize, Ordering};
 use loom::sync::Arc;
 use loom::thread;
+use loom_tests::bounded;
 use ringkit::event::{Event, EventFlag};
 
 /// A publish racing a waiter's announcement (parked bit, barrier, re-check) never
@@ -56,9 +57,7 @@ fn generation_acquires() {
 /// `one_publish_across_epoch_wrap`.
 #[test]
 fn generation_across_epoch_wrap() {
-    let mut b = loom::model::Builder::new();
-    b.preemption_bound = Some(3);
-    b.check(|| {
+    bounded(3, || {
         let flag = Arc::new(EventFlag::with_wait_epoch(0u64, u32::MAX >> 1));
         let p = {
             let flag = flag.clone();
@@ -195,9 +194,7 @@ fn auto_set_wakes_one() {
 /// set pending at the end), and neither waiter is left behind (deadlock).
 #[test]
 fn auto_reset_one_waiter_per_set() {
-    let mut b = loom::model::Builder::new();
-    b.preemption_bound = Some(2);
-    b.check(|| {
+    bounded(2, || {
         let ev = Arc::new(Event::auto_reset());
         let waiters: Vec<_> = (0..2)
             .map(|_| {

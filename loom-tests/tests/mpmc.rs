@@ -5,9 +5,13 @@
 //!
 //! Run: RUSTFLAGS="--cfg loom" CARGO_TARGET_DIR=target-loom \
 //!      cargo test -p loom-tests --release --test mpmc
+//!
+//! Models with blocking waits, whose unbounded state space is too large, run with
+//! a preemption bound (`bounded_unless_env`); each has an unbounded `try_` twin.
 
 use loom::sync::Arc;
 use loom::thread;
+use loom_tests::bounded_unless_env;
 use ringkit::mpmc::{self, Queue};
 use ringkit::PopError;
 
@@ -15,21 +19,11 @@ use ringkit::PopError;
 /// slot value is then also visible to loom's leak/UB checks.
 type Item = Box<u32>;
 
-/// Runs a model with at most `n` preemptions (for models with blocking waits,
-/// whose unbounded state space is too large; each has an unbounded `try_` twin).
-fn bounded(n: usize, f: impl Fn() + Sync + Send + 'static) {
-    let mut b = loom::model::Builder::new();
-    if b.preemption_bound.is_none() {
-        b.preemption_bound = Some(n);
-    }
-    b.check(f);
-}
-
 /// Two producers, one consumer, capacity 1, positions starting one lap before
 /// the u64 wrap-around: the second item crosses it.
 #[test]
 fn mpmc_2p1c_wrap() {
-    bounded(2, || {
+    bounded_unless_env(2, || {
         let (tx, rx) = mpmc::channel_starting_at::<Item>(1, 1);
         let tx2 = tx.clone();
         let p1 = thread::spawn(move || tx.push(Box::new(1)).unwrap());
@@ -47,7 +41,7 @@ fn mpmc_2p1c_wrap() {
 /// gets exactly one item and together they get both.
 #[test]
 fn mpmc_1p2c_wrap() {
-    bounded(1, || {
+    bounded_unless_env(1, || {
         let (tx, rx) = mpmc::channel_starting_at::<Item>(1, 1);
         let rx2 = rx.clone();
         let c1 = thread::spawn(move || *rx.pop().unwrap());
@@ -66,7 +60,7 @@ fn mpmc_1p2c_wrap() {
 /// wrap-around while two consumers race for it.
 #[test]
 fn mpmc_1p2c_wrap_try() {
-    bounded(3, || {
+    bounded_unless_env(3, || {
         let q = Arc::new(Queue::<Item>::starting_at(1, 1));
         q.try_push(Box::new(0)).unwrap();
         assert_eq!(q.try_pop().as_deref(), Some(&0));
@@ -152,7 +146,7 @@ fn mpmc_queue_try_ops_wrap() {
 /// receiver must get the item, then Disconnected, and never sleep forever.
 #[test]
 fn mpmc_disconnect_wakes_blocked_receiver() {
-    bounded(3, || {
+    bounded_unless_env(3, || {
         let (tx, rx) = mpmc::channel::<Item>(1);
         let s = thread::spawn(move || tx.push(Box::new(7)).unwrap());
         assert_eq!(rx.pop().as_deref(), Ok(&7));
@@ -166,7 +160,7 @@ fn mpmc_disconnect_wakes_blocked_receiver() {
 /// preemptions: unbounded, three threads with blocking waits take too long.
 #[test]
 fn mpmc_disconnect_two_senders_bounded() {
-    bounded(2, || {
+    bounded_unless_env(2, || {
         let (tx, rx) = mpmc::channel::<Item>(1);
         let tx2 = tx.clone();
         let s1 = thread::spawn(move || tx.push(Box::new(7)).unwrap());

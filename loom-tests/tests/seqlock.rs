@@ -7,6 +7,7 @@
 
 use loom::sync::Arc;
 use loom::thread;
+use loom_tests::bounded;
 use ringkit::seqlock::SeqLock;
 
 /// One writer stores `[1, 1]` then `[2, 2]`; a reader reads twice without retrying.
@@ -59,9 +60,7 @@ fn read_retries_past_a_write() {
 /// to stay under a minute; `two_writers` is its unbounded twin.
 #[test]
 fn two_writers_and_a_reader() {
-    let mut b = loom::model::Builder::new();
-    b.preemption_bound = Some(3);
-    b.check(|| {
+    bounded(3, || {
         let lock = Arc::new(SeqLock::new([0u64; 2]));
         let writers: Vec<_> = (1..=2u64)
             .map(|k| {
