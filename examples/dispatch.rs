@@ -11,6 +11,7 @@
 
 use ringkit::dispatch::{self, DeadLetter, Dispatcher, Failure, Retry, RunEnd};
 use ringkit::event::EventFlag;
+use std::sync::atomic::{AtomicU32, Ordering::Relaxed};
 use std::sync::Arc;
 use std::thread;
 
@@ -24,6 +25,8 @@ fn main() {
     let (orders, order_rx) = ringkit::mpmc::channel::<Order>(64);
     let price = Arc::new(EventFlag::new(100u64));
     let (jobs, executor) = dispatch::jobs(16);
+    // What ended how, counted by the handlers and checked at the end.
+    let [acked, dead, done] = [(); 3].map(|_| Arc::new(AtomicU32::new(0)));
 
     // Built here, run on the engine thread; its state lives in the handlers.
     let mut engine = Dispatcher::new();
@@ -35,9 +38,10 @@ fn main() {
         );
         Ok::<_, ()>(())
     });
+    let (acks, deads) = (acked.clone(), dead.clone());
     engine.on_mpmc_with(
         order_rx,
-        Retry::attempts(3).dead_letter(|l: DeadLetter<Order, String>| {
+        Retry::attempts(3).dead_letter(move |l: DeadLetter<Order, String>| {
             let why = match l.failure {
                 Failure::Error(e) => e,
                 Failure::Panic(_) => "panicked".to_string(),
@@ -46,8 +50,10 @@ fn main() {
                 "dead    #{} {:?} after {} attempts: {why}",
                 l.seq, l.message, l.attempts
             );
+            assert_eq!(l.attempts, 3);
+            deads.fetch_add(1, Relaxed);
         }),
-        |d| {
+        move |d| {
             let order = &*d.message;
             if order.qty == 0 {
                 return Err(format!("empty order from client {}", order.client));
@@ -60,6 +66,7 @@ fn main() {
                 "order   #{} client {} qty {} (attempt {})",
                 d.seq, order.client, order.qty, d.attempt
             );
+            acks.fetch_add(1, Relaxed);
             Ok(()) // acknowledged: the order is dropped only now
         },
     );
@@ -78,13 +85,16 @@ fn main() {
     };
     let clients: Vec<_> = (1..=2)
         .map(|client| {
-            let (orders, jobs) = (orders.clone(), jobs.clone());
+            let (orders, jobs, done) = (orders.clone(), jobs.clone(), done.clone());
             thread::spawn(move || {
                 for qty in [10, 0, 5] {
                     orders.push(Order { client, qty }).unwrap();
                 }
-                jobs.submit(move || println!("job     client {client} is done"))
-                    .unwrap();
+                jobs.submit(move || {
+                    println!("job     client {client} is done");
+                    done.fetch_add(1, Relaxed);
+                })
+                .unwrap();
             })
         })
         .collect();
@@ -93,10 +103,14 @@ fn main() {
     for c in clients {
         c.join().unwrap();
     }
-    // The queues disconnect by themselves once drained; the event flag never
-    // does, so `run` would end anyway; a Stop ends it from any thread.
+    // The queues disconnect once their senders are gone and they are drained;
+    // the event flag never does, but it is not counted, so `run` ends then. (A
+    // Stop would end it from any thread.)
     let end = engine.join().unwrap();
     println!("engine  ended: {end:?}");
     assert_eq!(end, RunEnd::Disconnected);
+    // Each client's two real orders were acknowledged (client 2's after a retry),
+    // its empty one dead-lettered after 3 attempts, and its job ran.
+    assert_eq!([&acked, &dead, &done].map(|c| c.load(Relaxed)), [4, 2, 2]);
     stop.stop(); // sticky: a later `run` would return at once
 }
