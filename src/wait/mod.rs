@@ -17,6 +17,8 @@ mod spin;
 pub(crate) use spin::WaitCell;
 
 mod tuning;
+// Only the SPSC ring is built without 64-bit atomics, and it never spins.
+#[cfg_attr(not(target_has_atomic = "64"), allow(unused_imports))]
 pub(crate) use tuning::*;
 
 #[cfg(feature = "std")]
