@@ -63,7 +63,7 @@ fn main() {
                 chunk.commit_all(); // only now may capture reuse these slots
             }
             Err(ChunkError::TooFewItems { .. }) => {
-                if !rx.is_abandoned() {
+                if !rx.is_disconnected() {
                     thread::yield_now(); // a real device would wait for its next period
                     continue;
                 }

@@ -7,8 +7,8 @@
 //!
 //! `cargo run --example market_data`
 
+use ringkit::broadcast::{self, RecvError};
 use ringkit::event::Event;
-use ringkit::{broadcast, RecvError};
 use std::sync::Arc;
 use std::thread;
 use std::time::Duration;

@@ -1,12 +1,14 @@
-//! Error types shared by every primitive. A value that could not be pushed is
-//! always handed back inside the error.
+//! The error types the queues (SPSC, MPMC, jobs) share, and those of ring
+//! construction, chunks and timeouts. A value that could not be pushed is always
+//! handed back inside the error. The broadcast ring's errors are its own
+//! (`broadcast::RecvError` and friends).
 
 use core::fmt;
 
 /// A push that did not happen; the value comes back.
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub enum PushError<T> {
-    /// The ring is full (for a timed push: it stayed full until the deadline).
+    /// The ring is full.
     Full(T),
     /// The receiving side is gone; nobody would ever read the value.
     Disconnected(T),
@@ -26,6 +28,16 @@ impl<T> PushError<T> {
     /// True for [`PushError::Disconnected`].
     pub fn is_disconnected(&self) -> bool {
         matches!(self, PushError::Disconnected(_))
+    }
+
+    /// The outcome of a timed push whose waiting loop gave up with `self`: a ring
+    /// still full at the deadline is a timeout.
+    #[cfg(feature = "std")]
+    pub(crate) fn timed(self) -> PushTimeoutError<T> {
+        match self {
+            PushError::Full(v) => PushTimeoutError::Timeout(v),
+            PushError::Disconnected(v) => PushTimeoutError::Disconnected(v),
+        }
     }
 }
 
@@ -60,6 +72,18 @@ pub enum PopError {
     Disconnected,
 }
 
+impl PopError {
+    /// The outcome of a timed pop whose waiting loop gave up with `self`: a ring
+    /// still empty at the deadline is a timeout.
+    #[cfg(feature = "std")]
+    pub(crate) fn timed(self) -> PopTimeoutError {
+        match self {
+            PopError::Empty => PopTimeoutError::Timeout,
+            PopError::Disconnected => PopTimeoutError::Disconnected,
+        }
+    }
+}
+
 impl fmt::Display for PopError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -73,39 +97,76 @@ impl fmt::Display for PopError {
 
 impl core::error::Error for PopError {}
 
-/// A broadcast receive that returned no event.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum RecvError {
-    /// No event newer than the last one received has been published yet (for a
-    /// timed receive: none arrived before the deadline).
-    Empty,
-    /// The subscriber fell behind and this many events were overwritten before it
-    /// read them. The next receive returns the oldest event the ring still held
-    /// when the loss was noticed.
-    Lagged(u64),
-    /// The publisher is gone and every event it published that this subscriber
-    /// could still read has been read: nothing will ever arrive.
-    Disconnected,
+/// A timed push (`push_timeout`, `push_until`) that did not happen; the value
+/// comes back.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum PushTimeoutError<T> {
+    /// The ring stayed full until the deadline.
+    Timeout(T),
+    /// The receiving side is gone; nobody would ever read the value.
+    Disconnected(T),
 }
 
-impl fmt::Display for RecvError {
+impl<T> PushTimeoutError<T> {
+    /// The value that was not pushed.
+    pub fn into_inner(self) -> T {
+        match self {
+            PushTimeoutError::Timeout(v) | PushTimeoutError::Disconnected(v) => v,
+        }
+    }
+    /// True for [`PushTimeoutError::Timeout`].
+    pub fn is_timeout(&self) -> bool {
+        matches!(self, PushTimeoutError::Timeout(_))
+    }
+    /// True for [`PushTimeoutError::Disconnected`].
+    pub fn is_disconnected(&self) -> bool {
+        matches!(self, PushTimeoutError::Disconnected(_))
+    }
+}
+
+impl<T> fmt::Debug for PushTimeoutError<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            RecvError::Empty => f.write_str("receive on a broadcast ring with no new event"),
-            RecvError::Lagged(n) => {
-                write!(
-                    f,
-                    "subscriber lagged behind: {n} events were overwritten unread"
-                )
-            }
-            RecvError::Disconnected => {
-                f.write_str("receive on a broadcast ring whose publisher is gone")
+            PushTimeoutError::Timeout(_) => f.write_str("Timeout(..)"),
+            PushTimeoutError::Disconnected(_) => f.write_str("Disconnected(..)"),
+        }
+    }
+}
+
+impl<T> fmt::Display for PushTimeoutError<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            PushTimeoutError::Timeout(_) => f.write_str("timed out pushing on a full ring"),
+            PushTimeoutError::Disconnected(_) => {
+                f.write_str("push on a ring whose receiving side is gone")
             }
         }
     }
 }
 
-impl core::error::Error for RecvError {}
+impl<T> core::error::Error for PushTimeoutError<T> {}
+
+/// A timed pop (`pop_timeout`, `pop_until`) that returned no item.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum PopTimeoutError {
+    /// The ring stayed empty until the deadline.
+    Timeout,
+    /// The ring is empty and its sending side is gone: nothing will ever come.
+    Disconnected,
+}
+
+impl fmt::Display for PopTimeoutError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            PopTimeoutError::Timeout => f.write_str("timed out popping from an empty ring"),
+            PopTimeoutError::Disconnected => {
+                f.write_str("pop on an empty ring whose sending side is gone")
+            }
+        }
+    }
+}
+
+impl core::error::Error for PopTimeoutError {}
 
 /// A capacity that a ring cannot be built with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

@@ -125,8 +125,23 @@ impl<T: Plain> EventFlag<T> {
     /// Like [`wait_newer`](EventFlag::wait_newer), giving up after `timeout`.
     #[cfg(feature = "std")]
     pub fn wait_newer_timeout(&self, seen: u64, timeout: Duration) -> Result<(u64, T), Timeout> {
+        self.wait_newer_deadline(seen, deadline_after(timeout))
+    }
+
+    /// Like [`wait_newer`](EventFlag::wait_newer), giving up at `deadline`.
+    #[cfg(feature = "std")]
+    pub fn wait_newer_until(&self, seen: u64, deadline: Instant) -> Result<(u64, T), Timeout> {
+        self.wait_newer_deadline(seen, Some(deadline))
+    }
+
+    #[cfg(feature = "std")]
+    fn wait_newer_deadline(
+        &self,
+        seen: u64,
+        deadline: Option<Instant>,
+    ) -> Result<(u64, T), Timeout> {
         let mut got = None;
-        self.cell.wait_until(deadline_after(timeout), || {
+        self.cell.wait_until(deadline, || {
             got = self.newer_than(seen);
             got.is_some()
         });
@@ -198,7 +213,7 @@ impl<T: Plain + core::fmt::Debug> core::fmt::Debug for EventFlag<T> {
 /// assert!(ready.is_set());
 /// ready.wait(); // consumes it
 /// assert!(!ready.is_set());
-/// assert!(!ready.wait_timeout(std::time::Duration::from_millis(1)));
+/// assert_eq!(ready.wait_timeout(std::time::Duration::from_millis(1)), Err(ringkit::Timeout));
 /// ```
 pub struct Event {
     /// Counts the changes of the flag: odd while set, even while unset. A set
@@ -292,11 +307,18 @@ impl Event {
         self.wait_from(self.ticket());
     }
 
-    /// Like [`wait`](Event::wait), giving up after `timeout`. True when released
-    /// by a set, false on timeout (and then an auto-reset event was not consumed).
+    /// Like [`wait`](Event::wait), giving up after `timeout`: `Err(Timeout)` if no
+    /// set released it by then (and then an auto-reset event was not consumed).
     #[cfg(feature = "std")]
-    pub fn wait_timeout(&self, timeout: Duration) -> bool {
+    pub fn wait_timeout(&self, timeout: Duration) -> Result<(), Timeout> {
         self.wait_from_until(self.ticket(), deadline_after(timeout))
+    }
+
+    /// Like [`wait`](Event::wait), giving up at `deadline`: `Err(Timeout)` if no
+    /// set released it by then (and then an auto-reset event was not consumed).
+    #[cfg(feature = "std")]
+    pub fn wait_until(&self, deadline: Instant) -> Result<(), Timeout> {
+        self.wait_from_until(self.ticket(), Some(deadline))
     }
 
     /// Where a wait begins: the count now. Not part of the public API; with
@@ -316,16 +338,23 @@ impl Event {
     #[cfg(feature = "std")]
     #[doc(hidden)]
     pub fn wait_from(&self, ticket: usize) {
-        self.wait_from_until(ticket, None);
+        // Without a deadline it returns only once released.
+        let _released = self.wait_from_until(ticket, None);
     }
 
     #[cfg(feature = "std")]
-    fn wait_from_until(&self, ticket: usize, deadline: Option<Instant>) -> bool {
-        if self.auto_reset {
-            return self.cell.wait_until(deadline, || self.try_wait());
+    fn wait_from_until(&self, ticket: usize, deadline: Option<Instant>) -> Result<(), Timeout> {
+        let released = if self.auto_reset {
+            self.cell.wait_until(deadline, || self.try_wait())
+        } else {
+            self.cell
+                .wait_until(deadline, || self.released_since(ticket))
+        };
+        if released {
+            Ok(())
+        } else {
+            Err(Timeout)
         }
-        self.cell
-            .wait_until(deadline, || self.released_since(ticket))
     }
 
     /// Manual-reset: true if the event was set at `ticket`, or has been set since
@@ -410,15 +439,15 @@ mod tests {
     fn manual_reset_stays_set() {
         let ev = Event::manual_reset();
         assert!(!ev.is_auto_reset());
-        assert!(!ev.wait_timeout(Duration::ZERO));
+        assert_eq!(ev.wait_timeout(Duration::ZERO), Err(Timeout));
         ev.set();
         ev.wait();
         ev.wait();
-        assert!(ev.wait_timeout(Duration::ZERO));
+        assert_eq!(ev.wait_timeout(Duration::ZERO), Ok(()));
         assert!(ev.is_set());
         ev.reset();
         assert!(!ev.is_set());
-        assert!(!ev.wait_timeout(Duration::from_millis(1)));
+        assert_eq!(ev.wait_timeout(Duration::from_millis(1)), Err(Timeout));
     }
 
     #[test]
@@ -426,8 +455,8 @@ mod tests {
         let ev = Event::auto_reset();
         ev.set();
         ev.set();
-        assert!(ev.wait_timeout(Duration::ZERO));
-        assert!(!ev.wait_timeout(Duration::ZERO));
+        assert_eq!(ev.wait_timeout(Duration::ZERO), Ok(()));
+        assert_eq!(ev.wait_timeout(Duration::ZERO), Err(Timeout));
         ev.set();
         ev.reset();
         assert!(!ev.is_set());

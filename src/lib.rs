@@ -16,7 +16,7 @@
 //!   [`mpmc::channel`]), any capacity, `try_` operations that never fail spuriously.
 //! * [`broadcast`]: a lossy broadcast ring: one publisher that never blocks, any
 //!   number of subscribers, each of which sees every event or is told exactly how
-//!   many it lost ([`RecvError::Lagged`]).
+//!   many it lost ([`RecvError::Lagged`](broadcast::RecvError::Lagged)).
 //! * [`dispatch`]: callbacks with acknowledgement: a [`Dispatcher`](dispatch::Dispatcher)
 //!   runs handlers for rings, queues and event flags on the receiving thread,
 //!   removes a message only after its handler succeeds (redelivery, dead letters),
@@ -82,7 +82,7 @@
 //! oldest tick still held.
 //!
 //! ```
-//! use ringkit::{broadcast, RecvError};
+//! use ringkit::broadcast::{self, RecvError};
 //!
 //! let (mut feed, sub) = broadcast::channel::<[u64; 2]>(64); // [seq, price]
 //! std::thread::scope(|s| {
@@ -114,8 +114,32 @@
 //! });
 //! ```
 //!
-//! Every error type lives in one place and is shared by all primitives: a value
-//! that cannot be pushed always comes back inside [`PushError`].
+//! # Names, errors and timeouts
+//!
+//! The same idea has the same name in every primitive:
+//!
+//! * `try_push` / `try_pop` / `try_recv` return at once; `push` / `pop` / `recv`
+//!   block (with the `std` feature); `*_timeout(Duration)` and `*_until(Instant)`
+//!   block at most that long. A timeout too large to represent waits forever.
+//! * `is_disconnected()` is true once the other side is gone (the consumer or
+//!   every receiver, for a sending handle; the producer, every sender or the
+//!   publisher, for a receiving one).
+//! * A value that cannot be pushed always comes back inside the error:
+//!   [`PushError`] (`Full(v)`, `Disconnected(v)`) from `try_push` and `push`
+//!   (which reports only `Disconnected`), [`PushTimeoutError`] (`Timeout(v)`,
+//!   `Disconnected(v)`) from the timed pushes. [`mpmc::Queue::try_push`], which has
+//!   no receiving side, hands the value back in `PushError::Full`.
+//! * A pop that returns nothing says why: [`PopError`] (`Empty`, `Disconnected`)
+//!   from `try_pop` and `pop` (which reports only `Disconnected`),
+//!   [`PopTimeoutError`] (`Timeout`, `Disconnected`) from the timed pops.
+//! * Every timed operation reports running out of time as `Timeout`: the variant
+//!   of its error enum, or the [`Timeout`] error itself where a deadline is the
+//!   only way to fail (the event flag's and [`Event`](event::Event)'s waits).
+//! * Errors that belong to one primitive live in its module:
+//!   [`broadcast::RecvError`], [`broadcast::RecvTimeoutError`],
+//!   [`broadcast::TryRecvNowError`]. The queue errors above are shared by
+//!   [`spsc`], [`mpmc`] and the dispatcher's job queue; [`CapacityError`] by every
+//!   constructor, [`ChunkError`] by the SPSC chunks.
 //!
 //! # Features and real-time use
 //!
@@ -160,7 +184,9 @@ pub mod mpmc;
 pub mod seqlock;
 pub mod spsc;
 
-pub use error::{CapacityError, ChunkError, PopError, PushError, RecvError, Timeout};
+pub use error::{
+    CapacityError, ChunkError, PopError, PopTimeoutError, PushError, PushTimeoutError, Timeout,
+};
 
 /// The real-time table: per method, whether it can allocate, lock, make a system
 /// call, block or spin, its progress guarantee, and whether it exists without the

@@ -8,7 +8,7 @@ mod common;
 
 use common::scaled;
 use ringkit::broadcast::{self, channel, channel_starting_at, Subscriber, TryRecvNowError};
-use ringkit::RecvError;
+use ringkit::broadcast::{RecvError, RecvTimeoutError};
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -326,15 +326,12 @@ fn blocked_recv_is_woken_by_publish() {
 fn blocked_recv_is_woken_by_disconnect() {
     let (p, mut s) = channel::<u64>(4);
     let mut t = s.clone();
-    let waiters = [
-        thread::spawn(move || s.recv()),
-        thread::spawn(move || t.recv_timeout(Duration::from_secs(3600))),
-    ];
+    let blocking = thread::spawn(move || s.recv());
+    let timed = thread::spawn(move || t.recv_timeout(Duration::from_secs(3600)));
     thread::sleep(Duration::from_millis(if cfg!(miri) { 1 } else { 10 }));
     drop(p);
-    for w in waiters {
-        assert_eq!(w.join().unwrap(), Err(RecvError::Disconnected));
-    }
+    assert_eq!(blocking.join().unwrap(), Err(RecvError::Disconnected));
+    assert_eq!(timed.join().unwrap(), Err(RecvTimeoutError::Disconnected));
 }
 
 #[test]
@@ -372,8 +369,11 @@ fn recv_timeout_times_out() {
     let (mut p, mut s) = channel::<u64>(4);
     for d in [Duration::ZERO, Duration::from_millis(20)] {
         let start = Instant::now();
-        assert_eq!(s.recv_timeout(d), Err(RecvError::Empty));
+        assert_eq!(s.recv_timeout(d), Err(RecvTimeoutError::Timeout));
         assert!(start.elapsed() >= d);
+        let deadline = Instant::now() + d;
+        assert_eq!(s.recv_until(deadline), Err(RecvTimeoutError::Timeout));
+        assert!(Instant::now() >= deadline);
     }
     thread::scope(|sc| {
         sc.spawn(|| {

@@ -148,8 +148,28 @@ fn timeouts_return_after_the_duration() {
 
     for ev in [Event::manual_reset(), Event::auto_reset()] {
         let t = Instant::now();
-        assert!(!ev.wait_timeout(d));
+        assert_eq!(ev.wait_timeout(d), Err(Timeout));
         assert!(t.elapsed() >= d);
+    }
+}
+
+#[test]
+fn deadline_forms_time_out_at_the_deadline_and_return_when_ready() {
+    let flag = EventFlag::new(0u32);
+    let deadline = Instant::now() + Duration::from_millis(20);
+    assert_eq!(flag.wait_newer_until(0, deadline), Err(Timeout));
+    assert!(Instant::now() >= deadline);
+    flag.publish(7);
+    assert_eq!(flag.wait_newer_until(0, Instant::now()), Ok((1, 7)));
+
+    for ev in [Event::manual_reset(), Event::auto_reset()] {
+        let deadline = Instant::now() + Duration::from_millis(20);
+        assert_eq!(ev.wait_until(deadline), Err(Timeout));
+        assert!(Instant::now() >= deadline);
+        ev.set();
+        assert_eq!(ev.wait_until(Instant::now()), Ok(()));
+        // An auto-reset wait took the set; a manual-reset event stays set.
+        assert_eq!(ev.is_set(), !ev.is_auto_reset());
     }
 }
 
@@ -363,7 +383,7 @@ fn manual_set_then_reset_releases_waiters_present_at_the_set() {
         // A wait that begins now is not released by that set...
         assert!(!ev.is_set());
         assert!(!ev.try_wait());
-        assert!(!ev.wait_timeout(Duration::ZERO));
+        assert_eq!(ev.wait_timeout(Duration::ZERO), Err(Timeout));
         // ...one that began before it still is, at once.
         ev.wait_from(ticket);
     }
@@ -377,7 +397,7 @@ fn auto_reset_set_then_reset_releases_nobody() {
     ev.reset();
     assert!(!ev.is_set());
     assert!(!ev.try_wait());
-    assert!(!ev.wait_timeout(Duration::ZERO));
+    assert_eq!(ev.wait_timeout(Duration::ZERO), Err(Timeout));
     // An auto-reset wait takes a set; a ticket does not release it.
     ev.set();
     ev.wait_from(ticket);

@@ -8,11 +8,11 @@ mod common;
 
 use common::{expect_injected_panic, scaled_per_build, Counted, DropTable};
 use ringkit::mpmc::{self, Queue};
-use ringkit::{CapacityError, PopError, PushError};
+use ringkit::{CapacityError, PopError, PopTimeoutError, PushError, PushTimeoutError};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Barrier};
 use std::thread;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// A wait long enough never to expire in a healthy run: an upper bound that turns a
 /// deadlock into a loud failure, never a speed assertion.
@@ -56,8 +56,8 @@ fn stress_4p4c_exactly_once_in_producer_order() {
                 loop {
                     let v = match rx.pop_timeout(NEVER) {
                         Ok(v) => v,
-                        Err(PopError::Disconnected) => break,
-                        Err(PopError::Empty) => panic!("no item for {NEVER:?}: deadlock?"),
+                        Err(PopTimeoutError::Disconnected) => break,
+                        Err(PopTimeoutError::Timeout) => panic!("no item for {NEVER:?}: deadlock?"),
                     };
                     let p = (v >> SHIFT) as usize;
                     let i = v & ((1 << SHIFT) - 1);
@@ -168,7 +168,7 @@ fn senders_gone_wakes_blocked_receivers_after_draining() {
     let mut all = Vec::new();
     for r in receivers {
         let (got, e) = r.join().unwrap();
-        assert_eq!(e, PopError::Disconnected);
+        assert_eq!(e, PopTimeoutError::Disconnected);
         all.extend(got);
     }
     all.sort();
@@ -198,7 +198,7 @@ fn receivers_gone_wakes_blocked_senders() {
     drop(rx2);
     for s in senders {
         match s.join().unwrap() {
-            Err(PushError::Disconnected(v)) => assert!(v == 1 || v == 2),
+            Err(PushTimeoutError::Disconnected(v)) => assert!(v == 1 || v == 2),
             other => panic!("expected Disconnected, got {other:?}"),
         }
     }
@@ -212,16 +212,29 @@ fn timeouts_hand_back_full_and_empty() {
     let (tx, rx) = mpmc::channel::<u32>(1);
     assert_eq!(
         rx.pop_timeout(Duration::from_millis(5)),
-        Err(PopError::Empty)
+        Err(PopTimeoutError::Timeout)
+    );
+    assert_eq!(
+        rx.pop_until(Instant::now() + Duration::from_millis(5)),
+        Err(PopTimeoutError::Timeout)
     );
     assert_eq!(rx.try_pop(), Err(PopError::Empty));
     tx.push(1).unwrap();
     assert_eq!(
         tx.push_timeout(2, Duration::from_millis(5)),
-        Err(PushError::Full(2))
+        Err(PushTimeoutError::Timeout(2))
+    );
+    assert_eq!(
+        tx.push_until(3, Instant::now() + Duration::from_millis(5)),
+        Err(PushTimeoutError::Timeout(3))
     );
     assert_eq!(tx.try_push(2), Err(PushError::Full(2)));
     assert_eq!(rx.pop_timeout(Duration::MAX), Ok(1));
+    drop(rx);
+    assert_eq!(
+        tx.push_until(4, Instant::now()),
+        Err(PushTimeoutError::Disconnected(4))
+    );
 }
 
 #[test]
@@ -356,7 +369,7 @@ fn zero_sized_items() {
         assert_eq!(q.try_push(()), Ok(()));
         assert_eq!(q.try_push(()), Ok(()));
         assert_eq!(q.try_push(()), Ok(()));
-        assert_eq!(q.try_push(()), Err(()));
+        assert_eq!(q.try_push(()), Err(PushError::Full(())));
         assert_eq!(q.len(), 3);
         assert_eq!(q.force_push(()), Some(()));
         for _ in 0..3 {
@@ -381,7 +394,7 @@ fn capacity_one() {
     assert!(q.is_empty() && !q.is_full());
     assert_eq!(q.try_push(1), Ok(()));
     assert!(q.is_full() && !q.is_empty());
-    assert_eq!(q.try_push(2), Err(2));
+    assert_eq!(q.try_push(2), Err(PushError::Full(2)));
     assert_eq!(q.force_push(2), Some(1));
     assert_eq!(q.try_pop(), Some(2));
     assert_eq!(q.try_pop(), None);

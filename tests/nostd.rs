@@ -5,9 +5,10 @@
 //! queue's wait for a slot's claimant is a spin); the normal test run runs it
 //! against the default build. The test itself may use std (threads, `Vec`).
 
+use ringkit::broadcast::RecvError;
 use ringkit::event::{Event, EventFlag};
 use ringkit::seqlock::SeqLock;
-use ringkit::{broadcast, mpmc, spsc, ChunkError, PopError, PushError, RecvError};
+use ringkit::{broadcast, mpmc, spsc, ChunkError, PopError, PushError};
 use std::sync::Arc;
 use std::thread;
 
@@ -72,7 +73,7 @@ fn mpmc_queue_and_channel_try_ops() {
     let q = mpmc::Queue::<u8>::new(2);
     assert_eq!(q.try_push(1), Ok(()));
     assert_eq!(q.try_push(2), Ok(()));
-    assert_eq!(q.try_push(3), Err(3));
+    assert_eq!(q.try_push(3), Err(PushError::Full(3)));
     assert_eq!(q.force_push(3), Some(1));
     assert_eq!(q.try_pop_with_seq(), Some((1, 2)));
     assert_eq!(q.try_pop(), Some(3));
@@ -102,8 +103,8 @@ fn mpmc_try_ops_exactly_once_2p2c() {
             thread::spawn(move || {
                 for i in 0..per {
                     let mut v = p << 32 | i;
-                    while let Err(back) = q.try_push(v) {
-                        v = back;
+                    while let Err(full) = q.try_push(v) {
+                        v = full.into_inner();
                         thread::yield_now();
                     }
                 }

@@ -319,7 +319,7 @@ fn membarrier_failing_after_registration_aborts_with_a_message() {
     let control = in_child(|| {
         assert_eq!(
             rx.pop_timeout(Duration::from_millis(1)),
-            Err(ringkit::PopError::Empty)
+            Err(ringkit::PopTimeoutError::Timeout)
         );
     });
     assert!(
@@ -364,7 +364,7 @@ fn notify_after_a_timed_out_wait_makes_no_system_call() {
         // timeouts are long enough for each wait to get past its spins and
         // yields and park, however busy the machine is.
         let wait = Duration::from_millis(50);
-        assert_eq!(rx.pop_timeout(wait), Err(ringkit::PopError::Empty));
+        assert_eq!(rx.pop_timeout(wait), Err(ringkit::PopTimeoutError::Timeout));
         assert!(r.pop_timeout(wait).is_err());
         assert!(flag.wait_newer_timeout(0, wait).is_err());
         // SAFETY: prctl with these constants only changes this (child) process's

@@ -7,7 +7,7 @@ mod common;
 
 use common::{scaled, Counted};
 use ringkit::spsc::{self, channel, channel_starting_at, try_channel};
-use ringkit::{CapacityError, ChunkError, PopError, PushError};
+use ringkit::{CapacityError, ChunkError, PopError, PopTimeoutError, PushError, PushTimeoutError};
 use std::io::{Read, Write};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -374,7 +374,7 @@ fn disconnection_is_seen_from_both_sides() {
     let (mut tx, mut rx) = channel::<u8>(2);
     tx.try_push(1).unwrap();
     drop(tx);
-    assert!(rx.is_abandoned());
+    assert!(rx.is_disconnected());
     assert_eq!(
         rx.try_pop(),
         Ok(1),
@@ -384,13 +384,13 @@ fn disconnection_is_seen_from_both_sides() {
     assert_eq!(rx.pop(), Err(PopError::Disconnected));
     assert_eq!(
         rx.pop_timeout(Duration::from_secs(5)),
-        Err(PopError::Disconnected)
+        Err(PopTimeoutError::Disconnected)
     );
 
     let (mut tx, rx) = channel::<u8>(2);
-    assert!(!tx.is_abandoned());
+    assert!(!tx.is_disconnected());
     drop(rx);
-    assert!(tx.is_abandoned());
+    assert!(tx.is_disconnected());
     assert_eq!(tx.try_push(1), Err(PushError::Disconnected(1)));
     assert_eq!(tx.push(2), Err(PushError::Disconnected(2)));
 }
@@ -450,20 +450,31 @@ fn timeouts_return_the_value_and_take_at_least_their_time() {
     let t = Instant::now();
     assert_eq!(
         rx.pop_timeout(Duration::from_millis(20)),
-        Err(PopError::Empty)
+        Err(PopTimeoutError::Timeout)
     );
     assert!(t.elapsed() >= Duration::from_millis(20));
     tx.try_push(1).unwrap();
     let t = Instant::now();
     assert_eq!(
         tx.push_timeout(2, Duration::from_millis(20)),
-        Err(PushError::Full(2))
+        Err(PushTimeoutError::Timeout(2))
     );
     assert!(t.elapsed() >= Duration::from_millis(20));
+    let deadline = Instant::now() + Duration::from_millis(20);
+    assert_eq!(
+        tx.push_until(2, deadline),
+        Err(PushTimeoutError::Timeout(2))
+    );
+    assert!(Instant::now() >= deadline);
     assert_eq!(rx.pop_timeout(Duration::from_millis(20)), Ok(1));
     assert_eq!(tx.push_timeout(3, Duration::ZERO), Ok(()));
     // An enormous timeout is a wait without deadline, not an overflow panic.
     assert_eq!(rx.pop_timeout(Duration::MAX), Ok(3));
+    let deadline = Instant::now() + Duration::from_millis(20);
+    assert_eq!(rx.pop_until(deadline), Err(PopTimeoutError::Timeout));
+    assert!(Instant::now() >= deadline);
+    tx.try_push(5).unwrap();
+    assert_eq!(rx.pop_until(Instant::now()), Ok(5));
 }
 
 #[test]

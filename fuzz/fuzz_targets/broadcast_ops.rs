@@ -10,7 +10,7 @@
 use arbitrary::Arbitrary;
 use libfuzzer_sys::fuzz_target;
 use ringkit::broadcast::{channel_starting_at, Publisher, Subscriber, TryRecvNowError};
-use ringkit::RecvError;
+use ringkit::broadcast::{RecvError, RecvTimeoutError};
 use std::time::Duration;
 
 #[derive(Arbitrary, Debug)]
@@ -133,7 +133,11 @@ fuzz_target!(|input: Input| {
                 let expected = m.try_recv(&mut peek);
                 let got = match op {
                     Op::TryRecv(_) => sub.try_recv(),
-                    Op::RecvTimeoutZero(_) => sub.recv_timeout(Duration::ZERO),
+                    Op::RecvTimeoutZero(_) => sub.recv_timeout(Duration::ZERO).map_err(|e| match e {
+                        RecvTimeoutError::Timeout => RecvError::Empty,
+                        RecvTimeoutError::Lagged(n) => RecvError::Lagged(n),
+                        RecvTimeoutError::Disconnected => RecvError::Disconnected,
+                    }),
                     _ if expected == Err(RecvError::Empty) => continue,
                     _ => sub.recv(),
                 };

@@ -141,6 +141,23 @@ struct Input {
     channel_ops: Vec<COp>,
 }
 
+/// A zero timeout behaves as the `try_` form; its error, told in the `try_` form's
+/// terms (a timeout is a full or empty ring).
+fn untimed_push<T>(e: ringkit::PushTimeoutError<T>) -> PushError<T> {
+    match e {
+        ringkit::PushTimeoutError::Timeout(v) => PushError::Full(v),
+        ringkit::PushTimeoutError::Disconnected(v) => PushError::Disconnected(v),
+    }
+}
+
+/// As `untimed_push`, for pops.
+fn untimed_pop(e: ringkit::PopTimeoutError) -> PopError {
+    match e {
+        ringkit::PopTimeoutError::Timeout => PopError::Empty,
+        ringkit::PopTimeoutError::Disconnected => PopError::Disconnected,
+    }
+}
+
 fuzz_target!(|input: Input| {
     let_injected_panics_unwind();
     LIVE.with(|l| l.borrow_mut().clear());
@@ -170,8 +187,11 @@ fn queue(cap: usize, laps: u64, ops: &[QOp]) {
                         model.push_back((pushed, id));
                         pushed += 1;
                     }
-                    Err(back) => {
+                    Err(full) => {
                         assert_eq!(model.len(), cap, "spurious Full");
+                        let PushError::Full(back) = full else {
+                            panic!("a queue has no receiving side to lose")
+                        };
                         assert_eq!(back.0, id);
                         drop_item(back);
                     }
@@ -241,7 +261,7 @@ fn channel(cap: usize, laps: u64, ops: &[COp]) {
                 next_id += 1;
                 let r = match op {
                     COp::TryPush(..) => tx.try_push(Item::new(id, panics)),
-                    _ => tx.push_timeout(Item::new(id, panics), Duration::ZERO),
+                    _ => tx.push_timeout(Item::new(id, panics), Duration::ZERO).map_err(untimed_push),
                 };
                 match r {
                     Ok(()) => {
@@ -267,7 +287,7 @@ fn channel(cap: usize, laps: u64, ops: &[COp]) {
                 let rx = &rxs[i as usize % rxs.len()];
                 let r = match op {
                     COp::TryPop(_) => rx.try_pop(),
-                    _ => rx.pop_timeout(Duration::ZERO),
+                    _ => rx.pop_timeout(Duration::ZERO).map_err(untimed_pop),
                 };
                 match (r, model.pop_front()) {
                     (Ok(item), Some(id)) => {

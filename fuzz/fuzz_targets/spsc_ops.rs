@@ -140,6 +140,23 @@ struct Model {
     consumer: bool,
 }
 
+/// A zero timeout behaves as the `try_` form; its error, told in the `try_` form's
+/// terms (a timeout is a full or empty ring).
+fn untimed_push<T>(e: ringkit::PushTimeoutError<T>) -> PushError<T> {
+    match e {
+        ringkit::PushTimeoutError::Timeout(v) => PushError::Full(v),
+        ringkit::PushTimeoutError::Disconnected(v) => PushError::Disconnected(v),
+    }
+}
+
+/// As `untimed_push`, for pops.
+fn untimed_pop(e: ringkit::PopTimeoutError) -> PopError {
+    match e {
+        ringkit::PopTimeoutError::Timeout => PopError::Empty,
+        ringkit::PopTimeoutError::Disconnected => PopError::Disconnected,
+    }
+}
+
 fuzz_target!(|input: Input| {
     allow_bomb_panics();
     LIVE.with(|l| l.borrow_mut().clear());
@@ -171,14 +188,14 @@ fuzz_target!(|input: Input| {
         if let Some(rx) = &rx {
             assert_eq!(rx.len(), m.items.len());
             assert_eq!(rx.next_seq(), m.next_seq);
-            assert_eq!(rx.is_abandoned(), !m.producer);
+            assert_eq!(rx.is_disconnected(), !m.producer);
             assert_eq!(rx.is_empty(), m.items.is_empty());
             assert_eq!(rx.is_full(), m.items.len() == m.cap);
             assert_eq!(rx.capacity(), m.cap);
         }
         if let Some(tx) = &tx {
             assert_eq!(tx.len(), m.items.len() + m.unpublished);
-            assert_eq!(tx.is_abandoned(), !m.consumer);
+            assert_eq!(tx.is_disconnected(), !m.consumer);
         }
     }
     let bomb_left = m.items.iter().any(|v| m.bombs.contains(v));
@@ -209,7 +226,7 @@ fn step(op: &Op, tx: &mut Option<Producer<Item>>, rx: &mut Option<Consumer<Item>
             m.next_value += 1;
             let r = match *op {
                 Op::TryPush { bomb } => p.try_push(Item::with_bomb(v, bomb)),
-                _ => p.push_timeout(Item::new(v), Duration::ZERO),
+                _ => p.push_timeout(Item::new(v), Duration::ZERO).map_err(untimed_push),
             };
             match r {
                 Ok(()) => {
@@ -237,7 +254,7 @@ fn step(op: &Op, tx: &mut Option<Producer<Item>>, rx: &mut Option<Consumer<Item>
             let Some(c) = rx.as_mut() else { return };
             let r = match op {
                 Op::TryPop => c.try_pop(),
-                _ => c.pop_timeout(Duration::ZERO),
+                _ => c.pop_timeout(Duration::ZERO).map_err(untimed_pop),
             };
             // A pop publishes; so does a consumer that finds the ring empty.
             m.unpublished = 0;

@@ -7,8 +7,8 @@ use loom::sync::atomic::{AtomicUsize, Ordering};
 use loom::sync::Arc;
 use loom::thread;
 use loom_tests::bounded;
+use ringkit::broadcast::RecvError;
 use ringkit::broadcast::{channel, Subscriber};
-use ringkit::RecvError;
 
 /// The value of event `seq`: it lives in a different word than the sequence
 /// number, so a read that mixes two publishes shows.

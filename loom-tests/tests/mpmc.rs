@@ -213,7 +213,7 @@ fn mpmc_force_push_vs_push() {
         let q = Arc::new(Queue::<Item>::starting_at(1, 1));
         q.try_push(Box::new(1)).unwrap();
         let q2 = q.clone();
-        let pusher = thread::spawn(move || q2.try_push(Box::new(2)).err().map(|b| *b));
+        let pusher = thread::spawn(move || q2.try_push(Box::new(2)).err().map(|b| *b.into_inner()));
         let evicted = q.force_push(Box::new(3)).map(|b| *b);
         let rejected = pusher.join().unwrap();
         let left = q.try_pop().map(|b| *b);

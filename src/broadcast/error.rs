@@ -1,6 +1,65 @@
-//! The broadcast ring's own error: [`TryRecvNowError`].
+//! The broadcast ring's own errors: [`RecvError`] (try and blocking receives),
+//! [`RecvTimeoutError`] (timed receives), [`TryRecvNowError`] (a receive that
+//! never waits, not even for a write in progress).
 
-use crate::RecvError;
+/// A broadcast receive that returned no event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum RecvError {
+    /// No event newer than the last one received has been published yet.
+    Empty,
+    /// The subscriber fell behind and this many events were overwritten before it
+    /// read them. The next receive returns the oldest event the ring still held
+    /// when the loss was noticed.
+    Lagged(u64),
+    /// The publisher is gone and every event it published that this subscriber
+    /// could still read has been read: nothing will ever arrive.
+    Disconnected,
+}
+
+impl core::fmt::Display for RecvError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            RecvError::Empty => f.write_str("receive on a broadcast ring with no new event"),
+            RecvError::Lagged(n) => {
+                write!(
+                    f,
+                    "subscriber lagged behind: {n} events were overwritten unread"
+                )
+            }
+            RecvError::Disconnected => {
+                f.write_str("receive on a broadcast ring whose publisher is gone")
+            }
+        }
+    }
+}
+
+impl core::error::Error for RecvError {}
+
+/// A timed receive (`recv_timeout`, `recv_until`) that returned no event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum RecvTimeoutError {
+    /// No event newer than the last one received arrived before the deadline.
+    Timeout,
+    /// As [`RecvError::Lagged`]: this many events were overwritten unread; the next
+    /// receive returns the oldest event the ring still held.
+    Lagged(u64),
+    /// As [`RecvError::Disconnected`]: the publisher is gone and everything is read.
+    Disconnected,
+}
+
+impl core::fmt::Display for RecvTimeoutError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            RecvTimeoutError::Timeout => {
+                f.write_str("timed out receiving on a broadcast ring with no new event")
+            }
+            RecvTimeoutError::Lagged(n) => RecvError::Lagged(*n).fmt(f),
+            RecvTimeoutError::Disconnected => RecvError::Disconnected.fmt(f),
+        }
+    }
+}
+
+impl core::error::Error for RecvTimeoutError {}
 
 /// Why [`Subscriber::try_recv_now`](super::Subscriber::try_recv_now) returned no event: one of the outcomes of
 /// [`RecvError`], or [`Busy`](TryRecvNowError::Busy).

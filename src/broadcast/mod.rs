@@ -3,7 +3,7 @@
 //! exactly how many it lost.
 //!
 //! ```
-//! use ringkit::{broadcast, RecvError};
+//! use ringkit::broadcast::{self, RecvError};
 //!
 //! let (mut publisher, mut fast) = broadcast::channel::<[u64; 2]>(4);
 //! let mut slow = fast.clone(); // starts at the next event published
@@ -31,7 +31,7 @@
 //!   in sequence order, without gaps, as long as it stays less than a lap
 //!   behind.
 //! * A subscriber whose next event was overwritten gets
-//!   [`RecvError::Lagged(n)`](crate::RecvError::Lagged) from its next receive, and then
+//!   [`RecvError::Lagged(n)`](RecvError::Lagged) from its next receive, and then
 //!   resumes from the oldest event the ring still held when it noticed the loss
 //!   (that event is kept aside for it, so it cannot be overwritten before it is
 //!   returned). `n` is exact: a subscriber that receives sequence `a` and then `b`
@@ -39,7 +39,7 @@
 //!   unless [`skip_to_latest`](Subscriber::skip_to_latest) skipped some, which it
 //!   returns the count of instead. A subscriber never sees a torn value or a
 //!   value with the wrong sequence number.
-//! * [`RecvError::Disconnected`](crate::RecvError::Disconnected) comes once the publisher is dropped and the
+//! * [`RecvError::Disconnected`] comes once the publisher is dropped and the
 //!   subscriber has received everything it published (or been told it lagged).
 //! * A [cloned](Subscriber::clone) subscriber, like one made by
 //!   [`Publisher::subscribe`], starts at the next event published, and never at
@@ -59,7 +59,7 @@
 mod error;
 mod subscriber;
 
-pub use error::TryRecvNowError;
+pub use error::{RecvError, RecvTimeoutError, TryRecvNowError};
 pub use subscriber::Subscriber;
 
 use crate::plain::{Plain, Words, MAX_WORDS};
@@ -339,7 +339,6 @@ static_assertions::assert_not_impl_any!(Publisher<u64>: Clone);
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::RecvError;
     use std::prelude::rust_2021::*;
 
     #[test]

@@ -1,10 +1,11 @@
 //! How a subscriber reads: its position ([`Cursor`]), lag detection, and the
 //! receive forms of [`Subscriber`].
 
-use super::{Shared, TryRecvNowError};
+#[cfg(feature = "std")]
+use super::RecvTimeoutError;
+use super::{RecvError, Shared, TryRecvNowError};
 use crate::plain::{Plain, Words, MAX_WORDS};
 use crate::sync::{Arc, Ordering};
-use crate::RecvError;
 #[cfg(feature = "std")]
 use std::time::{Duration, Instant};
 
@@ -202,19 +203,28 @@ impl<T: Plain> Subscriber<T> {
     /// new; never returns `Err(Empty)`.
     #[cfg(feature = "std")]
     pub fn recv(&mut self) -> Result<(u64, T), RecvError> {
-        self.recv_until(None)
+        self.recv_deadline(None)
     }
 
     /// Like [`recv`](Subscriber::recv), giving up after `timeout` with
-    /// `Err(Empty)`.
+    /// `Err(Timeout)`.
     #[cfg(feature = "std")]
-    pub fn recv_timeout(&mut self, timeout: Duration) -> Result<(u64, T), RecvError> {
+    pub fn recv_timeout(&mut self, timeout: Duration) -> Result<(u64, T), RecvTimeoutError> {
         // A timeout too large to represent is a wait without a deadline.
-        self.recv_until(Instant::now().checked_add(timeout))
+        self.recv_deadline(Instant::now().checked_add(timeout))
+            .map_err(timed)
     }
 
+    /// Like [`recv`](Subscriber::recv), giving up at `deadline` with
+    /// `Err(Timeout)`.
     #[cfg(feature = "std")]
-    fn recv_until(&mut self, deadline: Option<Instant>) -> Result<(u64, T), RecvError> {
+    pub fn recv_until(&mut self, deadline: Instant) -> Result<(u64, T), RecvTimeoutError> {
+        self.recv_deadline(Some(deadline)).map_err(timed)
+    }
+
+    /// The blocking receive: `Empty` means the deadline passed.
+    #[cfg(feature = "std")]
+    fn recv_deadline(&mut self, deadline: Option<Instant>) -> Result<(u64, T), RecvError> {
         let Subscriber { shared, pos } = self;
         let mut got = Err(RecvError::Empty);
         shared.cell.wait_until(deadline, || {
@@ -271,5 +281,16 @@ impl<T: Plain> core::fmt::Debug for Subscriber<T> {
             .field("next", &self.pos.pending.map_or(self.pos.seq, |(s, _)| s))
             .field("capacity", &self.shared.capacity)
             .finish()
+    }
+}
+
+/// The outcome of a timed receive whose waiting loop gave up with `e`: nothing
+/// new at the deadline is a timeout.
+#[cfg(feature = "std")]
+fn timed(e: RecvError) -> RecvTimeoutError {
+    match e {
+        RecvError::Empty => RecvTimeoutError::Timeout,
+        RecvError::Lagged(n) => RecvTimeoutError::Lagged(n),
+        RecvError::Disconnected => RecvTimeoutError::Disconnected,
     }
 }

@@ -66,8 +66,8 @@ where
     fn poll(&mut self, batch: usize) -> usize {
         let n = self.rx.len().min(batch);
         if n == 0 {
-            // The acquire load in `is_abandoned` makes every push visible to `len`.
-            self.done = self.rx.is_abandoned() && self.rx.is_empty();
+            // The acquire load in `is_disconnected` makes every push visible to `len`.
+            self.done = self.rx.is_disconnected() && self.rx.is_empty();
             return 0;
         }
         let Ok(mut chunk) = self.rx.read_chunk(n) else {

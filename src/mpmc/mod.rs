@@ -100,6 +100,8 @@ mod queue;
 pub use queue::Queue;
 
 use crate::error::{CapacityError, PopError, PushError};
+#[cfg(feature = "std")]
+use crate::error::{PopTimeoutError, PushTimeoutError};
 use crate::sync::{Arc, AtomicUsize, Ordering};
 use crossbeam_utils::CachePadded;
 #[cfg(feature = "std")]
@@ -232,25 +234,37 @@ impl<T> Sender<T> {
         if self.chan.receivers_gone() {
             return Err(PushError::Disconnected(value));
         }
-        self.chan.queue.try_push(value).map_err(PushError::Full)
+        self.chan.queue.try_push(value)
     }
 
     /// Pushes `value`, blocking while the queue is full. `Disconnected(value)` if
-    /// every receiver is gone.
+    /// every receiver is gone (never `Full`).
     #[cfg(feature = "std")]
     pub fn push(&self, value: T) -> Result<(), PushError<T>> {
-        self.push_until(value, None)
+        self.push_deadline(value, None)
     }
 
-    /// Pushes `value`, blocking at most `timeout` while the queue is full;
-    /// `Full(value)` on timeout, `Disconnected(value)` if every receiver is gone.
+    /// Pushes `value`, blocking at most `timeout` while the queue is full:
+    /// `Timeout(value)` if it stays full that long, `Disconnected(value)` if every
+    /// receiver is gone.
     #[cfg(feature = "std")]
-    pub fn push_timeout(&self, value: T, timeout: Duration) -> Result<(), PushError<T>> {
-        self.push_until(value, deadline_after(timeout))
+    pub fn push_timeout(&self, value: T, timeout: Duration) -> Result<(), PushTimeoutError<T>> {
+        self.push_deadline(value, deadline_after(timeout))
+            .map_err(PushError::timed)
     }
 
+    /// Pushes `value`, blocking until `deadline` at the latest while the queue is
+    /// full: `Timeout(value)` if it is still full then, `Disconnected(value)` if
+    /// every receiver is gone.
     #[cfg(feature = "std")]
-    fn push_until(&self, mut value: T, deadline: Option<Instant>) -> Result<(), PushError<T>> {
+    pub fn push_until(&self, value: T, deadline: Instant) -> Result<(), PushTimeoutError<T>> {
+        self.push_deadline(value, Some(deadline))
+            .map_err(PushError::timed)
+    }
+
+    /// The blocking push: `Full(value)` means the deadline passed.
+    #[cfg(feature = "std")]
+    fn push_deadline(&self, mut value: T, deadline: Option<Instant>) -> Result<(), PushError<T>> {
         let chan = &*self.chan;
         loop {
             match self.try_push(value) {
@@ -338,21 +352,35 @@ impl<T> Receiver<T> {
     }
 
     /// Pops the oldest item, blocking while the queue is empty. `Disconnected` once
-    /// every sender is gone and the queue is empty.
+    /// every sender is gone and the queue is empty (never `Empty`).
     #[cfg(feature = "std")]
     pub fn pop(&self) -> Result<T, PopError> {
-        self.pop_until(None).map(|(_, v)| v)
+        self.pop_deadline(None).map(|(_, v)| v)
     }
 
-    /// Pops the oldest item, blocking at most `timeout` while the queue is empty;
-    /// `Empty` on timeout.
+    /// Pops the oldest item, blocking at most `timeout` while the queue is empty:
+    /// `Timeout` if it stays empty that long, `Disconnected` once every sender is
+    /// gone and the queue is empty.
     #[cfg(feature = "std")]
-    pub fn pop_timeout(&self, timeout: Duration) -> Result<T, PopError> {
-        self.pop_until(deadline_after(timeout)).map(|(_, v)| v)
+    pub fn pop_timeout(&self, timeout: Duration) -> Result<T, PopTimeoutError> {
+        self.pop_deadline(deadline_after(timeout))
+            .map(|(_, v)| v)
+            .map_err(PopError::timed)
     }
 
+    /// Pops the oldest item, blocking until `deadline` at the latest while the
+    /// queue is empty: `Timeout` if it is still empty then, `Disconnected` once
+    /// every sender is gone and the queue is empty.
     #[cfg(feature = "std")]
-    fn pop_until(&self, deadline: Option<Instant>) -> Result<(u64, T), PopError> {
+    pub fn pop_until(&self, deadline: Instant) -> Result<T, PopTimeoutError> {
+        self.pop_deadline(Some(deadline))
+            .map(|(_, v)| v)
+            .map_err(PopError::timed)
+    }
+
+    /// The blocking pop: `Empty` means the deadline passed.
+    #[cfg(feature = "std")]
+    fn pop_deadline(&self, deadline: Option<Instant>) -> Result<(u64, T), PopError> {
         let chan = &*self.chan;
         loop {
             match self.try_pop_with_seq() {

@@ -2,7 +2,7 @@
 //! queue), positions packed as `lap | index` so that any capacity works without a
 //! division. See the module docs of [`crate::mpmc`] for the guarantees.
 
-use crate::error::{check_capacity, CapacityError};
+use crate::error::{check_capacity, CapacityError, PushError};
 use crate::sync::{spin_hint, AtomicU64, LoadMut, Ordering, Tracker};
 use crate::wait::WaitCell;
 use crate::wait::SLOT_RECHECKS;
@@ -31,7 +31,7 @@ struct Slot<T> {
 /// let q = ringkit::mpmc::Queue::<u32>::new(2);
 /// assert_eq!(q.try_push(1), Ok(()));
 /// assert_eq!(q.try_push(2), Ok(()));
-/// assert_eq!(q.try_push(3), Err(3)); // full
+/// assert_eq!(q.try_push(3), Err(ringkit::PushError::Full(3))); // full
 /// assert_eq!(q.force_push(3), Some(1)); // the oldest makes room
 /// assert_eq!(q.try_pop(), Some(2));
 /// assert_eq!(q.try_pop(), Some(3));
@@ -157,9 +157,11 @@ impl<T> Queue<T> {
         UnsafeCell::raw_get(&self.buf[index].value).cast::<T>()
     }
 
-    /// Pushes `value` if the queue is not full; hands it back if it is.
+    /// Pushes `value` if the queue is not full; hands it back in
+    /// [`PushError::Full`] if it is (a queue has no receiving side to lose, so it
+    /// never reports `Disconnected`).
     ///
-    /// Never fails spuriously: `Err` only when this call saw `capacity` items in
+    /// Never fails spuriously: `Full` only when this call saw `capacity` items in
     /// the queue (counting pushes that have claimed a slot and are still writing it).
     /// A pop that has claimed the slot we need but not yet moved the value out is
     /// waited for (a brief spin, then a futex sleep until it finishes); see the
@@ -171,7 +173,7 @@ impl<T> Queue<T> {
     /// and a producer retrying on a full queue does not keep taking the consumers'
     /// cache line away from them (see `docs/design.md`, "Variants measured").
     #[inline]
-    pub fn try_push(&self, mut value: T) -> Result<(), T> {
+    pub fn try_push(&self, mut value: T) -> Result<(), PushError<T>> {
         // ORDERING: [mpmc.tail.acquire] pairs with [mpmc.tail.release]: the pushes
         // and pops that led to this tail happen before our head load, so a full
         // verdict is never spurious (a stale tail only makes the claim fail).
@@ -205,7 +207,7 @@ impl<T> Queue<T> {
             // that led to that tail.
             let head = self.head.load(Ordering::Relaxed);
             if head.wrapping_add(self.one_lap) == tail {
-                return Err(value);
+                return Err(PushError::Full(value));
             }
             if stamp.wrapping_add(self.one_lap) == tail.wrapping_add(1) {
                 // The previous lap's item is still here but its pop has claimed it
@@ -625,8 +627,8 @@ mod tests {
             std::thread::spawn(move || {
                 for i in 0..n {
                     let mut v = i;
-                    while let Err(back) = q.try_push(v) {
-                        v = back;
+                    while let Err(full) = q.try_push(v) {
+                        v = full.into_inner();
                         std::thread::yield_now();
                     }
                 }

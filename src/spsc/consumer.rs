@@ -7,6 +7,8 @@ use super::deadline_after;
 use super::ring::advance;
 use super::{Consumer, ReadChunk};
 use crate::error::PopError;
+#[cfg(feature = "std")]
+use crate::error::PopTimeoutError;
 use crate::sync::Ordering;
 #[cfg(feature = "std")]
 use crate::wait::{WaitCell, Waitable};
@@ -105,21 +107,33 @@ impl<T> Consumer<T> {
 
     /// Pops the oldest item, blocking while the ring is empty.
     ///
-    /// `Disconnected` once the producer is gone and the ring is empty.
+    /// `Disconnected` once the producer is gone and the ring is empty (never
+    /// `Empty`).
     #[cfg(feature = "std")]
     pub fn pop(&mut self) -> Result<T, PopError> {
-        self.pop_until(None)
+        self.pop_deadline(None)
     }
 
-    /// Pops the oldest item, blocking at most `timeout` while the ring is empty;
-    /// `Empty` on timeout.
+    /// Pops the oldest item, blocking at most `timeout` while the ring is empty:
+    /// `Timeout` if it stays empty that long, `Disconnected` once the producer is
+    /// gone and the ring is empty.
     #[cfg(feature = "std")]
-    pub fn pop_timeout(&mut self, timeout: Duration) -> Result<T, PopError> {
-        self.pop_until(deadline_after(timeout))
+    pub fn pop_timeout(&mut self, timeout: Duration) -> Result<T, PopTimeoutError> {
+        self.pop_deadline(deadline_after(timeout))
+            .map_err(PopError::timed)
     }
 
+    /// Pops the oldest item, blocking until `deadline` at the latest while the
+    /// ring is empty: `Timeout` if it is still empty then, `Disconnected` once the
+    /// producer is gone and the ring is empty.
     #[cfg(feature = "std")]
-    pub(super) fn pop_until(&mut self, deadline: Option<Instant>) -> Result<T, PopError> {
+    pub fn pop_until(&mut self, deadline: Instant) -> Result<T, PopTimeoutError> {
+        self.pop_deadline(Some(deadline)).map_err(PopError::timed)
+    }
+
+    /// The blocking pop: `Empty` means the deadline passed.
+    #[cfg(feature = "std")]
+    pub(super) fn pop_deadline(&mut self, deadline: Option<Instant>) -> Result<T, PopError> {
         loop {
             match self.try_pop() {
                 Err(PopError::Empty) => {}
@@ -204,7 +218,7 @@ impl<T> Consumer<T> {
 
     /// True once the producer has been dropped. Items it pushed may still be
     /// waiting to be popped.
-    pub fn is_abandoned(&self) -> bool {
+    pub fn is_disconnected(&self) -> bool {
         self.ring.producer_gone()
     }
 

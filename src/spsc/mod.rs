@@ -210,7 +210,7 @@ pub struct Consumer<T> {
 
 // SAFETY: a Producer owns the sending role; moving it to another thread moves the
 // `T` values it pushes from there, which `T: Send` allows. Through `&Producer` a
-// thread can only read atomics (`len`, `is_abandoned`), so sharing it is sound too.
+// thread can only read atomics (`len`, `is_disconnected`), so sharing it is sound too.
 // (Spelled out because the `buf` pointer opts out of the auto traits.)
 unsafe impl<T: Send> Send for Producer<T> {}
 // SAFETY: see `Send` above.

@@ -6,6 +6,8 @@ use super::deadline_after;
 use super::ring::advance;
 use super::{Producer, WriteChunk, WriteChunkUninit};
 use crate::error::PushError;
+#[cfg(feature = "std")]
+use crate::error::PushTimeoutError;
 use crate::sync::Ordering;
 #[cfg(feature = "std")]
 use std::time::{Duration, Instant};
@@ -63,21 +65,33 @@ impl<T> Producer<T> {
 
     /// Pushes `value`, blocking while the ring is full.
     ///
-    /// Fails with `Disconnected(value)` if the consumer is gone.
+    /// Fails with `Disconnected(value)` if the consumer is gone (never `Full`).
     #[cfg(feature = "std")]
     pub fn push(&mut self, value: T) -> Result<(), PushError<T>> {
-        self.push_until(value, None)
+        self.push_deadline(value, None)
     }
 
-    /// Pushes `value`, blocking at most `timeout` while the ring is full; on
-    /// timeout the value comes back in `Full(value)`.
+    /// Pushes `value`, blocking at most `timeout` while the ring is full:
+    /// `Timeout(value)` if it stays full that long, `Disconnected(value)` if the
+    /// consumer is gone.
     #[cfg(feature = "std")]
-    pub fn push_timeout(&mut self, value: T, timeout: Duration) -> Result<(), PushError<T>> {
-        self.push_until(value, deadline_after(timeout))
+    pub fn push_timeout(&mut self, value: T, timeout: Duration) -> Result<(), PushTimeoutError<T>> {
+        self.push_deadline(value, deadline_after(timeout))
+            .map_err(PushError::timed)
     }
 
+    /// Pushes `value`, blocking until `deadline` at the latest while the ring is
+    /// full: `Timeout(value)` if it is still full then, `Disconnected(value)` if
+    /// the consumer is gone.
     #[cfg(feature = "std")]
-    pub(super) fn push_until(
+    pub fn push_until(&mut self, value: T, deadline: Instant) -> Result<(), PushTimeoutError<T>> {
+        self.push_deadline(value, Some(deadline))
+            .map_err(PushError::timed)
+    }
+
+    /// The blocking push: `Full(value)` means the deadline passed.
+    #[cfg(feature = "std")]
+    pub(super) fn push_deadline(
         &mut self,
         mut value: T,
         deadline: Option<Instant>,
@@ -160,7 +174,7 @@ impl<T> Producer<T> {
     }
 
     /// True once the consumer has been dropped: pushes can only fail from now on.
-    pub fn is_abandoned(&self) -> bool {
+    pub fn is_disconnected(&self) -> bool {
         self.consumer_gone()
     }
 }
