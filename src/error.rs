@@ -213,6 +213,7 @@ pub enum ChunkError {
 
 impl ChunkError {
     /// How many slots or items were available (0 for `Disconnected`).
+    #[must_use]
     pub fn available(&self) -> usize {
         match *self {
             ChunkError::TooFewSlots { available } | ChunkError::TooFewItems { available } => {

@@ -245,11 +245,13 @@ impl Event {
     }
 
     /// An unset manual-reset event.
+    #[must_use]
     pub fn manual_reset() -> Self {
         Self::new(false)
     }
 
     /// An unset auto-reset event.
+    #[must_use]
     pub fn auto_reset() -> Self {
         Self::new(true)
     }

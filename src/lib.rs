@@ -153,7 +153,7 @@
 #![no_std]
 // On docs.rs, items that need the `std` feature or 64-bit atomics say so.
 #![cfg_attr(docsrs, feature(doc_cfg))]
-#![warn(missing_docs)]
+#![warn(missing_docs, missing_debug_implementations)]
 // With only `spsc` built (no 64-bit atomics), some shared helpers go unused.
 #![cfg_attr(not(target_has_atomic = "64"), allow(dead_code))]
 

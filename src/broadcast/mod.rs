@@ -182,6 +182,8 @@ pub struct Publisher<T: Plain> {
 /// # Panics
 ///
 /// If `capacity` is 0 or the ring would not fit in memory; see [`try_channel`].
+#[must_use]
+#[track_caller]
 pub fn channel<T: Plain>(capacity: usize) -> (Publisher<T>, Subscriber<T>) {
     match try_channel(capacity) {
         Ok(ends) => ends,
@@ -205,6 +207,8 @@ pub fn try_channel<T: Plain>(
 /// start at `first_stamp` (made even), so tests can cross the wrap-around of both
 /// counters. Not part of the public API.
 #[doc(hidden)]
+#[must_use]
+#[track_caller]
 pub fn channel_starting_at<T: Plain>(
     capacity: usize,
     first_seq: u64,
@@ -301,11 +305,13 @@ impl<T: Plain> Publisher<T> {
     }
 
     /// A new subscriber that starts at the next event published.
+    #[must_use]
     pub fn subscribe(&self) -> Subscriber<T> {
         Subscriber::at(self.shared.clone(), self.next, self.index)
     }
 
     /// How many events the ring holds.
+    #[must_use]
     pub fn capacity(&self) -> usize {
         self.shared.capacity
     }

@@ -77,6 +77,8 @@ impl<M, E> Retry<M, E> {
     ///
     /// # Panics
     /// If `attempts` is 0.
+    #[must_use]
+    #[track_caller]
     pub fn attempts(attempts: u32) -> Self {
         assert!(attempts > 0, "ringkit::dispatch::Retry::attempts(0)");
         Retry {
@@ -92,6 +94,7 @@ impl<M, E> Retry<M, E> {
     /// catches the panic and goes on; the letter goes wherever `f`'s unwinding
     /// puts it (dropped once, unless `f` stored it first). See the
     /// [module docs](super#panics-in-handlers-callbacks-jobs-and-drops).
+    #[must_use]
     pub fn dead_letter(mut self, f: impl FnMut(DeadLetter<M, E>) + Send + 'static) -> Self {
         self.dead_letter = Some(Box::new(f));
         self

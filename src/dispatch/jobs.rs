@@ -50,6 +50,8 @@ impl core::fmt::Debug for Job {
 /// exec.run();
 /// worker.join().unwrap();
 /// ```
+#[must_use]
+#[track_caller]
 pub fn jobs(capacity: usize) -> (JobSubmitter, JobExecutor) {
     let (tx, rx) = mpmc::channel(capacity);
     (JobSubmitter { tx }, JobExecutor { rx })
@@ -75,6 +77,7 @@ impl JobSubmitter {
     }
 
     /// True once the executor is gone.
+    #[must_use]
     pub fn is_disconnected(&self) -> bool {
         self.tx.is_disconnected()
     }
@@ -111,6 +114,7 @@ impl JobExecutor {
     }
 
     /// True once every submitter is gone (jobs may still be queued).
+    #[must_use]
     pub fn is_disconnected(&self) -> bool {
         self.rx.is_disconnected()
     }

@@ -183,6 +183,7 @@ impl Stop {
     }
 
     /// True once [`stop`](Self::stop) has been called.
+    #[must_use]
     pub fn is_stopped(&self) -> bool {
         // ORDERING: Relaxed: a snapshot for the caller; nothing is read on it.
         self.shared.stop.load(Ordering::Relaxed)
@@ -211,6 +212,7 @@ pub struct Dispatcher {
 
 impl Dispatcher {
     /// A dispatcher with no sources.
+    #[must_use]
     pub fn new() -> Self {
         Dispatcher {
             sources: Vec::new(),
@@ -225,12 +227,14 @@ impl Dispatcher {
     }
 
     /// At most `batch` messages per source per poll (at least 1).
+    #[must_use]
     pub fn with_batch(mut self, batch: usize) -> Self {
         self.batch = batch.max(1);
         self
     }
 
     /// A handle that stops [`run`](Self::run) from any thread.
+    #[must_use]
     pub fn stop_handle(&self) -> Stop {
         Stop {
             shared: self.shared.clone(),

@@ -143,6 +143,8 @@ impl<T> Chan<T> {
 /// # Panics
 ///
 /// If `capacity` is 0 or too large; see [`try_channel`].
+#[must_use]
+#[track_caller]
 pub fn channel<T>(capacity: usize) -> (Sender<T>, Receiver<T>) {
     match try_channel(capacity) {
         Ok(ends) => ends,
@@ -163,6 +165,8 @@ pub fn try_channel<T>(capacity: usize) -> Result<(Sender<T>, Receiver<T>), Capac
 /// A channel whose positions start `laps_before_wrap` laps before they wrap
 /// around; see [`Queue::starting_at`]. Not part of the public API.
 #[doc(hidden)]
+#[must_use]
+#[track_caller]
 pub fn channel_starting_at<T>(capacity: usize, laps_before_wrap: u64) -> (Sender<T>, Receiver<T>) {
     wrap(Queue::starting_at(capacity, laps_before_wrap))
 }
@@ -281,26 +285,31 @@ impl<T> Sender<T> {
     }
 
     /// The number of slots.
+    #[must_use]
     pub fn capacity(&self) -> usize {
         self.chan.queue.capacity()
     }
 
     /// Items in the queue now (a snapshot).
+    #[must_use]
     pub fn len(&self) -> usize {
         self.chan.queue.len()
     }
 
     /// True if the queue holds no item now (a snapshot).
+    #[must_use]
     pub fn is_empty(&self) -> bool {
         self.chan.queue.is_empty()
     }
 
     /// True if every slot is taken now (a snapshot).
+    #[must_use]
     pub fn is_full(&self) -> bool {
         self.chan.queue.is_full()
     }
 
     /// True once every receiver is gone: pushes can only fail from now on.
+    #[must_use]
     pub fn is_disconnected(&self) -> bool {
         self.chan.receivers_gone()
     }
@@ -397,6 +406,7 @@ impl<T> Receiver<T> {
     }
 
     /// An iterator that pops until the queue is empty (it does not block).
+    #[must_use]
     pub fn try_iter(&self) -> TryIter<'_, T> {
         TryIter { rx: self }
     }
@@ -404,31 +414,37 @@ impl<T> Receiver<T> {
     /// An iterator that pops, blocking, until every sender is gone and the queue
     /// is empty.
     #[cfg(feature = "std")]
+    #[must_use]
     pub fn iter(&self) -> Iter<'_, T> {
         Iter { rx: self }
     }
 
     /// The number of slots.
+    #[must_use]
     pub fn capacity(&self) -> usize {
         self.chan.queue.capacity()
     }
 
     /// Items in the queue now (a snapshot).
+    #[must_use]
     pub fn len(&self) -> usize {
         self.chan.queue.len()
     }
 
     /// True if the queue holds no item now (a snapshot).
+    #[must_use]
     pub fn is_empty(&self) -> bool {
         self.chan.queue.is_empty()
     }
 
     /// True if every slot is taken now (a snapshot).
+    #[must_use]
     pub fn is_full(&self) -> bool {
         self.chan.queue.is_full()
     }
 
     /// True once every sender is gone. Items they pushed may still be waiting.
+    #[must_use]
     pub fn is_disconnected(&self) -> bool {
         self.chan.senders_gone()
     }
@@ -468,8 +484,15 @@ impl<T> Drop for Receiver<T> {
 }
 
 /// Pops until the queue is empty; made by [`Receiver::try_iter`].
+#[must_use = "iterators are lazy and do nothing unless consumed"]
 pub struct TryIter<'a, T> {
     rx: &'a Receiver<T>,
+}
+
+impl<T> core::fmt::Debug for TryIter<'_, T> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_tuple("TryIter").field(self.rx).finish()
+    }
 }
 
 impl<T> Iterator for TryIter<'_, T> {
@@ -482,8 +505,16 @@ impl<T> Iterator for TryIter<'_, T> {
 /// Pops, blocking, until every sender is gone and the queue is empty; made by
 /// [`Receiver::iter`].
 #[cfg(feature = "std")]
+#[must_use = "iterators are lazy and do nothing unless consumed"]
 pub struct Iter<'a, T> {
     rx: &'a Receiver<T>,
+}
+
+#[cfg(feature = "std")]
+impl<T> core::fmt::Debug for Iter<'_, T> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_tuple("Iter").field(self.rx).finish()
+    }
 }
 
 #[cfg(feature = "std")]
@@ -497,8 +528,16 @@ impl<T> Iterator for Iter<'_, T> {
 /// Pops, blocking, until every sender is gone and the queue is empty; made by
 /// `Receiver::into_iter`.
 #[cfg(feature = "std")]
+#[must_use = "iterators are lazy and do nothing unless consumed"]
 pub struct IntoIter<T> {
     rx: Receiver<T>,
+}
+
+#[cfg(feature = "std")]
+impl<T> core::fmt::Debug for IntoIter<T> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_tuple("IntoIter").field(&self.rx).finish()
+    }
 }
 
 #[cfg(feature = "std")]

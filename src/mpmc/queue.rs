@@ -72,6 +72,8 @@ impl<T> Queue<T> {
     /// # Panics
     ///
     /// If `capacity` is 0 or too large for memory; see [`Queue::try_new`].
+    #[must_use]
+    #[track_caller]
     pub fn new(capacity: usize) -> Self {
         match Self::try_new(capacity) {
             Ok(q) => q,
@@ -93,6 +95,8 @@ impl<T> Queue<T> {
     /// positions wrap around to 0, so tests can cross the wrap-around quickly. Not
     /// part of the public API.
     #[doc(hidden)]
+    #[must_use]
+    #[track_caller]
     pub fn starting_at(capacity: usize, laps_before_wrap: u64) -> Self {
         match Self::build(capacity, laps_before_wrap) {
             Ok(q) => q,

@@ -36,9 +36,18 @@ use core::mem::{ManuallyDrop, MaybeUninit};
 /// assert_eq!(chunk.fill_from_iter(10..13), 3); // publishes 3 of the 5 slots
 /// assert_eq!(rx.try_iter().collect::<Vec<_>>(), [10, 11, 12]);
 /// ```
+#[must_use = "a chunk publishes nothing unless it is filled or committed"]
 pub struct WriteChunkUninit<'a, T> {
     producer: &'a mut Producer<T>,
     n: usize,
+}
+
+impl<T> core::fmt::Debug for WriteChunkUninit<'_, T> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("WriteChunkUninit")
+            .field("len", &self.n)
+            .finish()
+    }
 }
 
 impl<'a, T> WriteChunkUninit<'a, T> {
@@ -119,11 +128,13 @@ impl<'a, T> WriteChunkUninit<'a, T> {
     }
 
     /// The number of slots in the chunk.
+    #[must_use]
     pub fn len(&self) -> usize {
         self.n
     }
 
     /// True for a chunk of 0 slots.
+    #[must_use]
     pub fn is_empty(&self) -> bool {
         self.n == 0
     }
@@ -142,9 +153,16 @@ impl<'a, T> WriteChunkUninit<'a, T> {
 /// chunk.commit(2); // the third slot's value is dropped, not sent
 /// assert_eq!(rx.try_iter().collect::<Vec<_>>(), [0, 10]);
 /// ```
+#[must_use = "a chunk publishes nothing unless it is committed"]
 pub struct WriteChunk<'a, T> {
     producer: &'a mut Producer<T>,
     n: usize,
+}
+
+impl<T> core::fmt::Debug for WriteChunk<'_, T> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("WriteChunk").field("len", &self.n).finish()
+    }
 }
 
 impl<'a, T: Default> WriteChunk<'a, T> {
@@ -197,6 +215,7 @@ impl<T> WriteChunk<'_, T> {
     ///
     /// # Panics
     /// If `k > self.len()`; nothing is committed then.
+    #[track_caller]
     pub fn commit(self, k: usize) {
         assert!(
             k <= self.n,
@@ -226,11 +245,13 @@ impl<T> WriteChunk<'_, T> {
     }
 
     /// The number of slots in the chunk.
+    #[must_use]
     pub fn len(&self) -> usize {
         self.n
     }
 
     /// True for a chunk of 0 slots.
+    #[must_use]
     pub fn is_empty(&self) -> bool {
         self.n == 0
     }
@@ -261,9 +282,19 @@ impl<T> Drop for WriteChunk<'_, T> {
 /// assert_eq!(rx.try_pop(), Ok(3));
 /// assert_eq!(rx.next_seq(), 3);
 /// ```
+#[must_use = "a chunk removes nothing unless it is committed or iterated"]
 pub struct ReadChunk<'a, T> {
     consumer: &'a mut Consumer<T>,
     n: usize,
+}
+
+impl<T> core::fmt::Debug for ReadChunk<'_, T> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("ReadChunk")
+            .field("first_seq", &self.consumer.next_seq())
+            .field("len", &self.n)
+            .finish()
+    }
 }
 
 impl<'a, T> ReadChunk<'a, T> {
@@ -276,6 +307,7 @@ impl<'a, T> ReadChunk<'a, T> {
 
     /// The chunk's items in ring order, as two slices (the second is empty unless
     /// the chunk wraps around the end of the buffer).
+    #[must_use]
     pub fn as_slices(&self) -> (&[T], &[T]) {
         let (a, b) = self.consumer.ring.segments(self.consumer.head_slot, self.n);
         // SAFETY: the slots hold published values (acquire on `tail`) that the
@@ -292,6 +324,7 @@ impl<'a, T> ReadChunk<'a, T> {
     }
 
     /// Sequence number of the chunk's first item (the next ones count up by 1).
+    #[must_use]
     pub fn first_seq(&self) -> u64 {
         self.consumer.seq
     }
@@ -303,6 +336,7 @@ impl<'a, T> ReadChunk<'a, T> {
     ///
     /// # Panics
     /// If `k > self.len()`; nothing is committed then.
+    #[track_caller]
     pub fn commit(self, k: usize) {
         assert!(
             k <= self.n,
@@ -327,11 +361,13 @@ impl<'a, T> ReadChunk<'a, T> {
     }
 
     /// The number of items in the chunk.
+    #[must_use]
     pub fn len(&self) -> usize {
         self.n
     }
 
     /// True for a chunk of 0 items.
+    #[must_use]
     pub fn is_empty(&self) -> bool {
         self.n == 0
     }
@@ -365,10 +401,19 @@ impl<'a, T> IntoIterator for ReadChunk<'a, T> {
 }
 
 /// Moves a [`ReadChunk`]'s items out; made by its `into_iter`.
+#[must_use = "iterators are lazy and do nothing unless consumed"]
 pub struct ReadChunkIntoIter<'a, T> {
     publish: Publish<'a, T>,
     /// Items of the chunk not yet yielded, from the consumer's position on.
     left: usize,
+}
+
+impl<T> core::fmt::Debug for ReadChunkIntoIter<'_, T> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("ReadChunkIntoIter")
+            .field("left", &self.left)
+            .finish()
+    }
 }
 
 impl<T> Iterator for ReadChunkIntoIter<'_, T> {

@@ -158,6 +158,7 @@ impl<T> Consumer<T> {
     }
 
     /// The oldest item, left in the ring; `None` if it is empty.
+    #[must_use]
     pub fn peek(&self) -> Option<&T> {
         let have = if self.cached_tail != self.head {
             true
@@ -188,16 +189,19 @@ impl<T> Consumer<T> {
 
     /// Sequence number of the next item to pop: 0 for the first item ever pushed,
     /// and one more for each item after it.
+    #[must_use]
     pub fn next_seq(&self) -> u64 {
         self.seq
     }
 
     /// The number of slots (fixed at construction).
+    #[must_use]
     pub fn capacity(&self) -> usize {
         self.ring.capacity
     }
 
     /// Items in the ring now. A snapshot: the producer may be pushing.
+    #[must_use]
     pub fn len(&self) -> usize {
         // ORDERING: Relaxed: a snapshot; no slot is read on the strength of it.
         self.ring
@@ -207,17 +211,20 @@ impl<T> Consumer<T> {
     }
 
     /// True if no item is in the ring now (a snapshot).
+    #[must_use]
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
 
     /// True if every slot is taken now (a snapshot).
+    #[must_use]
     pub fn is_full(&self) -> bool {
         self.len() == self.ring.capacity
     }
 
     /// True once the producer has been dropped. Items it pushed may still be
     /// waiting to be popped.
+    #[must_use]
     pub fn is_disconnected(&self) -> bool {
         self.ring.producer_gone()
     }
@@ -261,8 +268,15 @@ impl<T> Drop for Consumer<T> {
 }
 
 /// Pops until the ring is empty; made by [`Consumer::try_iter`].
+#[must_use = "iterators are lazy and do nothing unless consumed"]
 pub struct TryIter<'a, T> {
     consumer: &'a mut Consumer<T>,
+}
+
+impl<T> core::fmt::Debug for TryIter<'_, T> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_tuple("TryIter").field(&self.consumer).finish()
+    }
 }
 
 impl<T> Iterator for TryIter<'_, T> {
@@ -275,8 +289,16 @@ impl<T> Iterator for TryIter<'_, T> {
 /// Pops, blocking, until the producer is gone and the ring is empty; made by
 /// `Consumer::into_iter`.
 #[cfg(feature = "std")]
+#[must_use = "iterators are lazy and do nothing unless consumed"]
 pub struct IntoIter<T> {
     consumer: Consumer<T>,
+}
+
+#[cfg(feature = "std")]
+impl<T> core::fmt::Debug for IntoIter<T> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_tuple("IntoIter").field(&self.consumer).finish()
+    }
 }
 
 #[cfg(feature = "std")]

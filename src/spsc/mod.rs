@@ -103,6 +103,8 @@ unsafe impl<T: Send> Sync for Ring<T> {}
 /// tx.try_push("a").unwrap();
 /// assert_eq!(rx.try_pop(), Ok("a"));
 /// ```
+#[must_use]
+#[track_caller]
 pub fn channel<T>(capacity: usize) -> (Producer<T>, Consumer<T>) {
     match try_channel(capacity) {
         Ok(ends) => ends,
@@ -125,6 +127,8 @@ pub fn try_channel<T>(capacity: usize) -> Result<(Producer<T>, Consumer<T>), Cap
 /// instead of 0, so tests can cross the `usize` wrap-around quickly. Not part of
 /// the public API.
 #[doc(hidden)]
+#[must_use]
+#[track_caller]
 pub fn channel_starting_at<T>(capacity: usize, start: usize) -> (Producer<T>, Consumer<T>) {
     check_capacity::<T>(capacity).expect("ringkit::spsc::channel_starting_at");
     build(capacity, start)

@@ -152,11 +152,13 @@ impl<T> Producer<T> {
     }
 
     /// The number of slots (fixed at construction).
+    #[must_use]
     pub fn capacity(&self) -> usize {
         self.ring.capacity
     }
 
     /// Items in the ring now. A snapshot: the consumer may be popping.
+    #[must_use]
     pub fn len(&self) -> usize {
         // ORDERING: Relaxed: a snapshot; nothing is read on the strength of it.
         self.tail
@@ -164,16 +166,19 @@ impl<T> Producer<T> {
     }
 
     /// True if the ring holds no item now (a snapshot).
+    #[must_use]
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
 
     /// True if the ring has no free slot now (a snapshot).
+    #[must_use]
     pub fn is_full(&self) -> bool {
         self.len() == self.ring.capacity
     }
 
     /// True once the consumer has been dropped: pushes can only fail from now on.
+    #[must_use]
     pub fn is_disconnected(&self) -> bool {
         self.consumer_gone()
     }
