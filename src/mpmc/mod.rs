@@ -406,7 +406,6 @@ impl<T> Receiver<T> {
     }
 
     /// An iterator that pops until the queue is empty (it does not block).
-    #[must_use]
     pub fn try_iter(&self) -> TryIter<'_, T> {
         TryIter { rx: self }
     }
@@ -414,7 +413,6 @@ impl<T> Receiver<T> {
     /// An iterator that pops, blocking, until every sender is gone and the queue
     /// is empty.
     #[cfg(feature = "std")]
-    #[must_use]
     pub fn iter(&self) -> Iter<'_, T> {
         Iter { rx: self }
     }
