@@ -699,3 +699,46 @@ fn evicted_and_handed_back_items_are_the_callers() {
     drop(q);
     table.assert_dropped(0..4, "every item once");
 }
+
+#[test]
+fn queue_into_iter_drains_by_value_and_drops_the_rest_once() {
+    let table = DropTable::default();
+    let q = Queue::starting_at(4, 1); // wraps while draining
+    for id in 0..4 {
+        q.try_push(table.item(id)).ok().unwrap();
+    }
+    let mut items = q.into_iter();
+    assert_eq!(items.len(), 4);
+    let first = items.next().unwrap();
+    assert_eq!(first.id(), 0);
+    assert_eq!(items.len(), 3);
+    drop(first);
+    table.assert_dropped([0], "taken and dropped by the caller");
+    drop(items); // half used
+    table.assert_dropped(0..4, "the rest dropped with the iterator, once each");
+
+    // Forgotten: the queue inside leaks, nothing is dropped twice.
+    let table = DropTable::default();
+    let q = Queue::new(3);
+    for id in 0..3 {
+        q.try_push(table.item(id)).ok().unwrap();
+    }
+    let mut items = q.into_iter();
+    drop(items.next());
+    std::mem::forget(items);
+    table.assert_dropped([0], "a forgotten iterator leaks what it holds");
+}
+
+#[test]
+fn queue_into_iter_with_a_panicking_drop_among_the_rest() {
+    let table = DropTable::default();
+    let q = Queue::new(4);
+    for id in 0..4 {
+        q.try_push(table.item_or_bomb(id, id == 2)).ok().unwrap();
+    }
+    let mut items = q.into_iter();
+    drop(items.next());
+    // Dropping the iterator drops 1, 2 (panics) and, unwinding, 3.
+    expect_injected_panic(|| drop(items));
+    table.assert_dropped(0..4, "every item once, the panicking one included");
+}

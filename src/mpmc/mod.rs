@@ -97,7 +97,7 @@
 
 mod queue;
 
-pub use queue::Queue;
+pub use queue::{Queue, QueueIntoIter};
 
 use crate::error::{CapacityError, PopError, PushError};
 #[cfg(feature = "std")]

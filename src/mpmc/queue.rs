@@ -521,6 +521,53 @@ impl<T> Queue<T> {
     }
 }
 
+/// Drains a queue by value, oldest first: made by `Queue::into_iter`. Items not
+/// taken are dropped with the iterator.
+///
+/// ```
+/// let q = ringkit::mpmc::Queue::new(4);
+/// q.try_push("a").unwrap();
+/// q.try_push("b").unwrap();
+/// assert_eq!(q.into_iter().collect::<Vec<_>>(), ["a", "b"]);
+/// ```
+#[must_use = "iterators are lazy and do nothing unless consumed"]
+pub struct QueueIntoIter<T> {
+    queue: Queue<T>,
+}
+
+impl<T> Iterator for QueueIntoIter<T> {
+    type Item = T;
+
+    fn next(&mut self) -> Option<T> {
+        self.queue.try_pop()
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        // Owned: nobody else can push or pop, so the length is exact.
+        let n = self.queue.len();
+        (n, Some(n))
+    }
+}
+
+impl<T> ExactSizeIterator for QueueIntoIter<T> {}
+
+impl<T> core::iter::FusedIterator for QueueIntoIter<T> {}
+
+impl<T> core::fmt::Debug for QueueIntoIter<T> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_tuple("QueueIntoIter").field(&self.queue).finish()
+    }
+}
+
+impl<T> IntoIterator for Queue<T> {
+    type Item = T;
+    type IntoIter = QueueIntoIter<T>;
+
+    fn into_iter(self) -> QueueIntoIter<T> {
+        QueueIntoIter { queue: self }
+    }
+}
+
 impl<T> Drop for Queue<T> {
     fn drop(&mut self) {
         if !core::mem::needs_drop::<T>() {
