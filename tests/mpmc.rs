@@ -345,19 +345,27 @@ fn leftovers_dropped_exactly_once() {
 }
 
 #[test]
-fn channel_leftovers_dropped_with_last_handle() {
+fn channel_leftovers_dropped_with_last_receiver() {
     let drops = Arc::new(AtomicUsize::new(0));
     let (tx, rx) = mpmc::channel(4);
+    let rx2 = rx.clone();
     for _ in 0..3 {
         tx.push(Counted::new(0, &drops)).unwrap();
     }
     drop(rx.pop().unwrap());
     drop(rx);
+    assert_eq!(drops.load(Ordering::Relaxed), 1, "a receiver is left");
+    drop(rx2);
+    assert_eq!(
+        drops.load(Ordering::Relaxed),
+        3,
+        "nobody can receive them: dropped with the last receiver"
+    );
     match tx.try_push(Counted::new(0, &drops)) {
         Err(PushError::Disconnected(v)) => drop(v),
         _ => panic!("expected Disconnected"),
     }
-    assert_eq!(drops.load(Ordering::Relaxed), 2);
+    assert_eq!(drops.load(Ordering::Relaxed), 4);
     drop(tx);
     assert_eq!(drops.load(Ordering::Relaxed), 4);
 }
@@ -564,18 +572,19 @@ fn queue_leftovers_all_dropped_when_one_panics() {
 }
 
 #[test]
-fn channel_leftovers_all_dropped_when_one_panics_last_sender() {
+fn channel_leftovers_all_dropped_when_one_panics_senders_alive() {
     let table = DropTable::default();
     let (tx, rx) = mpmc::channel(8);
     for id in 0..5 {
         tx.try_push(table.item_or_bomb(id, id == 1)).unwrap();
     }
     drop(rx.try_pop().unwrap());
-    drop(rx);
     table.assert_dropped([0], "popped one");
-    // The last handle drops the channel and its four leftovers.
-    expect_injected_panic(|| drop(tx));
+    // The last receiver drops the four leftovers, 1 panicking among them.
+    expect_injected_panic(|| drop(rx));
     table.assert_dropped(0..5, "every leftover once");
+    drop(tx);
+    table.assert_dropped(0..5, "nothing twice");
 }
 
 #[test]
