@@ -16,6 +16,7 @@
 mod common;
 
 use common::spsc::{self as w, ArrayQueue, Nexus, Ringbuf, Ringkit, Rtrb, Spsc, SpscChunks};
+use common::spsc_slice::RingkitSlice;
 use common::{alternate, median, record, Contestant, Kind};
 use criterion::{Criterion, Throughput};
 use std::time::Duration;
@@ -66,6 +67,7 @@ fn criterion_pass(c: &mut Criterion) {
     let mut g = c.benchmark_group("spsc_chunked_64");
     g.throughput(Throughput::Elements(ITEMS_PER_ITER));
     chunked_bench::<Ringkit>(&mut g, "ringkit write_chunk_uninit+read_chunk");
+    chunked_bench::<RingkitSlice>(&mut g, "ringkit push_slice+pop_slice");
     chunked_bench::<Rtrb>(&mut g, "rtrb write_chunk_uninit+read_chunk");
     chunked_bench::<Ringbuf>(&mut g, "ringbuf push_slice+pop_slice");
     g.finish();
@@ -127,6 +129,9 @@ fn compare_chunked(s: &Sizes) -> common::Outcome {
     let mut cs = [
         Contestant::new("ringkit", Kind::Ringkit, || {
             w::mips(n, w::chunked::<Ringkit>(n))
+        }),
+        Contestant::new("ringkit push_slice+pop_slice", Kind::Ringkit, || {
+            w::mips(n, w::chunked::<RingkitSlice>(n))
         }),
         Contestant::new("rtrb", Kind::Peer, || w::mips(n, w::chunked::<Rtrb>(n))),
         Contestant::new("ringbuf", Kind::Peer, || {

@@ -11,6 +11,7 @@
 pub mod event;
 pub mod mpmc;
 pub mod spsc;
+pub mod spsc_slice;
 
 use std::fs::{self, OpenOptions};
 use std::io::Write as _;

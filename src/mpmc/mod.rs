@@ -96,6 +96,7 @@
 //! then continues (a second panic among them aborts the process, as it does for
 //! a `Vec`).
 
+mod batch;
 mod queue;
 
 pub use queue::{Queue, QueueIntoIter};

@@ -48,6 +48,7 @@ mod consumer;
 mod io;
 mod producer;
 mod ring;
+mod slice;
 
 pub use chunk::{ReadChunk, ReadChunkIntoIter, WriteChunk, WriteChunkUninit};
 #[cfg(feature = "std")]
