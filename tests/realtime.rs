@@ -55,6 +55,8 @@ struct Prims {
     flag: EventFlag<[u64; 4]>,
     event: Event,
     bcast: (broadcast::Publisher<u64>, broadcast::Subscriber<u64>),
+    /// Room for the MPMC batches, reserved at construction.
+    batch: std::collections::VecDeque<u64>,
 }
 
 impl Prims {
@@ -67,6 +69,7 @@ impl Prims {
             flag: EventFlag::new([0; 4]),
             event: Event::auto_reset(),
             bcast: broadcast::channel(64),
+            batch: std::collections::VecDeque::with_capacity(8),
         }
     }
 
@@ -92,6 +95,11 @@ impl Prims {
             sum += a.iter().chain(b).sum::<u64>();
             chunk.commit_all();
             sum += rx.next_seq() + tx.len() as u64;
+            let batch = [i; 8];
+            assert_eq!(tx.push_slice(&batch), 8);
+            let mut out = [0u64; 8];
+            assert_eq!(rx.pop_slice(&mut out), 8);
+            sum += out.iter().sum::<u64>();
 
             self.queue.try_push(i).unwrap();
             sum += self.queue.try_pop().unwrap();
@@ -101,6 +109,11 @@ impl Prims {
             let (s, r) = &self.chan;
             s.try_push(i).unwrap();
             sum += r.try_pop().unwrap();
+            // Batches into and out of collections that already have room.
+            self.batch.extend([i, i + 1]);
+            assert_eq!(s.try_push_from(&mut self.batch), Ok(2));
+            assert_eq!(r.try_pop_into(&mut self.batch, 2), Ok(2));
+            sum += self.batch.drain(..).sum::<u64>();
             #[cfg(feature = "std")]
             {
                 s.push(i).unwrap();

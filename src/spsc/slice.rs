@@ -26,7 +26,7 @@ impl<T: Copy> Producer<T> {
     /// Returns 0 when `values` is empty, when the ring is full, and when the
     /// consumer is gone: like [`try_push`](Self::try_push), it checks for a
     /// disconnected consumer first and then pushes nothing. Tell the last case
-    /// apart with [`is_abandoned`](Self::is_abandoned).
+    /// apart with [`is_disconnected`](Self::is_disconnected).
     ///
     /// ```
     /// let (mut tx, mut rx) = ringkit::spsc::channel::<u32>(4);
@@ -37,7 +37,7 @@ impl<T: Copy> Producer<T> {
     /// assert_eq!(out[..4], [1, 2, 3, 4]);
     /// drop(rx);
     /// assert_eq!(tx.push_slice(&[7]), 0); // nobody would read it
-    /// assert!(tx.is_abandoned());
+    /// assert!(tx.is_disconnected());
     /// ```
     pub fn push_slice(&mut self, values: &[T]) -> usize {
         if values.is_empty() || self.consumer_gone() {
@@ -88,7 +88,7 @@ impl<T: Copy> Consumer<T> {
     ///
     /// Returns 0 when `out` is empty and when no item is there. It does not say
     /// whether the producer is gone: a 0 from a call made after
-    /// [`is_abandoned`](Self::is_abandoned) returned true means the stream is
+    /// [`is_disconnected`](Self::is_disconnected) returned true means the stream is
     /// over (every item pushed before the producer left is visible by then).
     ///
     /// ```
@@ -103,7 +103,7 @@ impl<T: Copy> Consumer<T> {
     /// }); // dropping `tx` ends the stream
     /// let (mut got, mut out) = (Vec::new(), [0; 16]);
     /// loop {
-    ///     let gone = rx.is_abandoned(); // before the pop, see above
+    ///     let gone = rx.is_disconnected(); // before the pop, see above
     ///     let n = rx.pop_slice(&mut out);
     ///     got.extend_from_slice(&out[..n]);
     ///     if n == 0 && gone {
