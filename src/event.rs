@@ -68,8 +68,8 @@ impl<T: Plain> EventFlag<T> {
     }
 
     /// A flag whose futex epoch starts at `epoch`, so tests can cross its
-    /// wrap-around. Not part of the public API.
-    #[cfg(feature = "std")]
+    /// wrap-around. A test hook (the `test-hooks` feature), not part of the API.
+    #[cfg(all(feature = "std", any(test, feature = "test-hooks")))]
     #[doc(hidden)]
     pub fn with_wait_epoch(initial: T, epoch: u32) -> Self {
         EventFlag {
@@ -306,38 +306,47 @@ impl Event {
     /// began has happened, even if the event was reset since.
     #[cfg(feature = "std")]
     pub fn wait(&self) {
-        self.wait_from(self.ticket());
+        // Without a deadline it returns only once released.
+        let _released = self.wait_from_until(self.begin(), None);
     }
 
     /// Like [`wait`](Event::wait), giving up after `timeout`: `Err(Timeout)` if no
     /// set released it by then (and then an auto-reset event was not consumed).
     #[cfg(feature = "std")]
     pub fn wait_timeout(&self, timeout: Duration) -> Result<(), Timeout> {
-        self.wait_from_until(self.ticket(), deadline_after(timeout))
+        self.wait_from_until(self.begin(), deadline_after(timeout))
     }
 
     /// Like [`wait`](Event::wait), giving up at `deadline`: `Err(Timeout)` if no
     /// set released it by then (and then an auto-reset event was not consumed).
     #[cfg(feature = "std")]
     pub fn wait_until(&self, deadline: Instant) -> Result<(), Timeout> {
-        self.wait_from_until(self.ticket(), Some(deadline))
+        self.wait_from_until(self.begin(), Some(deadline))
     }
 
-    /// Where a wait begins: the count now. Not part of the public API; with
-    /// [`Event::wait_from`] it lets a test (and a loom model) begin a wait on one
-    /// thread before a set and finish it on another. `wait()` is
-    /// `wait_from(ticket())`.
-    #[doc(hidden)]
-    pub fn ticket(&self) -> usize {
+    /// Where a wait begins: the count now. `wait()` is
+    /// `wait_from_until(begin(), None)`.
+    #[inline]
+    fn begin(&self) -> usize {
         // ORDERING: [event.wait.manual] Acquire, pairs with [event.set]: a wait
         // that finds the event set returns on this load.
         self.state.load(Ordering::Acquire)
     }
 
+    /// Where a wait begins. With [`Event::wait_from`] it lets a test (and a
+    /// loom model) begin a wait on one thread before a set and finish it on
+    /// another. A test hook (the `test-hooks` feature), not part of the API.
+    #[cfg(any(test, feature = "test-hooks"))]
+    #[doc(hidden)]
+    pub fn ticket(&self) -> usize {
+        self.begin()
+    }
+
     /// Finishes a wait that began at `ticket` (see [`Event::ticket`]): returns
     /// once the event is set or, manual-reset, once a set has happened after
-    /// the ticket was taken. Not part of the public API.
-    #[cfg(feature = "std")]
+    /// the ticket was taken. A test hook (the `test-hooks` feature), not part of
+    /// the API.
+    #[cfg(all(feature = "std", any(test, feature = "test-hooks")))]
     #[doc(hidden)]
     pub fn wait_from(&self, ticket: usize) {
         // Without a deadline it returns only once released.
@@ -378,7 +387,7 @@ impl Event {
     #[inline]
     pub fn try_wait(&self) -> bool {
         if !self.auto_reset {
-            return self.ticket() & SET != 0;
+            return self.begin() & SET != 0;
         }
         // ORDERING: Relaxed; a cheap check, the compare-exchange below decides.
         let seen = self.state.load(Ordering::Relaxed);

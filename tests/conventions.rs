@@ -4,6 +4,8 @@
 //! The panic-location test swaps the process-wide panic hook, so it is the only
 //! test in this binary that panics.
 
+#![cfg(feature = "std")]
+
 use ringkit::dispatch::{self, Retry};
 use ringkit::{broadcast, mpmc, spsc};
 use std::panic::{self, AssertUnwindSafe};

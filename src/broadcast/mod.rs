@@ -206,6 +206,7 @@ pub fn try_channel<T: Plain>(
 /// A ring whose first event gets sequence number `first_seq` and whose slot stamps
 /// start at `first_stamp` (made even), so tests can cross the wrap-around of both
 /// counters. Not part of the public API.
+#[cfg(any(test, feature = "test-hooks"))]
 #[doc(hidden)]
 #[must_use]
 #[track_caller]

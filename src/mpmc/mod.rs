@@ -166,6 +166,7 @@ pub fn try_channel<T>(capacity: usize) -> Result<(Sender<T>, Receiver<T>), Capac
 
 /// A channel whose positions start `laps_before_wrap` laps before they wrap
 /// around; see [`Queue::starting_at`]. Not part of the public API.
+#[cfg(any(test, feature = "test-hooks"))]
 #[doc(hidden)]
 #[must_use]
 #[track_caller]

@@ -94,6 +94,7 @@ impl<T> Queue<T> {
     /// A queue whose positions start `laps_before_wrap` laps before the `u64`
     /// positions wrap around to 0, so tests can cross the wrap-around quickly. Not
     /// part of the public API.
+    #[cfg(any(test, feature = "test-hooks"))]
     #[doc(hidden)]
     #[must_use]
     #[track_caller]

@@ -136,6 +136,7 @@ pub fn try_channel<T>(capacity: usize) -> Result<(Producer<T>, Consumer<T>), Cap
 /// A ring whose positions (and the consumer's sequence number) start at `start`
 /// instead of 0, so tests can cross the `usize` wrap-around quickly. Not part of
 /// the public API.
+#[cfg(any(test, feature = "test-hooks"))]
 #[doc(hidden)]
 #[must_use]
 #[track_caller]
