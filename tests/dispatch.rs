@@ -229,7 +229,7 @@ fn mpmc_failing_message_is_redelivered_then_dead_lettered() {
 }
 
 /// A message pending in the dispatcher and messages left in a ring are each
-/// dropped exactly once, when the dispatcher (the receiving side) goes.
+/// dropped exactly once when the dispatcher and the producers go.
 #[test]
 fn drop_counts_exact_with_pending_and_unread_messages() {
     let drops = Arc::new(AtomicUsize::new(0));
@@ -257,12 +257,11 @@ fn drop_counts_exact_with_pending_and_unread_messages() {
     });
     assert_eq!(d.poll(), 4); // spsc: 0 ok, 1 fails; mpmc: 10 ok, 11 fails (pending)
     assert_eq!(drops.load(Ordering::Relaxed), 2);
-    // Drops the pending 11, and with the consumer and the receiver what nobody
-    // can receive any more: 1, 2, 3 from the ring, 12, 13 from the queue.
-    drop(d);
-    assert_eq!(drops.load(Ordering::Relaxed), 8);
-    drop(stx);
-    drop(mtx);
+    drop(d); // drops the pending 11 and the consumer
+    assert_eq!(drops.load(Ordering::Relaxed), 3);
+    drop(stx); // the ring goes: 1, 2, 3
+    assert_eq!(drops.load(Ordering::Relaxed), 6);
+    drop(mtx); // the queue goes: 12, 13
     assert_eq!(drops.load(Ordering::Relaxed), 8);
 }
 
@@ -782,12 +781,11 @@ fn spsc_ownership_under_panicking_handler_drop_and_dead_letter() {
     assert_eq!(log.lock().unwrap().last(), Some(&(6, 1, 6)));
     assert!(tx.try_push(drops.bomb(7)).is_ok());
     assert!(tx.try_push(drops.item(8)).is_ok());
-    // The consumer goes with the dispatcher and drops 7 and 8, which nobody can
-    // receive any more; 7's panic reaches the caller after the rest is dropped.
-    let dropped = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| drop(d)));
+    drop(d);
+    drops.assert_each_dropped_once(0..7);
+    // The ring goes with the producer; 7's panic goes to whoever drops it last.
+    let dropped = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| drop(tx)));
     assert!(dropped.is_err(), "7's Drop panics");
-    drops.assert_each_dropped_once(0..9);
-    drop(tx);
     drops.assert_each_dropped_once(0..9);
     assert_eq!(
         log.lock().unwrap().len(),
@@ -862,12 +860,11 @@ fn mpmc_ownership_under_panicking_handler_drop_and_dead_letter() {
     assert_eq!(poll_no_unwind(&mut d), 1);
     assert_eq!(log.lock().unwrap()[9..], [(6, 1, 6), (7, 1, 9)]);
     drops.assert_each_dropped_once(0..7);
-    // Dropping the dispatcher drops the last receiver, which drops 8 (nobody can
-    // receive it any more), and the pending 9, whose panic goes to the caller
+    // Dropping the dispatcher drops the pending 9, whose panic goes to the caller
     // after the rest of the dispatcher is dropped.
     let dropped = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| drop(d)));
     assert!(dropped.is_err(), "9's Drop panics");
-    drops.assert_each_dropped_once((0..7).chain([8, 9]));
+    drops.assert_each_dropped_once((0..7).chain([9]));
     assert!(tx.is_disconnected(), "the receiver was dropped too");
     drop(tx);
     drops.assert_each_dropped_once((0..7).chain([8, 9]));
@@ -898,13 +895,13 @@ fn jobs_ownership_under_panicking_job_and_drop() {
     assert_eq!(*ran.lock().unwrap(), [0, 1, 2, 3]);
     drops.assert_each_dropped_once(0..4);
 
-    // The dispatcher goes on; a job still queued when the executor goes (with
-    // the dispatcher) is dropped unrun, once.
+    // The dispatcher goes on; a job still queued when everything is dropped is
+    // dropped unrun, once.
     assert!(submit.try_submit(job(drops.item(4), false)).is_ok());
     assert_eq!(poll_no_unwind(&mut d), 1);
     assert!(submit.try_submit(job(drops.item(5), false)).is_ok());
     drop(d);
-    drops.assert_each_dropped_once(0..6);
+    drops.assert_each_dropped_once(0..5);
     drop(submit);
     drops.assert_each_dropped_once(0..6);
     assert_eq!(*ran.lock().unwrap(), [0, 1, 2, 3, 4]);

@@ -350,8 +350,7 @@ fn channel(cap: usize, laps: u64, ops: &[COp]) {
                 if !rxs.is_empty() {
                     let n = rxs.len();
                     let rx = rxs.swap_remove(i as usize % n);
-                    // The last receiver drops what nobody can receive any more.
-                    let last = rxs.is_empty();
+                    let last = txs.is_empty() && rxs.is_empty();
                     dropping(
                         last && leftovers_panic(&model),
                         "dropping a receiver",

@@ -79,9 +79,8 @@
 //! nobody asleep a push or pop pays one plain load for the wake-up check. When the
 //! last [`Sender`] is dropped, receivers drain what is left and then get
 //! [`PopError::Disconnected`]; when the last [`Receiver`] is dropped, pushes hand
-//! the value back in [`PushError::Disconnected`], and the items still in the queue
-//! are dropped then, once each: nobody can receive them any more (an item a push
-//! slips in while that drop runs goes with the last handle).
+//! the value back in [`PushError::Disconnected`]. Items still in the queue when the
+//! last handle goes are dropped with it, once.
 //!
 //! # Ownership
 //!
@@ -90,7 +89,7 @@
 //! [`Queue::force_push`] is returned, never dropped inside. The iterators of
 //! [`Receiver::try_iter`] and `Receiver::iter` borrow a receiver and own nothing
 //! but the items they have yielded, so dropping or forgetting one half-used
-//! leaves the rest in the queue. Dropping a [`Queue`] (or the last receiver of a
+//! leaves the rest in the queue. Dropping a [`Queue`] (or the last handle of a
 //! channel) drops the items left in it, each exactly once, in queue order; if one
 //! of them panics in `Drop`, the ones after it are still dropped and the panic
 //! then continues (a second panic among them aborts the process, as it does for
@@ -476,49 +475,11 @@ impl<T> Clone for Receiver<T> {
 }
 
 impl<T> Drop for Receiver<T> {
-    /// The last receiver wakes blocked senders (they find the channel
-    /// disconnected) and drops the items nobody can receive any more: at most a
-    /// queue's worth, so a sender that has not yet seen the disconnection cannot
-    /// keep it here; an item pushed meanwhile stays until the last sender goes.
-    /// A panic in an item's `Drop` does not stop the others from being dropped
-    /// (a second one aborts, as in a slice).
     fn drop(&mut self) {
         // ORDERING: Relaxed; see `Chan::receivers_gone`.
         if self.chan.counts.receivers.fetch_sub(1, Ordering::Relaxed) == 1 {
             self.chan.queue.not_full.notify();
-            if core::mem::needs_drop::<T>() {
-                Discard {
-                    queue: &self.chan.queue,
-                    budget: self.chan.queue.capacity(),
-                }
-                .run();
-            }
         }
-    }
-}
-
-/// Pops and drops at most `budget` items; its own drop goes on where `run` left
-/// off if an item's `Drop` unwinds out of it.
-struct Discard<'q, T> {
-    queue: &'q Queue<T>,
-    budget: usize,
-}
-
-impl<T> Discard<'_, T> {
-    fn run(&mut self) {
-        while self.budget > 0 {
-            self.budget -= 1;
-            match self.queue.try_pop() {
-                Some(item) => drop(item),
-                None => self.budget = 0,
-            }
-        }
-    }
-}
-
-impl<T> Drop for Discard<'_, T> {
-    fn drop(&mut self) {
-        self.run();
     }
 }
 

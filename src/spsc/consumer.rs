@@ -252,71 +252,18 @@ impl<T> Waitable for Consumer<T> {
 }
 
 impl<T> Drop for Consumer<T> {
-    /// Drops the items nobody can receive any more (those visible now; one that
-    /// a push publishes while this runs stays until the ring itself goes, with
-    /// the producer), then hands the ring's state to the producer and to
-    /// `Ring::drop`. A panic in an item's `Drop` does not stop the others from
-    /// being dropped (a second one aborts, as in a slice).
     fn drop(&mut self) {
-        // ORDERING: Relaxed, see `Ring::consumer_gone`. First, so that the
-        // producer stops pushing as soon as it sees it.
-        self.ring.ends.consumer_gone.store(true, Ordering::Relaxed);
-        let left = if core::mem::needs_drop::<T>() {
-            // Asks for more than can be there, so `tail` is reloaded.
-            self.available(usize::MAX)
-        } else {
-            0
-        };
-        Leftovers {
-            consumer: self,
-            left,
-        }
-        .drop_all();
-    }
-}
-
-/// The items a dropped consumer still has to drop. Its own drop finishes the job
-/// if an item's `Drop` unwinds out of [`drop_all`](Leftovers::drop_all), then
-/// publishes the consumer's position.
-struct Leftovers<'c, T> {
-    consumer: &'c mut Consumer<T>,
-    left: usize,
-}
-
-impl<T> Leftovers<'_, T> {
-    fn drop_all(&mut self) {
-        while self.left > 0 {
-            let consumer = &mut *self.consumer;
-            let slot = consumer.head_slot;
-            consumer.ring.tracker.read(slot);
-            let p = consumer.ring.slot(slot);
-            // The position moves first: if this value's `Drop` panics, it is
-            // still counted as gone.
-            consumer.take(1);
-            self.left -= 1;
-            // SAFETY: slot `head` holds a value the producer published (the
-            // acquire in `available` saw it) and nobody has taken: the position
-            // was at it and is now past it, so it is dropped exactly once.
-            unsafe { core::ptr::drop_in_place(p) };
-        }
-    }
-}
-
-impl<T> Drop for Leftovers<'_, T> {
-    fn drop(&mut self) {
-        self.drop_all();
-        let consumer = &mut *self.consumer;
         // ORDERING: Relaxed: read only by `Ring::drop`, which runs after the Arc's
         // release/acquire on its count.
-        consumer
-            .ring
+        self.ring
             .ends
             .head_slot
-            .store(consumer.head_slot, Ordering::Relaxed);
-        // Publishes the items dropped above (and any a forgotten chunk iterator
-        // took), so that `Ring::drop` starts after them; wakes a producer waiting
-        // for room, which then finds the consumer gone.
-        consumer.release(0);
+            .store(self.head_slot, Ordering::Relaxed);
+        // ORDERING: Relaxed, see `Ring::consumer_gone`.
+        self.ring.ends.consumer_gone.store(true, Ordering::Relaxed);
+        // Publishes items taken by a chunk iterator that was forgotten, so that
+        // `Ring::drop` starts after them; wakes a producer waiting for room.
+        self.release(0);
     }
 }
 

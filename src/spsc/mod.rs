@@ -32,15 +32,6 @@
 //!
 //! [`Producer`] and [`Consumer`] are not `Clone`: the type system, not the caller,
 //! keeps the ring single-producer single-consumer. Both are `Send` for `T: Send`.
-//!
-//! # Disconnection and leftovers
-//!
-//! Dropping the producer disconnects: the consumer pops what is left, then gets
-//! [`PopError::Disconnected`](crate::PopError::Disconnected). Dropping the consumer
-//! disconnects the other way (pushes hand the value back in
-//! [`PushError::Disconnected`](crate::PushError::Disconnected)) and drops the items
-//! still in the ring, each once: nobody can receive them any more. An item that a
-//! push publishes while the consumer is being dropped is dropped with the producer.
 
 mod chunk;
 mod consumer;
