@@ -156,8 +156,7 @@ impl<T: Plain> Shared<T> {
         // synchronizes with the [broadcast.write.fence] of that publish (sequenced
         // before the tail store we read), so the re-check sees at least its odd
         // stamp and a stale slot never validates; the subscriber retries until the
-        // write is complete. `broadcast::skip_to_latest_finds_it` checks it (an
-        // Acquire/Release pair here was an equivalent mutant).
+        // write is complete. `broadcast::skip_to_latest_finds_it` checks it.
         self.tail.load(Ordering::Relaxed)
     }
 }
