@@ -53,6 +53,19 @@ fn deadline_after(timeout: Duration) -> Option<Instant> {
 /// initial value; each [`publish`](EventFlag::publish) adds exactly one.
 /// Observing a generation (through any method) synchronizes with the publish that
 /// made it: what the publisher did before is visible afterwards.
+///
+/// ```
+/// use ringkit::event::EventFlag;
+/// use std::sync::Arc;
+///
+/// let position = Arc::new(EventFlag::new([0.0f32; 3]));
+/// let writer = {
+///     let position = Arc::clone(&position);
+///     std::thread::spawn(move || position.publish([1.0, 2.0, 3.0]))
+/// };
+/// assert_eq!(writer.join().unwrap(), 1); // the first publish makes generation 1
+/// assert_eq!(position.read(), (1, [1.0, 2.0, 3.0]));
+/// ```
 pub struct EventFlag<T: Plain> {
     lock: SeqLock<T>,
     cell: CachePadded<WaitCell>,
@@ -60,6 +73,13 @@ pub struct EventFlag<T: Plain> {
 
 impl<T: Plain> EventFlag<T> {
     /// A flag holding `initial` at generation 0.
+    ///
+    /// ```
+    /// use ringkit::event::EventFlag;
+    ///
+    /// let flag = EventFlag::new(5u8);
+    /// assert_eq!(flag.read(), (0, 5));
+    /// ```
     pub fn new(initial: T) -> Self {
         EventFlag {
             lock: SeqLock::new(initial),
@@ -80,6 +100,15 @@ impl<T: Plain> EventFlag<T> {
 
     /// Publishes `value` and returns its generation (one more than the previous
     /// one). Wakes every waiter; makes no system call when nobody waits.
+    ///
+    /// ```
+    /// use ringkit::event::EventFlag;
+    ///
+    /// let flag = EventFlag::new(0u32);
+    /// assert_eq!(flag.publish(10), 1);
+    /// assert_eq!(flag.publish(20), 2);
+    /// assert_eq!(flag.read(), (2, 20));
+    /// ```
     pub fn publish(&self, value: T) -> u64 {
         let seq = self.lock.write(value);
         self.cell.notify();
@@ -89,6 +118,15 @@ impl<T: Plain> EventFlag<T> {
     /// The newest generation and its value. Waits (spinning, then yielding) while
     /// a publish is in the middle of writing, so a publisher stalled mid-write
     /// holds it up; [`try_read`](Self::try_read) returns at once instead.
+    ///
+    /// ```
+    /// use ringkit::event::EventFlag;
+    ///
+    /// let flag = EventFlag::new(-1i64);
+    /// assert_eq!(flag.read(), (0, -1));
+    /// flag.publish(7);
+    /// assert_eq!(flag.read(), (1, 7));
+    /// ```
     #[inline]
     pub fn read(&self) -> (u64, T) {
         let (seq, value) = self.lock.read_with_seq();
@@ -97,12 +135,30 @@ impl<T: Plain> EventFlag<T> {
 
     /// Like [`read`](EventFlag::read), but `None` instead of retrying if a publish
     /// was writing during the attempt. Never waits.
+    ///
+    /// ```
+    /// use ringkit::event::EventFlag;
+    ///
+    /// let flag = EventFlag::new(1u64);
+    /// flag.publish(2);
+    /// assert_eq!(flag.try_read(), Some((1, 2))); // nobody is publishing now
+    /// ```
     #[inline]
     pub fn try_read(&self) -> Option<(u64, T)> {
         self.lock.try_read_with_seq().map(|(seq, v)| (seq / 2, v))
     }
 
     /// The newest completed generation.
+    ///
+    /// ```
+    /// use ringkit::event::EventFlag;
+    ///
+    /// let flag = EventFlag::new(0i32);
+    /// assert_eq!(flag.generation(), 0);
+    /// flag.publish(-1);
+    /// flag.publish(-2);
+    /// assert_eq!(flag.generation(), 2);
+    /// ```
     #[inline]
     pub fn generation(&self) -> u64 {
         // During a write the sequence is odd and this is still the old generation.
@@ -112,6 +168,16 @@ impl<T: Plain> EventFlag<T> {
     /// Blocks until the generation is greater than `seen`, then returns the newest
     /// generation and its value (which may be several generations past `seen`).
     /// Returns at once if it already is.
+    ///
+    /// ```
+    /// use ringkit::event::EventFlag;
+    ///
+    /// let flag = EventFlag::new(0u32);
+    /// flag.publish(1);
+    /// flag.publish(2);
+    /// // Generation 2 is already past 0: returns at once with the newest.
+    /// assert_eq!(flag.wait_newer(0), (2, 2));
+    /// ```
     #[cfg(feature = "std")]
     pub fn wait_newer(&self, seen: u64) -> (u64, T) {
         let mut got = None;
@@ -123,12 +189,34 @@ impl<T: Plain> EventFlag<T> {
     }
 
     /// Like [`wait_newer`](EventFlag::wait_newer), giving up after `timeout`.
+    ///
+    /// ```
+    /// use ringkit::{event::EventFlag, Timeout};
+    /// use std::time::Duration;
+    ///
+    /// let flag = EventFlag::new(0u32);
+    /// // Nobody publishes: generation 1 never comes.
+    /// assert_eq!(flag.wait_newer_timeout(0, Duration::from_millis(1)), Err(Timeout));
+    /// flag.publish(3);
+    /// assert_eq!(flag.wait_newer_timeout(0, Duration::ZERO), Ok((1, 3)));
+    /// ```
     #[cfg(feature = "std")]
     pub fn wait_newer_timeout(&self, seen: u64, timeout: Duration) -> Result<(u64, T), Timeout> {
         self.wait_newer_deadline(seen, deadline_after(timeout))
     }
 
     /// Like [`wait_newer`](EventFlag::wait_newer), giving up at `deadline`.
+    ///
+    /// ```
+    /// use ringkit::{event::EventFlag, Timeout};
+    /// use std::time::Instant;
+    ///
+    /// let flag = EventFlag::new(0u32);
+    /// // The deadline has passed and nobody publishes.
+    /// assert_eq!(flag.wait_newer_until(0, Instant::now()), Err(Timeout));
+    /// flag.publish(3);
+    /// assert_eq!(flag.wait_newer_until(0, Instant::now()), Ok((1, 3)));
+    /// ```
     #[cfg(feature = "std")]
     pub fn wait_newer_until(&self, seen: u64, deadline: Instant) -> Result<(u64, T), Timeout> {
         self.wait_newer_deadline(seen, Some(deadline))
@@ -245,18 +333,45 @@ impl Event {
     }
 
     /// An unset manual-reset event.
+    ///
+    /// ```
+    /// use ringkit::event::Event;
+    ///
+    /// let ev = Event::manual_reset();
+    /// assert!(!ev.is_set());
+    /// ev.set();
+    /// assert!(ev.try_wait());
+    /// assert!(ev.is_set()); // stays set until reset
+    /// ```
     #[must_use]
     pub fn manual_reset() -> Self {
         Self::new(false)
     }
 
     /// An unset auto-reset event.
+    ///
+    /// ```
+    /// use ringkit::event::Event;
+    ///
+    /// let ev = Event::auto_reset();
+    /// assert!(!ev.is_set());
+    /// ev.set();
+    /// assert!(ev.try_wait()); // takes the set
+    /// assert!(!ev.is_set()); // and the event is unset again
+    /// ```
     #[must_use]
     pub fn auto_reset() -> Self {
         Self::new(true)
     }
 
     /// True for an event made by [`Event::auto_reset`].
+    ///
+    /// ```
+    /// use ringkit::event::Event;
+    ///
+    /// assert!(Event::auto_reset().is_auto_reset());
+    /// assert!(!Event::manual_reset().is_auto_reset());
+    /// ```
     pub fn is_auto_reset(&self) -> bool {
         self.auto_reset
     }
@@ -264,6 +379,19 @@ impl Event {
     /// Sets the event, releasing every waiter (manual-reset) or one waiter, now or
     /// the next to come (auto-reset). Makes no system call when nobody waits. One
     /// atomic read-modify-write, never retried.
+    ///
+    /// ```
+    /// use ringkit::event::Event;
+    ///
+    /// let ev = Event::auto_reset();
+    /// std::thread::scope(|s| {
+    ///     let waiter = s.spawn(|| ev.wait());
+    ///     // Releases the waiter, or stays pending until its wait consumes it.
+    ///     ev.set();
+    ///     waiter.join().unwrap();
+    /// });
+    /// assert!(!ev.is_set()); // the waiter took it
+    /// ```
     pub fn set(&self) {
         // ORDERING: [event.set] Release, pairs with [event.wait.manual],
         // [event.wait.auto] and [event.is_set]: the waiter sees what we did before
@@ -276,6 +404,17 @@ impl Event {
 
     /// Unsets the event. A no-op on an unset event. At most one load and one
     /// compare-exchange, never retried.
+    ///
+    /// ```
+    /// use ringkit::event::Event;
+    ///
+    /// let ev = Event::manual_reset();
+    /// ev.set();
+    /// ev.reset();
+    /// assert!(!ev.is_set());
+    /// ev.reset(); // already unset: no-op
+    /// assert!(!ev.try_wait());
+    /// ```
     pub fn reset(&self) {
         // ORDERING: Relaxed; a cheap check, the compare-exchange below decides.
         let seen = self.state.load(Ordering::Relaxed);
@@ -296,6 +435,17 @@ impl Event {
 
     /// True if the event is set (for an auto-reset event: a set is pending).
     /// Does not consume it.
+    ///
+    /// ```
+    /// use ringkit::event::Event;
+    ///
+    /// let ev = Event::auto_reset();
+    /// ev.set();
+    /// assert!(ev.is_set());
+    /// assert!(ev.is_set()); // looking does not consume the set
+    /// assert!(ev.try_wait());
+    /// assert!(!ev.is_set());
+    /// ```
     pub fn is_set(&self) -> bool {
         // ORDERING: [event.is_set] Acquire, pairs with [event.set], like a wait.
         self.state.load(Ordering::Acquire) & SET != 0
@@ -304,6 +454,23 @@ impl Event {
     /// Blocks until the event is set; an auto-reset event is unset again by this
     /// wait. A manual-reset wait also returns once a `set` that came after it
     /// began has happened, even if the event was reset since.
+    ///
+    /// ```
+    /// use ringkit::event::Event;
+    /// use std::sync::atomic::{AtomicU32, Ordering::Relaxed};
+    ///
+    /// let ready = Event::manual_reset();
+    /// let data = AtomicU32::new(0);
+    /// std::thread::scope(|s| {
+    ///     s.spawn(|| {
+    ///         data.store(42, Relaxed);
+    ///         ready.set();
+    ///     });
+    ///     ready.wait(); // returns once the other thread has set it
+    ///     assert_eq!(data.load(Relaxed), 42); // what the setter did before `set`
+    /// });
+    /// ready.wait(); // manual-reset: still set, returns at once
+    /// ```
     #[cfg(feature = "std")]
     pub fn wait(&self) {
         // Without a deadline it returns only once released.
@@ -312,6 +479,18 @@ impl Event {
 
     /// Like [`wait`](Event::wait), giving up after `timeout`: `Err(Timeout)` if no
     /// set released it by then (and then an auto-reset event was not consumed).
+    ///
+    /// ```
+    /// use ringkit::{event::Event, Timeout};
+    /// use std::time::Duration;
+    ///
+    /// let ev = Event::auto_reset();
+    /// // Nobody sets it: times out.
+    /// assert_eq!(ev.wait_timeout(Duration::from_millis(1)), Err(Timeout));
+    /// ev.set();
+    /// assert_eq!(ev.wait_timeout(Duration::ZERO), Ok(())); // set: consumed at once
+    /// assert!(!ev.is_set());
+    /// ```
     #[cfg(feature = "std")]
     pub fn wait_timeout(&self, timeout: Duration) -> Result<(), Timeout> {
         self.wait_from_until(self.begin(), deadline_after(timeout))
@@ -319,6 +498,18 @@ impl Event {
 
     /// Like [`wait`](Event::wait), giving up at `deadline`: `Err(Timeout)` if no
     /// set released it by then (and then an auto-reset event was not consumed).
+    ///
+    /// ```
+    /// use ringkit::{event::Event, Timeout};
+    /// use std::time::Instant;
+    ///
+    /// let ev = Event::manual_reset();
+    /// // The deadline has passed and nobody sets it.
+    /// assert_eq!(ev.wait_until(Instant::now()), Err(Timeout));
+    /// ev.set();
+    /// assert_eq!(ev.wait_until(Instant::now()), Ok(()));
+    /// assert!(ev.is_set()); // manual-reset: a wait does not unset it
+    /// ```
     #[cfg(feature = "std")]
     pub fn wait_until(&self, deadline: Instant) -> Result<(), Timeout> {
         self.wait_from_until(self.begin(), Some(deadline))
@@ -384,6 +575,21 @@ impl Event {
     /// auto-reset event is unset by this call (exactly one of racing `try_wait`s
     /// and waits takes a set). Never blocks; at most one load and one
     /// compare-exchange, never retried.
+    ///
+    /// ```
+    /// use ringkit::event::Event;
+    ///
+    /// let manual = Event::manual_reset();
+    /// assert!(!manual.try_wait()); // not set
+    /// manual.set();
+    /// assert!(manual.try_wait());
+    /// assert!(manual.try_wait()); // stays set
+    ///
+    /// let auto = Event::auto_reset();
+    /// auto.set();
+    /// assert!(auto.try_wait());
+    /// assert!(!auto.try_wait()); // the first call took the set
+    /// ```
     #[inline]
     pub fn try_wait(&self) -> bool {
         if !self.auto_reset {
