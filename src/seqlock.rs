@@ -81,6 +81,22 @@ use core::marker::PhantomData;
 /// write in progress retries. Every successful read synchronizes with the write
 /// whose value it returns: what the writer did before `write` is visible to the
 /// reader after `read`.
+///
+/// ```
+/// use ringkit::seqlock::SeqLock;
+///
+/// let lock = SeqLock::new(0u64);
+/// std::thread::scope(|s| {
+///     for t in 1..=2u64 {
+///         let lock = &lock;
+///         s.spawn(move || lock.write(t)); // writers share the lock by reference
+///     }
+/// });
+/// // Two completed writes; the value is whichever came last.
+/// let (seq, value) = lock.read_with_seq();
+/// assert_eq!(seq, 4);
+/// assert!(value == 1 || value == 2);
+/// ```
 #[repr(C, align(64))]
 pub struct SeqLock<T: Plain> {
     /// Even: no write in progress; odd: a writer holds the lock. Completed writes
@@ -104,6 +120,13 @@ unsafe impl<T: Plain> Sync for SeqLock<T> {}
 
 impl<T: Plain> SeqLock<T> {
     /// A lock holding `value`, with sequence 0.
+    ///
+    /// ```
+    /// use ringkit::seqlock::SeqLock;
+    ///
+    /// let lock = SeqLock::new([1u16, 2, 3]);
+    /// assert_eq!(lock.read_with_seq(), (0, [1, 2, 3]));
+    /// ```
     pub fn new(value: T) -> Self {
         let buf = Words::<T>::encode(&value);
         SeqLock {
@@ -117,6 +140,15 @@ impl<T: Plain> SeqLock<T> {
     /// Stores `value` and returns the new sequence (even; twice the number of
     /// completed writes). Waits (spinning, then yielding) while another thread is
     /// writing.
+    ///
+    /// ```
+    /// use ringkit::seqlock::SeqLock;
+    ///
+    /// let lock = SeqLock::new(0u32);
+    /// assert_eq!(lock.write(7), 2);
+    /// assert_eq!(lock.write(8), 4);
+    /// assert_eq!(lock.read(), 8);
+    /// ```
     pub fn write(&self, value: T) -> u64 {
         let buf = Words::<T>::encode(&value);
         let s = self.lock();
@@ -199,6 +231,15 @@ impl<T: Plain> SeqLock<T> {
     /// `yield` (a spin hint without `std`) until the writer finishes. A writer
     /// preempted mid-write holds this up; [`try_read`](SeqLock::try_read) does
     /// not wait.
+    ///
+    /// ```
+    /// use ringkit::seqlock::SeqLock;
+    ///
+    /// let lock = SeqLock::new(-1i64);
+    /// assert_eq!(lock.read(), -1);
+    /// lock.write(5);
+    /// assert_eq!(lock.read(), 5);
+    /// ```
     #[inline]
     pub fn read(&self) -> T {
         self.read_with_seq().1
@@ -206,6 +247,15 @@ impl<T: Plain> SeqLock<T> {
 
     /// The value and the (even) sequence it was written under, retrying while a
     /// write is in progress.
+    ///
+    /// ```
+    /// use ringkit::seqlock::SeqLock;
+    ///
+    /// let lock = SeqLock::new(1.5f32);
+    /// assert_eq!(lock.read_with_seq(), (0, 1.5));
+    /// lock.write(2.5);
+    /// assert_eq!(lock.read_with_seq(), (2, 2.5));
+    /// ```
     #[inline]
     pub fn read_with_seq(&self) -> (u64, T) {
         let mut step = 0;
@@ -235,6 +285,15 @@ impl<T: Plain> SeqLock<T> {
 
     /// The value and its sequence, or `None` if a write was in progress at any time
     /// during the attempt. Never waits.
+    ///
+    /// ```
+    /// use ringkit::seqlock::SeqLock;
+    ///
+    /// let lock = SeqLock::new([0u8; 4]);
+    /// lock.write([1, 2, 3, 4]);
+    /// // Nobody is writing now.
+    /// assert_eq!(lock.try_read_with_seq(), Some((2, [1, 2, 3, 4])));
+    /// ```
     #[inline]
     pub fn try_read_with_seq(&self) -> Option<(u64, T)> {
         self.try_read_words()
@@ -244,6 +303,16 @@ impl<T: Plain> SeqLock<T> {
     /// The current sequence: twice the number of completed writes, plus one while
     /// a write is in progress. Observing a sequence synchronizes with the write
     /// that stored it.
+    ///
+    /// ```
+    /// use ringkit::seqlock::SeqLock;
+    ///
+    /// let lock = SeqLock::new(0u64);
+    /// assert_eq!(lock.seq(), 0);
+    /// lock.write(1);
+    /// lock.write(2);
+    /// assert_eq!(lock.seq(), 4); // two completed writes, none in progress
+    /// ```
     #[inline]
     pub fn seq(&self) -> u64 {
         // ORDERING: [seqlock.seq] Acquire, pairs with [seqlock.write.unlock]: a
@@ -253,6 +322,14 @@ impl<T: Plain> SeqLock<T> {
     }
 
     /// The value, taken out of the lock.
+    ///
+    /// ```
+    /// use ringkit::seqlock::SeqLock;
+    ///
+    /// let lock = SeqLock::new(3u8);
+    /// lock.write(4);
+    /// assert_eq!(lock.into_inner(), 4);
+    /// ```
     pub fn into_inner(self) -> T {
         self.read()
     }
