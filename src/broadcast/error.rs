@@ -3,6 +3,23 @@
 //! never waits, not even for a write in progress).
 
 /// A broadcast receive that returned no event.
+///
+/// ```
+/// use ringkit::broadcast::{self, RecvError};
+///
+/// let (mut publisher, mut sub) = broadcast::channel::<u32>(1);
+/// assert_eq!(sub.try_recv(), Err(RecvError::Empty));
+/// publisher.publish(1);
+/// publisher.publish(2); // overwrites event 0 unread
+/// assert_eq!(sub.try_recv(), Err(RecvError::Lagged(1)));
+/// assert_eq!(sub.try_recv(), Ok((1, 2)));
+/// drop(publisher);
+/// assert_eq!(sub.try_recv(), Err(RecvError::Disconnected));
+/// assert_eq!(
+///     RecvError::Lagged(3).to_string(),
+///     "subscriber lagged behind: 3 events were overwritten unread"
+/// );
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum RecvError {
     /// No event newer than the last one received has been published yet.
@@ -36,6 +53,21 @@ impl core::fmt::Display for RecvError {
 impl core::error::Error for RecvError {}
 
 /// A timed receive (`recv_timeout`, `recv_until`) that returned no event.
+///
+/// ```
+/// use ringkit::broadcast::{self, RecvTimeoutError};
+/// use std::time::Duration;
+///
+/// let (mut publisher, mut sub) = broadcast::channel::<u32>(1);
+/// // Nothing is published meanwhile: times out.
+/// assert_eq!(sub.recv_timeout(Duration::ZERO), Err(RecvTimeoutError::Timeout));
+/// publisher.publish(1);
+/// publisher.publish(2); // overwrites event 0 unread
+/// assert_eq!(sub.recv_timeout(Duration::ZERO), Err(RecvTimeoutError::Lagged(1)));
+/// assert_eq!(sub.recv_timeout(Duration::ZERO), Ok((1, 2)));
+/// drop(publisher);
+/// assert_eq!(sub.recv_timeout(Duration::ZERO), Err(RecvTimeoutError::Disconnected));
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum RecvTimeoutError {
     /// No event newer than the last one received arrived before the deadline.
@@ -63,6 +95,22 @@ impl core::error::Error for RecvTimeoutError {}
 
 /// Why [`Subscriber::try_recv_now`](super::Subscriber::try_recv_now) returned no event: one of the outcomes of
 /// [`RecvError`], or [`Busy`](TryRecvNowError::Busy).
+///
+/// ```
+/// use ringkit::broadcast::{self, RecvError, TryRecvNowError};
+///
+/// let (mut publisher, mut sub) = broadcast::channel::<u32>(1);
+/// assert_eq!(sub.try_recv_now(), Err(TryRecvNowError::Empty));
+/// publisher.publish(1);
+/// publisher.publish(2); // overwrites event 0 unread
+/// assert_eq!(sub.try_recv_now(), Err(TryRecvNowError::Lagged(1)));
+/// // `Busy` comes only while the publisher writes the slot: not here, one thread.
+/// assert_eq!(sub.try_recv_now(), Ok((1, 2)));
+/// drop(publisher);
+/// assert_eq!(sub.try_recv_now(), Err(TryRecvNowError::Disconnected));
+/// // Every `RecvError` has its counterpart.
+/// assert_eq!(TryRecvNowError::from(RecvError::Lagged(4)), TryRecvNowError::Lagged(4));
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum TryRecvNowError {
     /// As [`RecvError::Empty`]: nothing newer than the last event received has been

@@ -164,6 +164,24 @@ impl<T: Plain> Shared<T> {
 /// The sending end of a broadcast ring; see the [module docs](self). Not `Clone`:
 /// there is one publisher per ring. Dropping it disconnects the subscribers once
 /// they have read what it published.
+///
+/// ```
+/// use ringkit::broadcast;
+///
+/// let (mut publisher, mut sub) = broadcast::channel::<u32>(8);
+/// let reader = std::thread::spawn(move || {
+///     let mut got = Vec::new();
+///     while let Ok((_, value)) = sub.recv() {
+///         got.push(value);
+///     }
+///     got
+/// });
+/// for i in 0..5 {
+///     publisher.publish(i * i);
+/// }
+/// drop(publisher); // the subscriber is disconnected once it has read all five
+/// assert_eq!(reader.join().unwrap(), [0, 1, 4, 9, 16]);
+/// ```
 pub struct Publisher<T: Plain> {
     shared: Arc<Shared<T>>,
     /// The sequence number of the next event.
@@ -181,6 +199,16 @@ pub struct Publisher<T: Plain> {
 /// # Panics
 ///
 /// If `capacity` is 0 or the ring would not fit in memory; see [`try_channel`].
+///
+/// ```
+/// use ringkit::broadcast::{self, RecvError};
+///
+/// let (mut publisher, mut sub) = broadcast::channel::<u64>(16);
+/// assert_eq!(publisher.capacity(), 16);
+/// publisher.publish(42);
+/// assert_eq!(sub.try_recv(), Ok((0, 42)));
+/// assert_eq!(sub.try_recv(), Err(RecvError::Empty));
+/// ```
 #[must_use]
 #[track_caller]
 pub fn channel<T: Plain>(capacity: usize) -> (Publisher<T>, Subscriber<T>) {
@@ -268,6 +296,17 @@ impl<T: Plain> Publisher<T> {
     /// Publishes `value` and returns its sequence number. Never blocks; overwrites
     /// the oldest event once the ring is full. Wakes subscribers blocked in
     /// [`recv`](Subscriber::recv), with no system call when none is.
+    ///
+    /// ```
+    /// use ringkit::broadcast::{self, RecvError};
+    ///
+    /// let (mut publisher, mut sub) = broadcast::channel::<u8>(2);
+    /// assert_eq!(publisher.publish(b'a'), 0);
+    /// assert_eq!(publisher.publish(b'b'), 1);
+    /// assert_eq!(publisher.publish(b'c'), 2); // the ring is full: overwrites event 0
+    /// assert_eq!(sub.try_recv(), Err(RecvError::Lagged(1)));
+    /// assert_eq!(sub.try_recv(), Ok((1, b'b')));
+    /// ```
     pub fn publish(&mut self, value: T) -> u64 {
         let buf = Words::<T>::encode(&value);
         let seq = self.next;
@@ -305,12 +344,28 @@ impl<T: Plain> Publisher<T> {
     }
 
     /// A new subscriber that starts at the next event published.
+    ///
+    /// ```
+    /// use ringkit::broadcast;
+    ///
+    /// let (mut publisher, mut first) = broadcast::channel::<u32>(4);
+    /// publisher.publish(1);
+    /// let mut late = publisher.subscribe();
+    /// publisher.publish(2);
+    /// assert_eq!(first.try_recv(), Ok((0, 1)));
+    /// assert_eq!(late.try_recv(), Ok((1, 2))); // event 0 came before it
+    /// ```
     #[must_use]
     pub fn subscribe(&self) -> Subscriber<T> {
         Subscriber::at(self.shared.clone(), self.next, self.index)
     }
 
     /// How many events the ring holds.
+    ///
+    /// ```
+    /// let (publisher, _sub) = ringkit::broadcast::channel::<u64>(32);
+    /// assert_eq!(publisher.capacity(), 32);
+    /// ```
     #[must_use]
     pub fn capacity(&self) -> usize {
         self.shared.capacity

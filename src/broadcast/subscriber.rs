@@ -11,6 +11,18 @@ use std::time::{Duration, Instant};
 
 /// A receiving end of a broadcast ring; see the [module docs](super). Each
 /// subscriber has its own position; clone it for another one.
+///
+/// ```
+/// use ringkit::broadcast::{self, RecvError};
+///
+/// let (mut publisher, mut a) = broadcast::channel::<u32>(4);
+/// let mut b = a.clone();
+/// publisher.publish(7);
+/// // Each subscriber sees every event.
+/// assert_eq!(a.try_recv(), Ok((0, 7)));
+/// assert_eq!(b.try_recv(), Ok((0, 7)));
+/// assert_eq!(a.try_recv(), Err(RecvError::Empty));
+/// ```
 pub struct Subscriber<T: Plain> {
     shared: Arc<Shared<T>>,
     pos: Cursor<T>,
@@ -165,6 +177,21 @@ impl<T: Plain> Subscriber<T> {
     /// preempted mid-write holds it up for as long as it is off the CPU; a
     /// real-time subscriber that must not wait uses
     /// [`try_recv_now`](Subscriber::try_recv_now).
+    ///
+    /// ```
+    /// use ringkit::broadcast::{self, RecvError};
+    ///
+    /// let (mut publisher, mut sub) = broadcast::channel::<u32>(2);
+    /// assert_eq!(sub.try_recv(), Err(RecvError::Empty));
+    /// for value in [10, 20, 30] {
+    ///     publisher.publish(value);
+    /// }
+    /// assert_eq!(sub.try_recv(), Err(RecvError::Lagged(1))); // event 0 was overwritten
+    /// assert_eq!(sub.try_recv(), Ok((1, 20)));
+    /// assert_eq!(sub.try_recv(), Ok((2, 30)));
+    /// drop(publisher);
+    /// assert_eq!(sub.try_recv(), Err(RecvError::Disconnected));
+    /// ```
     #[inline]
     pub fn try_recv(&mut self) -> Result<(u64, T), RecvError> {
         self.pos.try_recv(&self.shared)
@@ -201,6 +228,17 @@ impl<T: Plain> Subscriber<T> {
 
     /// Like [`try_recv`](Subscriber::try_recv), but sleeps while there is nothing
     /// new; never returns `Err(Empty)`.
+    ///
+    /// ```
+    /// use ringkit::broadcast::{self, RecvError};
+    ///
+    /// let (mut publisher, mut sub) = broadcast::channel::<u64>(4);
+    /// std::thread::scope(|s| {
+    ///     s.spawn(move || publisher.publish(99)); // then drops the publisher
+    ///     assert_eq!(sub.recv(), Ok((0, 99)));
+    /// });
+    /// assert_eq!(sub.recv(), Err(RecvError::Disconnected));
+    /// ```
     #[cfg(feature = "std")]
     pub fn recv(&mut self) -> Result<(u64, T), RecvError> {
         self.recv_deadline(None)
@@ -208,6 +246,18 @@ impl<T: Plain> Subscriber<T> {
 
     /// Like [`recv`](Subscriber::recv), giving up after `timeout` with
     /// `Err(Timeout)`.
+    ///
+    /// ```
+    /// use ringkit::broadcast::{self, RecvTimeoutError};
+    /// use std::time::Duration;
+    ///
+    /// let (mut publisher, mut sub) = broadcast::channel::<u32>(4);
+    /// // Nothing is published meanwhile: times out.
+    /// let timeout = Duration::from_millis(1);
+    /// assert_eq!(sub.recv_timeout(timeout), Err(RecvTimeoutError::Timeout));
+    /// publisher.publish(5);
+    /// assert_eq!(sub.recv_timeout(Duration::ZERO), Ok((0, 5))); // already there
+    /// ```
     #[cfg(feature = "std")]
     pub fn recv_timeout(&mut self, timeout: Duration) -> Result<(u64, T), RecvTimeoutError> {
         // A timeout too large to represent is a wait without a deadline.
@@ -217,6 +267,17 @@ impl<T: Plain> Subscriber<T> {
 
     /// Like [`recv`](Subscriber::recv), giving up at `deadline` with
     /// `Err(Timeout)`.
+    ///
+    /// ```
+    /// use ringkit::broadcast::{self, RecvTimeoutError};
+    /// use std::time::Instant;
+    ///
+    /// let (mut publisher, mut sub) = broadcast::channel::<u32>(4);
+    /// // The deadline has passed and nothing is published.
+    /// assert_eq!(sub.recv_until(Instant::now()), Err(RecvTimeoutError::Timeout));
+    /// publisher.publish(5);
+    /// assert_eq!(sub.recv_until(Instant::now()), Ok((0, 5)));
+    /// ```
     #[cfg(feature = "std")]
     pub fn recv_until(&mut self, deadline: Instant) -> Result<(u64, T), RecvTimeoutError> {
         self.recv_deadline(Some(deadline)).map_err(timed)
@@ -238,6 +299,16 @@ impl<T: Plain> Subscriber<T> {
     /// receive returns (unless it is overwritten first). Returns how many events
     /// were skipped; 0 if there was at most one to read. Skipped events are not
     /// reported again as `Lagged`.
+    ///
+    /// ```
+    /// let (mut publisher, mut sub) = ringkit::broadcast::channel::<u32>(8);
+    /// for value in 0..5 {
+    ///     publisher.publish(value * 10);
+    /// }
+    /// assert_eq!(sub.skip_to_latest(), 4); // events 0 to 3
+    /// assert_eq!(sub.try_recv(), Ok((4, 40)));
+    /// assert_eq!(sub.skip_to_latest(), 0); // nothing left to skip
+    /// ```
     pub fn skip_to_latest(&mut self) -> u64 {
         let next = self.pos.pending.map_or(self.pos.seq, |(seq, _)| seq);
         let latest = self.shared.tail().wrapping_sub(1);
@@ -254,6 +325,11 @@ impl<T: Plain> Subscriber<T> {
     }
 
     /// How many events the ring holds.
+    ///
+    /// ```
+    /// let (_publisher, sub) = ringkit::broadcast::channel::<u8>(3);
+    /// assert_eq!(sub.capacity(), 3);
+    /// ```
     pub fn capacity(&self) -> usize {
         self.shared.capacity
     }
@@ -262,6 +338,16 @@ impl<T: Plain> Subscriber<T> {
 impl<T: Plain> Clone for Subscriber<T> {
     /// A new subscriber that starts at the next event published (never at one
     /// `self` has already received).
+    ///
+    /// ```
+    /// let (mut publisher, mut sub) = ringkit::broadcast::channel::<u32>(4);
+    /// publisher.publish(1);
+    /// let mut copy = sub.clone(); // starts at event 1
+    /// publisher.publish(2);
+    /// assert_eq!(sub.try_recv(), Ok((0, 1)));
+    /// assert_eq!(sub.try_recv(), Ok((1, 2)));
+    /// assert_eq!(copy.try_recv(), Ok((1, 2)));
+    /// ```
     fn clone(&self) -> Self {
         let tail = self.shared.tail();
         let own = self.pos.pending.map_or(self.pos.seq, |(seq, _)| seq);
