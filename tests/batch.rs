@@ -412,15 +412,16 @@ fn try_push_from_loses_and_drops_nothing() {
     assert_eq!(drops.load(Ordering::Relaxed), 0);
     assert_eq!(items.iter().map(|c| c.id).collect::<Vec<_>>(), [2, 3, 4]);
 
-    drop(rx);
+    drop(rx); // the last receiver: the 2 items in the queue go with it
+    assert_eq!(drops.load(Ordering::Relaxed), 2);
     assert!(tx.is_disconnected());
     assert_eq!(
         tx.try_push_from(&mut items),
         Err((0, PushError::Disconnected(())))
     );
-    assert_eq!(drops.load(Ordering::Relaxed), 0, "handed back, not dropped");
+    assert_eq!(drops.load(Ordering::Relaxed), 2, "handed back, not dropped");
     assert_eq!(items.iter().map(|c| c.id).collect::<Vec<_>>(), [2, 3, 4]);
-    drop(tx); // the last handle: the 2 items in the queue go with it
+    drop(tx);
     assert_eq!(drops.load(Ordering::Relaxed), 2);
     drop(items);
     assert_eq!(drops.load(Ordering::Relaxed), 5);

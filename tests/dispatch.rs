@@ -229,7 +229,7 @@ fn mpmc_failing_message_is_redelivered_then_dead_lettered() {
 }
 
 /// A message pending in the dispatcher and messages left in a ring are each
-/// dropped exactly once when the dispatcher and the producers go.
+/// dropped exactly once, when the dispatcher goes.
 #[test]
 fn drop_counts_exact_with_pending_and_unread_messages() {
     let drops = Arc::new(AtomicUsize::new(0));
@@ -257,11 +257,12 @@ fn drop_counts_exact_with_pending_and_unread_messages() {
     });
     assert_eq!(d.poll(), 4); // spsc: 0 ok, 1 fails; mpmc: 10 ok, 11 fails (pending)
     assert_eq!(drops.load(Ordering::Relaxed), 2);
-    drop(d); // drops the pending 11 and the consumer
-    assert_eq!(drops.load(Ordering::Relaxed), 3);
-    drop(stx); // the ring goes: 1, 2, 3
-    assert_eq!(drops.load(Ordering::Relaxed), 6);
-    drop(mtx); // the queue goes: 12, 13
+    // Drops the pending 11 and the two receiving ends, which drop what nobody
+    // can receive any more: 1, 2, 3 from the ring, 12, 13 from the queue.
+    drop(d);
+    assert_eq!(drops.load(Ordering::Relaxed), 8);
+    drop(stx);
+    drop(mtx);
     assert_eq!(drops.load(Ordering::Relaxed), 8);
 }
 
@@ -781,11 +782,13 @@ fn spsc_ownership_under_panicking_handler_drop_and_dead_letter() {
     assert_eq!(log.lock().unwrap().last(), Some(&(6, 1, 6)));
     assert!(tx.try_push(drops.bomb(7)).is_ok());
     assert!(tx.try_push(drops.item(8)).is_ok());
-    drop(d);
-    drops.assert_each_dropped_once(0..7);
-    // The ring goes with the producer; 7's panic goes to whoever drops it last.
-    let dropped = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| drop(tx)));
+    // Dropping the dispatcher drops its consumer, and the consumer the items
+    // nobody can receive any more; 7's panic goes to the caller, after 8.
+    let dropped = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| drop(d)));
     assert!(dropped.is_err(), "7's Drop panics");
+    drops.assert_each_dropped_once(0..9);
+    assert!(tx.is_disconnected());
+    drop(tx);
     drops.assert_each_dropped_once(0..9);
     assert_eq!(
         log.lock().unwrap().len(),
@@ -861,10 +864,11 @@ fn mpmc_ownership_under_panicking_handler_drop_and_dead_letter() {
     assert_eq!(log.lock().unwrap()[9..], [(6, 1, 6), (7, 1, 9)]);
     drops.assert_each_dropped_once(0..7);
     // Dropping the dispatcher drops the pending 9, whose panic goes to the caller
-    // after the rest of the dispatcher is dropped.
+    // after the rest of the dispatcher is dropped: the receiver with it, and
+    // with the last receiver 8, which nobody can receive any more.
     let dropped = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| drop(d)));
     assert!(dropped.is_err(), "9's Drop panics");
-    drops.assert_each_dropped_once((0..7).chain([9]));
+    drops.assert_each_dropped_once((0..7).chain([8, 9]));
     assert!(tx.is_disconnected(), "the receiver was dropped too");
     drop(tx);
     drops.assert_each_dropped_once((0..7).chain([8, 9]));
@@ -900,8 +904,8 @@ fn jobs_ownership_under_panicking_job_and_drop() {
     assert!(submit.try_submit(job(drops.item(4), false)).is_ok());
     assert_eq!(poll_no_unwind(&mut d), 1);
     assert!(submit.try_submit(job(drops.item(5), false)).is_ok());
-    drop(d);
-    drops.assert_each_dropped_once(0..5);
+    drop(d); // the executor goes, and with it the job nobody can run any more
+    drops.assert_each_dropped_once(0..6);
     drop(submit);
     drops.assert_each_dropped_once(0..6);
     assert_eq!(*ran.lock().unwrap(), [0, 1, 2, 3, 4]);

@@ -345,21 +345,95 @@ fn leftovers_dropped_exactly_once() {
 }
 
 #[test]
-fn channel_leftovers_dropped_with_last_handle() {
+fn channel_leftovers_dropped_with_last_receiver() {
     let drops = Arc::new(AtomicUsize::new(0));
     let (tx, rx) = mpmc::channel(4);
+    let tx2 = tx.clone();
     for _ in 0..3 {
         tx.push(Counted::new(0, &drops)).unwrap();
     }
     drop(rx.pop().unwrap());
+    assert_eq!(drops.load(Ordering::Relaxed), 1);
+    // Nothing can be received any more: the two left go now, while both
+    // senders still live.
     drop(rx);
+    assert_eq!(drops.load(Ordering::Relaxed), 3);
+    assert!(tx.is_disconnected() && tx2.is_disconnected());
+    assert_eq!((tx.len(), tx.is_empty(), tx.is_full()), (0, true, false));
     match tx.try_push(Counted::new(0, &drops)) {
-        Err(PushError::Disconnected(v)) => drop(v),
+        Err(PushError::Disconnected(v)) => {
+            assert_eq!(drops.load(Ordering::Relaxed), 3, "handed back, not dropped");
+            drop(v);
+        }
         _ => panic!("expected Disconnected"),
     }
-    assert_eq!(drops.load(Ordering::Relaxed), 2);
-    drop(tx);
-    assert_eq!(drops.load(Ordering::Relaxed), 4);
+    assert!(tx2
+        .push(Counted::new(0, &drops))
+        .unwrap_err()
+        .is_disconnected());
+    assert_eq!(drops.load(Ordering::Relaxed), 5);
+    drop((tx, tx2));
+    assert_eq!(drops.load(Ordering::Relaxed), 5);
+}
+
+/// Senders push without pause while receivers pop a while and then leave. At
+/// the moment the last receiver's drop returns, every item a push put in has
+/// been popped or dropped (the close waits for pushes still writing); the
+/// rest were handed back to their senders, never dropped inside.
+#[test]
+fn last_receiver_drop_races_pushes() {
+    for round in 0..scaled_per_build(200, 20, 4) as usize {
+        let drops = Arc::new(AtomicUsize::new(0));
+        let (tx, rx) = mpmc::channel::<Counted>(1 + round % 5);
+        let senders: Vec<_> = (0..2)
+            .map(|s| {
+                let tx = tx.clone();
+                let drops = drops.clone();
+                std::thread::spawn(move || {
+                    let mut pushed = 0usize;
+                    let mut value = Counted::new(s, &drops);
+                    loop {
+                        // Blocking and non-blocking pushes both meet the close.
+                        let r = if pushed % 2 == 0 {
+                            tx.push(value)
+                        } else {
+                            tx.try_push(value)
+                        };
+                        match r {
+                            Ok(()) => {
+                                pushed += 1;
+                                value = Counted::new(s, &drops);
+                            }
+                            Err(PushError::Full(v)) => value = v,
+                            Err(PushError::Disconnected(v)) => return (pushed, v),
+                        }
+                    }
+                })
+            })
+            .collect();
+        drop(tx);
+        let rx2 = rx.clone();
+        let other = std::thread::spawn(move || {
+            let n = rx2.iter().take(round % 7).count();
+            drop(rx2);
+            n
+        });
+        let mine = rx.iter().take(round % 3).count();
+        drop(rx);
+        let popped = mine + other.join().unwrap();
+        let dropped_when_closed = drops.load(Ordering::Relaxed);
+        let mut pushed = 0;
+        for s in senders {
+            let (n, back) = s.join().unwrap();
+            pushed += n;
+            std::mem::forget(back); // not counted: it was handed back
+        }
+        // The other receiver may have left last; either way, every item pushed
+        // was popped (and dropped by the test) or dropped by the close by now.
+        assert!(popped <= pushed);
+        assert_eq!(dropped_when_closed, pushed, "round {round}");
+        assert_eq!(drops.load(Ordering::Relaxed), pushed, "round {round}");
+    }
 }
 
 #[test]
@@ -564,18 +638,28 @@ fn queue_leftovers_all_dropped_when_one_panics() {
 }
 
 #[test]
-fn channel_leftovers_all_dropped_when_one_panics_last_sender() {
-    let table = DropTable::default();
-    let (tx, rx) = mpmc::channel(8);
-    for id in 0..5 {
-        tx.try_push(table.item_or_bomb(id, id == 1)).unwrap();
+fn channel_leftovers_all_dropped_when_one_panics_senders_live() {
+    for bad in 1..4 {
+        let table = DropTable::default();
+        let (tx, rx) = mpmc::channel(4);
+        // Move the positions so that the leftovers wrap around the buffer's end.
+        for id in 10..13 {
+            tx.try_push(table.item(id)).unwrap();
+            drop(rx.try_pop().unwrap());
+        }
+        for id in 0..4 {
+            tx.try_push(table.item_or_bomb(id, id == bad)).unwrap();
+        }
+        drop(rx.try_pop().unwrap());
+        table.assert_dropped([10, 11, 12, 0], "popped");
+        // The last receiver drops the three leftovers, the bomb among them.
+        expect_injected_panic(|| drop(rx));
+        table.assert_dropped([10, 11, 12, 0, 1, 2, 3], "every leftover once");
+        // The queue is closed, and nothing is dropped twice later.
+        assert!(tx.try_push(table.item(20)).unwrap_err().is_disconnected());
+        drop(tx);
+        table.assert_dropped([10, 11, 12, 0, 1, 2, 3, 20], "after the last sender");
     }
-    drop(rx.try_pop().unwrap());
-    drop(rx);
-    table.assert_dropped([0], "popped one");
-    // The last handle drops the channel and its four leftovers.
-    expect_injected_panic(|| drop(tx));
-    table.assert_dropped(0..5, "every leftover once");
 }
 
 #[test]

@@ -180,10 +180,53 @@ fn leftovers_are_dropped_exactly_once() {
     tx.try_push(Counted::new(5, &drops)).unwrap();
     tx.try_push(Counted::new(6, &drops)).unwrap();
     assert_eq!(drops.load(Ordering::SeqCst), 2);
-    drop(tx);
-    assert_eq!(drops.load(Ordering::SeqCst), 2);
     drop(rx);
+    assert_eq!(
+        drops.load(Ordering::SeqCst),
+        7,
+        "the consumer drops what is left"
+    );
+    drop(tx);
     assert_eq!(drops.load(Ordering::SeqCst), 7);
+}
+
+/// The producer pushes without pause while the consumer pops a few and leaves:
+/// every item pushed is popped, dropped by the consumer's drop, or (if its push
+/// raced that drop) dropped with the ring when the producer goes; each once.
+/// Items refused after the consumer left are handed back, not dropped.
+#[test]
+fn consumer_drop_races_pushes() {
+    for round in 0..scaled(300, 6) as usize {
+        let drops = Arc::new(AtomicUsize::new(0));
+        let (mut tx, mut rx) = channel::<Counted>(1 + round % 4);
+        let d = drops.clone();
+        let producer = thread::spawn(move || {
+            let mut pushed = 0u64;
+            let mut value = Counted::new(0, &d);
+            loop {
+                match tx.try_push(value) {
+                    Ok(()) => {
+                        pushed += 1;
+                        value = Counted::new(pushed, &d);
+                    }
+                    Err(PushError::Full(v)) => value = v,
+                    Err(PushError::Disconnected(v)) => {
+                        std::mem::forget(v); // handed back: not counted
+                        return (pushed, tx);
+                    }
+                }
+            }
+        });
+        for _ in 0..round % 3 {
+            while rx.try_pop().is_err() {
+                std::hint::spin_loop();
+            }
+        }
+        drop(rx);
+        let (pushed, tx) = producer.join().unwrap();
+        drop(tx);
+        assert_eq!(drops.load(Ordering::SeqCst) as u64, pushed, "round {round}");
+    }
 }
 
 #[test]

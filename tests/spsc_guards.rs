@@ -164,10 +164,10 @@ fn read_chunk_iterator_forgotten_then_consumer_dropped() {
     drop(it.next());
     drop(it.next());
     mem::forget(it);
+    // The consumer drops the two items the ring still holds, not the two taken.
     drop(rx);
-    assert_dropped_once([0, 1]);
+    assert_dropped_once(0..4);
     assert!(tx.try_push(Item::new(9)).unwrap_err().is_disconnected());
-    // The last handle drops the two items the ring still holds, not the two taken.
     drop(tx);
     assert_dropped_once((0..4).chain([9]));
 }
@@ -467,6 +467,47 @@ fn leftovers_with_a_panicking_drop_are_each_dropped_once() {
     drop(tx);
     assert!(catch_unwind(AssertUnwindSafe(|| drop(rx))).is_err());
     assert_dropped_once(0..5);
+}
+
+#[test]
+fn consumer_drop_drops_what_is_left_while_the_producer_lives() {
+    for bad in 0..5 {
+        reset();
+        let (mut tx, rx) = ring(5, 3);
+        for id in 0..5 {
+            tx.try_push(if id == bad {
+                Item::bomb(id)
+            } else {
+                Item::new(id)
+            })
+            .unwrap();
+        }
+        // Nothing can be received any more: all five go now, each once, also
+        // those after the one that panics.
+        assert!(catch_unwind(AssertUnwindSafe(|| drop(rx))).is_err());
+        assert_dropped_once(0..5);
+        assert!(tx.is_disconnected());
+        assert!(tx.is_empty(), "the emptied slots went back to the producer");
+        let back = tx.try_push(Item::new(9)).unwrap_err();
+        assert!(back.is_disconnected());
+        assert_dropped_once(0..5);
+        drop(back);
+        drop(tx);
+        assert_dropped_once((0..5).chain([9]));
+    }
+}
+
+#[test]
+fn read_chunk_forgotten_then_consumer_dropped() {
+    reset();
+    let (mut tx, mut rx) = ring(4, 2);
+    push_ids(&mut tx, 0..4);
+    assert_eq!(pop_id(&mut rx), 0);
+    mem::forget(rx.read_chunk(2).unwrap());
+    drop(rx);
+    assert_dropped_once(0..4);
+    drop(tx);
+    assert_dropped_once(0..4);
 }
 
 #[test]

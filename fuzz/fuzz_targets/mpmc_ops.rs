@@ -247,8 +247,8 @@ fn channel(cap: usize, laps: u64, ops: &[COp]) {
     let mut rxs: Vec<Receiver<Item>> = vec![rx];
     let mut model: VecDeque<u64> = VecDeque::new();
     let mut next_id = 0u64;
-    // Dropping the last handle drops the leftovers (and may unwind with the panic
-    // of one of them).
+    // Dropping the last receiver drops the leftovers (and may unwind with the
+    // panic of one of them); after that, pushes hand their items back.
     let leftovers_panic = |model: &VecDeque<u64>| model.iter().any(|&id| panicky() == Some(id));
     for op in ops.iter().take(300) {
         match *op {
@@ -350,7 +350,7 @@ fn channel(cap: usize, laps: u64, ops: &[COp]) {
                 if !rxs.is_empty() {
                     let n = rxs.len();
                     let rx = rxs.swap_remove(i as usize % n);
-                    let last = txs.is_empty() && rxs.is_empty();
+                    let last = rxs.is_empty();
                     dropping(
                         last && leftovers_panic(&model),
                         "dropping a receiver",
@@ -369,7 +369,7 @@ fn channel(cap: usize, laps: u64, ops: &[COp]) {
         if let Some(tx) = txs.first() {
             assert_eq!(tx.is_disconnected(), rxs.is_empty());
         }
-        // Items live only in the channel, and die with its last handle.
+        // Items live only in the channel, and die with its last receiver.
         assert_eq!(live(), model.len());
     }
     let last = !(txs.is_empty() && rxs.is_empty());

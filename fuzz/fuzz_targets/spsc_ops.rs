@@ -204,7 +204,7 @@ fuzz_target!(|input: Input| {
         drop(rx);
     }));
     assert_eq!(r.is_err(), bomb_left);
-    assert_eq!(live(), m.leaked, "leftovers dropped once, with the ring");
+    assert_eq!(live(), m.leaked, "leftovers dropped once, with the consumer");
 });
 
 /// Removes the first `k` items from the model as a loop that drops them in order
@@ -436,9 +436,11 @@ fn step(op: &Op, tx: &mut Option<Producer<Item>>, rx: &mut Option<Consumer<Item>
                 // The consumer's drop publishes what a forgotten iterator took.
                 m.unpublished = 0;
             }
-            // The leftovers go with the last handle, and any bomb among them
-            // panics (after the others are dropped).
-            if tx.is_none() && rx.is_none() && !m.items.is_empty() {
+            // The leftovers go with the consumer (nothing can receive them any
+            // more), and any bomb among them panics (after the others are
+            // dropped). Once it is gone, pushes are refused, so the producer's
+            // drop finds the ring empty.
+            if c.is_some() && !m.items.is_empty() {
                 expect_panic.set(m.items.iter().any(|v| m.bombs.contains(v)));
                 m.items.clear();
             }

@@ -9,6 +9,8 @@
 //! Models with blocking waits, whose unbounded state space is too large, run with
 //! a preemption bound (`bounded_unless_env`); each has an unbounded `try_` twin.
 
+use loom::sync::atomic::AtomicUsize;
+use loom::sync::atomic::Ordering::Relaxed;
 use loom::sync::Arc;
 use loom::thread;
 use loom_tests::bounded_unless_env;
@@ -182,6 +184,74 @@ fn mpmc_disconnect_wakes_blocked_sender() {
         let back = tx.push(Box::new(2)).unwrap_err();
         assert!(back.is_disconnected());
         r.join().unwrap();
+    });
+}
+
+/// An item that counts its drops in a shared counter, so a model can say when an
+/// item was dropped, and that it was dropped once.
+struct Counted(Arc<AtomicUsize>);
+
+impl Drop for Counted {
+    fn drop(&mut self) {
+        self.0.fetch_add(1, Relaxed);
+    }
+}
+
+/// Two receivers leave while one of them pops: whichever leaves last closes the
+/// queue and drops what the other did not pop, starting from the other's head
+/// (the receiver count's release/acquire). Every item is popped or dropped by the
+/// close, once, and before the last receiver's drop returns.
+#[test]
+fn mpmc_last_receiver_drops_the_rest() {
+    loom::model(|| {
+        let drops = Arc::new(AtomicUsize::new(0));
+        let (tx, rx) = mpmc::channel::<Counted>(2);
+        for _ in 0..2 {
+            assert!(tx.try_push(Counted(drops.clone())).is_ok());
+        }
+        let rx2 = rx.clone();
+        let t = thread::spawn(move || {
+            let popped: Vec<Counted> = rx2.try_iter().collect();
+            drop(rx2);
+            popped
+        });
+        drop(rx);
+        let popped = t.join().unwrap();
+        assert_eq!(
+            drops.load(Relaxed),
+            2 - popped.len(),
+            "the rest dropped once"
+        );
+        assert!(tx.is_disconnected());
+        assert!(tx
+            .try_push(Counted(drops.clone()))
+            .unwrap_err()
+            .is_disconnected());
+        drop(popped);
+        assert_eq!(drops.load(Relaxed), 3);
+    });
+}
+
+/// The last receiver leaves while a push is in flight: the push either gets in
+/// before the close, and then the close drops its item before the receiver's
+/// drop returns (waiting for the push to finish writing), or it is handed back.
+#[test]
+fn mpmc_close_races_push() {
+    loom::model(|| {
+        let drops = Arc::new(AtomicUsize::new(0));
+        let (tx, rx) = mpmc::channel::<Counted>(2);
+        assert!(tx.try_push(Counted(drops.clone())).is_ok());
+        let item = Counted(drops.clone());
+        let s = thread::spawn(move || tx.try_push(item).err());
+        drop(rx);
+        let dropped = drops.load(Relaxed);
+        match s.join().unwrap() {
+            None => assert_eq!(dropped, 2, "a push that got in is dropped by the close"),
+            Some(back) => {
+                assert!(back.is_disconnected());
+                assert_eq!(dropped, 1, "a handed-back item is not dropped");
+            }
+        }
     });
 }
 

@@ -4,6 +4,9 @@
 //! modelled with a Mutex + Condvar, so a lost wake-up deadlocks the model.
 #![cfg(loom)]
 
+use loom::sync::atomic::AtomicUsize;
+use loom::sync::atomic::Ordering::Relaxed;
+use loom::sync::Arc;
 use loom::thread;
 use ringkit::spsc::{channel, channel_starting_at};
 use ringkit::{PopError, PushError};
@@ -146,6 +149,43 @@ fn consumer_leaves_while_producer_pushes() {
         c.join().unwrap();
         assert!(first.is_ok() || first.unwrap_err().is_disconnected());
         assert!(tx.try_push(Box::new(2)).unwrap_err().is_disconnected());
+    });
+}
+
+/// An item that counts its drops in a shared counter.
+struct Counted(Arc<AtomicUsize>);
+
+impl Drop for Counted {
+    fn drop(&mut self) {
+        self.0.fetch_add(1, Relaxed);
+    }
+}
+
+/// The consumer leaves with an item in the ring while the producer pushes
+/// another: its drop drops the first before it returns (reading the slot after
+/// the push's publication), and the second is refused, or dropped by the
+/// consumer or with the ring; each once.
+#[test]
+fn consumer_drop_drops_leftovers() {
+    loom::model(|| {
+        let drops = Arc::new(AtomicUsize::new(0));
+        let (mut tx, rx) = channel::<Counted>(2);
+        assert!(tx.try_push(Counted(drops.clone())).is_ok());
+        let d = drops.clone();
+        let c = thread::spawn(move || {
+            drop(rx);
+            d.load(Relaxed)
+        });
+        let second = tx.try_push(Counted(drops.clone()));
+        assert!(
+            c.join().unwrap() >= 1,
+            "the first item went with the consumer"
+        );
+        if let Err(back) = second {
+            assert!(back.is_disconnected());
+        }
+        drop(tx);
+        assert_eq!(drops.load(Relaxed), 2);
     });
 }
 

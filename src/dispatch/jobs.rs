@@ -34,8 +34,8 @@ impl core::fmt::Debug for Job {
 ///
 /// Either side may be dropped first. When the executor is gone, a submit hands
 /// the job back in [`PushError::Disconnected`] (run it yourself or drop it). Jobs
-/// still queued when the executor is dropped are dropped unrun, with the queue,
-/// by whichever thread drops the last handle.
+/// still queued when the executor is dropped are dropped unrun, then, by the
+/// thread that drops it.
 ///
 /// # Panics
 /// If `capacity` is 0 or too large (as [`mpmc::channel`]).

@@ -78,9 +78,12 @@
 //! Blocking operations spin briefly, then sleep on a futex-based eventcount; with
 //! nobody asleep a push or pop pays one plain load for the wake-up check. When the
 //! last [`Sender`] is dropped, receivers drain what is left and then get
-//! [`PopError::Disconnected`]; when the last [`Receiver`] is dropped, pushes hand
-//! the value back in [`PushError::Disconnected`]. Items still in the queue when the
-//! last handle goes are dropped with it, once.
+//! [`PopError::Disconnected`]. When the last [`Receiver`] is dropped, nothing can
+//! be received any more: its drop closes the queue and drops the items in it
+//! (waiting for a push that has claimed a slot and is still writing it), and
+//! every push from then on hands its value back in [`PushError::Disconnected`],
+//! as in crossbeam-channel. Items often hold buffers, files or connections;
+//! they do not wait for the senders to go.
 //!
 //! # Ownership
 //!
@@ -89,8 +92,8 @@
 //! [`Queue::force_push`] is returned, never dropped inside. The iterators of
 //! [`Receiver::try_iter`] and `Receiver::iter` borrow a receiver and own nothing
 //! but the items they have yielded, so dropping or forgetting one half-used
-//! leaves the rest in the queue. Dropping a [`Queue`] (or the last handle of a
-//! channel) drops the items left in it, each exactly once, in queue order; if one
+//! leaves the rest in the queue. Dropping a [`Queue`] (or the last receiver of
+//! a channel) drops the items left in it, each exactly once, in queue order; if one
 //! of them panics in `Drop`, the ones after it are still dropped and the panic
 //! then continues (a second panic among them aborts the process, as it does for
 //! a `Vec`).
@@ -128,14 +131,6 @@ impl<T> Chan<T> {
         // `Sender::drop`: every push made by any sender happened before, so a pop
         // after this sees them all. Loom: mpmc_disconnect_wakes_blocked_receiver.
         self.counts.senders.load(Ordering::Acquire) == 0
-    }
-
-    #[inline(always)]
-    fn receivers_gone(&self) -> bool {
-        // ORDERING: Relaxed. Nothing of the receivers' is read on the strength of it:
-        // a push that misses the drop only leaves its item in the queue, where it
-        // is dropped with the channel (the Arc orders that).
-        self.counts.receivers.load(Ordering::Relaxed) == 0
     }
 }
 
@@ -234,12 +229,9 @@ pub struct Receiver<T> {
 impl<T> Sender<T> {
     /// Pushes `value` without blocking: `Full(value)` if the queue is full (never
     /// spuriously, see the module docs), `Disconnected(value)` if every receiver is
-    /// gone (checked first).
+    /// gone.
     #[inline]
     pub fn try_push(&self, value: T) -> Result<(), PushError<T>> {
-        if self.chan.receivers_gone() {
-            return Err(PushError::Disconnected(value));
-        }
         self.chan.queue.try_push(value)
     }
 
@@ -277,9 +269,10 @@ impl<T> Sender<T> {
                 Err(PushError::Full(v)) => value = v,
                 done => return done,
             }
-            let ready = chan.queue.not_full.wait_until(deadline, || {
-                chan.queue.looks_nonfull() || chan.receivers_gone()
-            });
+            let ready = chan
+                .queue
+                .not_full
+                .wait_until(deadline, || chan.queue.looks_nonfull());
             if !ready {
                 return Err(PushError::Full(value));
             }
@@ -310,10 +303,11 @@ impl<T> Sender<T> {
         self.chan.queue.is_full()
     }
 
-    /// True once every receiver is gone: pushes can only fail from now on.
+    /// True once every receiver is gone (the last one's drop has closed the
+    /// queue): pushes can only fail from now on.
     #[must_use]
     pub fn is_disconnected(&self) -> bool {
-        self.chan.receivers_gone()
+        self.chan.queue.is_closed_now()
     }
 }
 
@@ -476,9 +470,15 @@ impl<T> Clone for Receiver<T> {
 
 impl<T> Drop for Receiver<T> {
     fn drop(&mut self) {
-        // ORDERING: Relaxed; see `Chan::receivers_gone`.
-        if self.chan.counts.receivers.fetch_sub(1, Ordering::Relaxed) == 1 {
-            self.chan.queue.not_full.notify();
+        // ORDERING: [mpmc.receivers.acqrel] pairs with itself: Release makes this
+        // receiver's pops happen before the last receiver's decrement (each
+        // decrement is part of the release sequence that the last one reads),
+        // and Acquire makes every other receiver's pops happen before the last
+        // one closes the queue, which then starts from their head.
+        if self.chan.counts.receivers.fetch_sub(1, Ordering::AcqRel) == 1 {
+            // Nothing can be received any more: close the queue to pushes (which
+            // wakes blocked senders) and drop what is in it.
+            self.chan.queue.close();
         }
     }
 }

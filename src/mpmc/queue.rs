@@ -164,7 +164,8 @@ impl<T> Queue<T> {
 
     /// Pushes `value` if the queue is not full; hands it back in
     /// [`PushError::Full`] if it is (a queue has no receiving side to lose, so it
-    /// never reports `Disconnected`).
+    /// never reports `Disconnected`; a channel's sender does, once the queue
+    /// under it is closed).
     ///
     /// Never fails spuriously: `Full` only when this call saw `capacity` items in
     /// the queue (counting pushes that have claimed a slot and are still writing it).
@@ -186,7 +187,11 @@ impl<T> Queue<T> {
         let mut tail = self.tail.load(Ordering::Acquire);
         loop {
             let index = self.index(tail);
-            let slot = &self.buf[index];
+            // The slot lookup's bounds check doubles as the closed check: a closed
+            // tail's index is past the last slot (see `close`).
+            let Some(slot) = self.buf.get(index) else {
+                return Err(PushError::Disconnected(value));
+            };
             // ORDERING: [mpmc.stamp.acquire.push] pairs with [mpmc.stamp.release.pop]
             // (and the initial stamps): the previous owner's read of the slot
             // happens before our write. Loom: mpmc_1p2c_wrap / mpmc_2p1c_wrap.
@@ -470,7 +475,11 @@ impl<T> Queue<T> {
             let tail = self.tail.load(Ordering::Relaxed);
             let head = self.head.load(Ordering::Relaxed);
             if self.tail.load(Ordering::Relaxed) == tail {
-                return self.distance(head, tail);
+                return if self.is_closed(tail) {
+                    0
+                } else {
+                    self.distance(head, tail)
+                };
             }
         }
     }
@@ -496,7 +505,8 @@ impl<T> Queue<T> {
         // ORDERING: Relaxed: a snapshot.
         let head = self.head.load(Ordering::Relaxed);
         // ORDERING: Relaxed: a snapshot.
-        self.tail.load(Ordering::Relaxed) == head
+        let tail = self.tail.load(Ordering::Relaxed);
+        tail == head || self.is_closed(tail)
     }
 
     /// True if every slot is taken now (a snapshot).
@@ -505,6 +515,42 @@ impl<T> Queue<T> {
         let tail = self.tail.load(Ordering::Relaxed);
         // ORDERING: Relaxed: a snapshot.
         self.head.load(Ordering::Relaxed).wrapping_add(self.one_lap) == tail
+    }
+
+    /// Whether `tail` is the tail of a closed queue: its index bits are all set,
+    /// an index no slot has (`one_lap > capacity`) and no push can reach.
+    #[inline(always)]
+    fn is_closed(&self, tail: u64) -> bool {
+        self.index(tail) >= self.capacity
+    }
+
+    /// Closes the queue to pushes and drops every item in it, for a channel whose
+    /// last receiver is going. Every later push reports `Disconnected`; the item
+    /// of every push that claimed a position before the close is dropped here,
+    /// once (a push still writing its item is waited for). If an item panics in
+    /// `Drop`, the rest are still dropped and the panic then continues.
+    ///
+    /// The caller must be the only thread that pops, now and from now on, and
+    /// every earlier pop must happen before this call (see `Receiver::drop`).
+    pub(super) fn close(&self) {
+        // ORDERING: Relaxed. The read-modify-write reads the newest tail, so `end`
+        // is after every position a push has claimed; a push that comes later
+        // finds the closed tail (its own load or failed exchange) and claims
+        // nothing. The items themselves are read by `try_pop` below, through the
+        // stamps' release/acquire pairs.
+        let end = self.tail.fetch_or(self.one_lap - 1, Ordering::Relaxed);
+        let mut closing = Closing { queue: self, end };
+        closing.drop_rest();
+        // `closing` drops here: it finishes the drain if an item's `Drop`
+        // panicked, then wakes the senders blocked on a full queue.
+    }
+
+    /// Whether the queue has been closed (see `close`).
+    #[inline]
+    pub(super) fn is_closed_now(&self) -> bool {
+        // ORDERING: Relaxed: a closed tail stays closed, and nothing is read on
+        // the strength of it.
+        self.is_closed(self.tail.load(Ordering::Relaxed))
     }
 
     /// Whether a pop could find something: head and tail differ (for waiting).
@@ -577,6 +623,10 @@ impl<T> Drop for Queue<T> {
         // `&mut self`: every other access happened before.
         let pos = self.head.load_mut();
         let tail = self.tail.load_mut();
+        if self.is_closed(tail) {
+            // `close` dropped every item, and no push could add one since.
+            return;
+        }
         let mut leftovers = Leftovers {
             queue: self,
             pos,
@@ -621,6 +671,47 @@ impl<T> Drop for Leftovers<'_, T> {
         // Empty unless an item's `Drop` panicked in `Queue::drop`: then the
         // items after it.
         self.drop_rest();
+    }
+}
+
+/// The items of a queue being closed: those at positions `head..end`, `end`
+/// being the tail the close replaced. `drop_rest` pops and drops them in order;
+/// the guard's own `Drop` calls it again, so a panic in one item's `Drop` does
+/// not leak the items after it, and then wakes blocked senders, also after
+/// such a panic.
+struct Closing<'a, T> {
+    queue: &'a Queue<T>,
+    end: u64,
+}
+
+impl<T> Closing<'_, T> {
+    fn drop_rest(&mut self) {
+        if !core::mem::needs_drop::<T>() {
+            return;
+        }
+        // ORDERING: Relaxed: this thread is the only popper left, and every other
+        // pop happened before `close` (its caller's promise), so this reads the
+        // newest head.
+        while self.queue.head.load(Ordering::Relaxed) != self.end {
+            // Never `None`: head is before `end`, so a push has claimed the
+            // position, and the closed tail never equals a head. The pop moves
+            // head past the item before it is dropped, so it is dropped once
+            // even if its `Drop` panics and `drop_rest` runs again.
+            drop(self.queue.try_pop());
+        }
+    }
+}
+
+impl<T> Drop for Closing<'_, T> {
+    fn drop(&mut self) {
+        // Nothing left unless an item's `Drop` panicked in `close`: then the
+        // items after it.
+        self.drop_rest();
+        // The wake comes after the drain (a woken sender finds the tail closed
+        // either way), so that what orders the drain's first load of `head` is
+        // the receiver count's release/acquire alone, not a notify's barrier
+        // that the models would also count.
+        self.queue.not_full.notify();
     }
 }
 

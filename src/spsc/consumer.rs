@@ -251,19 +251,52 @@ impl<T> Waitable for Consumer<T> {
     }
 }
 
+/// Nothing can be received once the consumer goes, so its drop drops the items
+/// in the ring then (they often hold buffers, files or connections), instead of
+/// leaving them until the producer goes too. An item whose push races with the
+/// drop (published after the drop has read `tail`) stays in the ring and is
+/// dropped with it, when the producer goes.
 impl<T> Drop for Consumer<T> {
+    fn drop(&mut self) {
+        // First, so that the producer stops pushing as soon as it can.
+        // ORDERING: Relaxed, see `Ring::consumer_gone`.
+        self.ring.ends.consumer_gone.store(true, Ordering::Relaxed);
+        let n = if core::mem::needs_drop::<T>() {
+            // Also the items of a read chunk that was forgotten uncommitted.
+            self.available(usize::MAX)
+        } else {
+            0
+        };
+        let slot = self.head_slot;
+        // Our position moves past the items before any is dropped; `Leave`
+        // publishes it once they all are, also if one of them panics in `Drop`.
+        self.take(n);
+        let leave = Leave(self);
+        leave.0.ring.tracker.write_range(slot, n, leave.0.cap);
+        // SAFETY: `available` saw the `n` slots from `slot` published (acquire on
+        // `tail`) and not yet popped: they hold initialized items that only we may
+        // touch, and the producer cannot reuse them before `Leave` publishes our
+        // position, after the last of them is dropped.
+        unsafe { super::ring::drop_segments(leave.0.ring.segments(slot, n)) };
+    }
+}
+
+/// Publishes a leaving consumer's position when dropped: the slots it has
+/// emptied go back to the producer, and `Ring::drop` starts after them.
+struct Leave<'a, T>(&'a mut Consumer<T>);
+
+impl<T> Drop for Leave<'_, T> {
     fn drop(&mut self) {
         // ORDERING: Relaxed: read only by `Ring::drop`, which runs after the Arc's
         // release/acquire on its count.
-        self.ring
+        self.0
+            .ring
             .ends
             .head_slot
-            .store(self.head_slot, Ordering::Relaxed);
-        // ORDERING: Relaxed, see `Ring::consumer_gone`.
-        self.ring.ends.consumer_gone.store(true, Ordering::Relaxed);
-        // Publishes items taken by a chunk iterator that was forgotten, so that
-        // `Ring::drop` starts after them; wakes a producer waiting for room.
-        self.release(0);
+            .store(self.0.head_slot, Ordering::Relaxed);
+        // Also publishes items taken by a chunk iterator that was forgotten;
+        // wakes a producer waiting for room, which then sees the consumer gone.
+        self.0.release(0);
     }
 }
 
