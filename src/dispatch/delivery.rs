@@ -7,6 +7,31 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::prelude::rust_2021::*;
 
 /// One delivery of a message to its handler.
+///
+/// ```
+/// use ringkit::dispatch::{Delivery, Dispatcher};
+/// use std::sync::{Arc, Mutex};
+///
+/// let (mut tx, rx) = ringkit::spsc::channel::<String>(4);
+/// let got = Arc::new(Mutex::new(Vec::new()));
+/// let log = got.clone();
+/// let mut dispatcher = Dispatcher::new();
+/// dispatcher.on_spsc(rx, move |Delivery { seq, attempt, message }| {
+///     log.lock().unwrap().push((seq, attempt, message.clone()));
+///     if attempt == 1 {
+///         message.push_str(", again"); // kept for the redelivery
+///         return Err(());
+///     }
+///     Ok(())
+/// });
+/// tx.try_push("hello".to_string()).unwrap();
+/// dispatcher.poll();
+/// dispatcher.poll();
+/// assert_eq!(
+///     *got.lock().unwrap(),
+///     [(0, 1, "hello".to_string()), (0, 2, "hello, again".to_string())]
+/// );
+/// ```
 #[derive(Debug)]
 pub struct Delivery<'a, T> {
     /// The message's sequence number in its ring (SPSC: `Consumer::next_seq`
@@ -21,6 +46,33 @@ pub struct Delivery<'a, T> {
 }
 
 /// A new value seen on an event flag.
+///
+/// ```
+/// use ringkit::dispatch::{Dispatcher, EventUpdate};
+/// use ringkit::event::EventFlag;
+/// use std::sync::{Arc, Mutex};
+///
+/// let flag = Arc::new(EventFlag::new([0u64; 2]));
+/// let got = Arc::new(Mutex::new(Vec::new()));
+/// let log = got.clone();
+/// let mut dispatcher = Dispatcher::new();
+/// dispatcher.on_event(flag.clone(), move |update| {
+///     log.lock().unwrap().push(update);
+///     Ok::<(), ()>(())
+/// });
+/// flag.publish([1, 10]);
+/// dispatcher.poll();
+/// flag.publish([2, 20]);
+/// flag.publish([3, 30]);
+/// dispatcher.poll();
+/// assert_eq!(
+///     *got.lock().unwrap(),
+///     [
+///         EventUpdate { generation: 1, value: [1, 10], skipped: 0, attempt: 1 },
+///         EventUpdate { generation: 3, value: [3, 30], skipped: 1, attempt: 1 },
+///     ]
+/// );
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct EventUpdate<T> {
     /// The flag's generation of `value`.
@@ -35,6 +87,35 @@ pub struct EventUpdate<T> {
 }
 
 /// Why a delivery failed.
+///
+/// ```
+/// use ringkit::dispatch::{Dispatcher, Failure, Retry};
+/// use std::sync::{Arc, Mutex};
+///
+/// let (mut tx, rx) = ringkit::spsc::channel::<u8>(4);
+/// let why = Arc::new(Mutex::new(Vec::new()));
+/// let sink = why.clone();
+/// let retry = Retry::attempts(1).dead_letter(move |letter| {
+///     let reason = match letter.failure {
+///         Failure::Error(e) => format!("error: {e}"),
+///         Failure::Panic(payload) => {
+///             format!("panic: {}", payload.downcast_ref::<&str>().unwrap())
+///         }
+///     };
+///     sink.lock().unwrap().push(reason);
+/// });
+/// let mut dispatcher = Dispatcher::new();
+/// dispatcher.on_spsc_with(rx, retry, |d| match *d.message {
+///     0 => Err("zero"),
+///     1 => panic!("one"), // caught by the dispatcher
+///     _ => Ok(()),
+/// });
+/// tx.try_push(0).unwrap();
+/// tx.try_push(1).unwrap();
+/// dispatcher.poll();
+/// dispatcher.poll();
+/// assert_eq!(*why.lock().unwrap(), ["error: zero", "panic: one"]);
+/// ```
 pub enum Failure<E> {
     /// The handler returned `Err`.
     Error(E),
@@ -52,6 +133,24 @@ impl<E: core::fmt::Debug> core::fmt::Debug for Failure<E> {
 }
 
 /// A message that failed its last allowed attempt, handed over by value.
+///
+/// ```
+/// use ringkit::dispatch::{DeadLetter, Dispatcher, Failure, Retry};
+/// use std::sync::{Arc, Mutex};
+///
+/// let (tx, rx) = ringkit::mpmc::channel::<&str>(4);
+/// let dead = Arc::new(Mutex::new(None));
+/// let sink = dead.clone();
+/// let retry = Retry::attempts(2).dead_letter(move |letter| *sink.lock().unwrap() = Some(letter));
+/// let mut dispatcher = Dispatcher::new();
+/// dispatcher.on_mpmc_with(rx, retry, |_| Err("unreachable host"));
+/// tx.try_push("ping").unwrap();
+/// dispatcher.poll();
+/// dispatcher.poll();
+/// let letter: DeadLetter<&str, &str> = dead.lock().unwrap().take().unwrap();
+/// assert_eq!((letter.seq, letter.attempts, letter.message), (0, 2, "ping"));
+/// assert!(matches!(letter.failure, Failure::Error("unreachable host")));
+/// ```
 #[derive(Debug)]
 pub struct DeadLetter<M, E> {
     /// The message's sequence number (for an event flag, its generation).
@@ -67,6 +166,33 @@ pub struct DeadLetter<M, E> {
 type DeadLetterFn<M, E> = Box<dyn FnMut(DeadLetter<M, E>) + Send>;
 
 /// How often a source's messages are tried, and where they go after that.
+///
+/// ```
+/// use ringkit::dispatch::{Dispatcher, Retry};
+/// use std::sync::{Arc, Mutex};
+///
+/// let (mut tx, rx) = ringkit::spsc::channel::<u32>(4);
+/// let dead = Arc::new(Mutex::new(Vec::new()));
+/// let sink = dead.clone();
+/// // Two attempts per message, then to `dead` instead of being dropped.
+/// let retry = Retry::attempts(2)
+///     .dead_letter(move |letter| sink.lock().unwrap().push(letter.message));
+/// let mut dispatcher = Dispatcher::new();
+/// dispatcher.on_spsc_with(rx, retry, |d| {
+///     if *d.message % 2 == 1 {
+///         Err(())
+///     } else {
+///         Ok(())
+///     }
+/// });
+/// tx.try_push(1).unwrap();
+/// tx.try_push(2).unwrap();
+/// for _ in 0..3 {
+///     dispatcher.poll();
+/// }
+/// assert_eq!(*dead.lock().unwrap(), [1]);
+/// assert!(tx.is_empty());
+/// ```
 pub struct Retry<M, E> {
     pub(super) attempts: u32,
     dead_letter: Option<DeadLetterFn<M, E>>,
@@ -77,6 +203,25 @@ impl<M, E> Retry<M, E> {
     ///
     /// # Panics
     /// If `attempts` is 0.
+    ///
+    /// ```
+    /// use ringkit::dispatch::{Dispatcher, Retry};
+    /// use std::sync::{atomic::{AtomicU32, Ordering}, Arc};
+    ///
+    /// let (mut tx, rx) = ringkit::spsc::channel::<u8>(4);
+    /// let calls = Arc::new(AtomicU32::new(0));
+    /// let counter = calls.clone();
+    /// let mut dispatcher = Dispatcher::new();
+    /// dispatcher.on_spsc_with(rx, Retry::attempts(1), move |_| {
+    ///     counter.fetch_add(1, Ordering::Relaxed);
+    ///     Err(())
+    /// });
+    /// tx.try_push(0).unwrap();
+    /// dispatcher.poll(); // the only attempt fails: the message is dropped
+    /// assert_eq!(dispatcher.poll(), 0);
+    /// assert_eq!(calls.load(Ordering::Relaxed), 1);
+    /// assert!(tx.is_empty());
+    /// ```
     #[must_use]
     #[track_caller]
     pub fn attempts(attempts: u32) -> Self {
@@ -94,6 +239,22 @@ impl<M, E> Retry<M, E> {
     /// catches the panic and goes on; the letter goes wherever `f`'s unwinding
     /// puts it (dropped once, unless `f` stored it first). See the
     /// [module docs](super#panics-in-handlers-callbacks-jobs-and-drops).
+    ///
+    /// ```
+    /// use ringkit::dispatch::{Dispatcher, Retry};
+    /// use std::sync::{Arc, Mutex};
+    ///
+    /// let (mut tx, rx) = ringkit::spsc::channel::<String>(4);
+    /// let parked = Arc::new(Mutex::new(Vec::new()));
+    /// let sink = parked.clone();
+    /// let retry = Retry::attempts(1)
+    ///     .dead_letter(move |letter| sink.lock().unwrap().push(letter.message));
+    /// let mut dispatcher = Dispatcher::new();
+    /// dispatcher.on_spsc_with(rx, retry, |_| Err(()));
+    /// tx.try_push("late order".to_string()).unwrap();
+    /// dispatcher.poll();
+    /// assert_eq!(*parked.lock().unwrap(), ["late order"]); // handed over, not dropped
+    /// ```
     #[must_use]
     pub fn dead_letter(mut self, f: impl FnMut(DeadLetter<M, E>) + Send + 'static) -> Self {
         self.dead_letter = Some(Box::new(f));

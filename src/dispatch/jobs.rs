@@ -10,15 +10,55 @@ use std::prelude::rust_2021::*;
 
 /// A job: a boxed `FnOnce() + Send`. One heap allocation per job, none for a
 /// closure that captures nothing.
+///
+/// ```
+/// use std::sync::{atomic::{AtomicBool, Ordering}, Arc};
+///
+/// let (submit, exec) = ringkit::dispatch::jobs(4);
+/// drop(exec);
+/// let ran = Arc::new(AtomicBool::new(false));
+/// let flag = ran.clone();
+/// // Nobody would run it: the job comes back, and can be run here instead.
+/// let job = submit
+///     .try_submit(move || flag.store(true, Ordering::Relaxed))
+///     .unwrap_err()
+///     .into_inner();
+/// job.run();
+/// assert!(ran.load(Ordering::Relaxed));
+/// ```
 pub struct Job(Box<dyn FnOnce() + Send + 'static>);
 
 impl Job {
     /// Wraps a closure.
+    ///
+    /// ```
+    /// use ringkit::dispatch::Job;
+    /// use std::sync::mpsc;
+    ///
+    /// let (tx, rx) = mpsc::channel();
+    /// let job = Job::new(move || tx.send(42).unwrap());
+    /// assert!(rx.try_recv().is_err()); // wrapped, not run
+    /// job.run();
+    /// assert_eq!(rx.try_recv(), Ok(42));
+    /// ```
     pub fn new(f: impl FnOnce() + Send + 'static) -> Self {
         Job(Box::new(f))
     }
 
     /// Runs the job here.
+    ///
+    /// ```
+    /// use ringkit::dispatch::Job;
+    /// use std::sync::{atomic::{AtomicU32, Ordering}, Arc};
+    ///
+    /// let count = Arc::new(AtomicU32::new(0));
+    /// let counter = count.clone();
+    /// Job::new(move || {
+    ///     counter.fetch_add(1, Ordering::Relaxed);
+    /// })
+    /// .run();
+    /// assert_eq!(count.load(Ordering::Relaxed), 1);
+    /// ```
     pub fn run(self) {
         (self.0)()
     }
@@ -58,6 +98,29 @@ pub fn jobs(capacity: usize) -> (JobSubmitter, JobExecutor) {
 }
 
 /// Submits jobs to a [`JobExecutor`]; made by [`jobs`]. Cloneable, `Send` and `Sync`.
+///
+/// ```
+/// use std::sync::{atomic::{AtomicU32, Ordering}, Arc};
+///
+/// let (submit, mut exec) = ringkit::dispatch::jobs(8);
+/// let count = Arc::new(AtomicU32::new(0));
+/// let threads: Vec<_> = (0..3)
+///     .map(|_| {
+///         let submit = submit.clone();
+///         let count = count.clone();
+///         std::thread::spawn(move || {
+///             submit.submit(move || {
+///                 count.fetch_add(1, Ordering::Relaxed);
+///             })
+///         })
+///     })
+///     .collect();
+/// for t in threads {
+///     t.join().unwrap().unwrap();
+/// }
+/// assert_eq!(exec.run_pending(), 3);
+/// assert_eq!(count.load(Ordering::Relaxed), 3);
+/// ```
 #[derive(Clone, Debug)]
 pub struct JobSubmitter {
     tx: mpmc::Sender<Job>,
@@ -66,17 +129,40 @@ pub struct JobSubmitter {
 impl JobSubmitter {
     /// Queues `f` without blocking: `Full(job)` if the queue is full,
     /// `Disconnected(job)` if the executor is gone.
+    ///
+    /// ```
+    /// let (submit, exec) = ringkit::dispatch::jobs(1);
+    /// assert!(submit.try_submit(|| ()).is_ok());
+    /// assert!(submit.try_submit(|| ()).unwrap_err().is_full());
+    /// drop(exec);
+    /// assert!(submit.try_submit(|| ()).unwrap_err().is_disconnected());
+    /// ```
     pub fn try_submit(&self, f: impl FnOnce() + Send + 'static) -> Result<(), PushError<Job>> {
         self.tx.try_push(Job::new(f))
     }
 
     /// Queues `f`, blocking while the queue is full; `Disconnected(job)` if the
     /// executor is gone.
+    ///
+    /// ```
+    /// let (submit, mut exec) = ringkit::dispatch::jobs(4);
+    /// submit.submit(|| ()).unwrap(); // room: returns at once
+    /// assert_eq!(exec.run_pending(), 1);
+    /// drop(exec);
+    /// assert!(submit.submit(|| ()).unwrap_err().is_disconnected());
+    /// ```
     pub fn submit(&self, f: impl FnOnce() + Send + 'static) -> Result<(), PushError<Job>> {
         self.tx.push(Job::new(f))
     }
 
     /// True once the executor is gone.
+    ///
+    /// ```
+    /// let (submit, exec) = ringkit::dispatch::jobs(4);
+    /// assert!(!submit.is_disconnected());
+    /// drop(exec);
+    /// assert!(submit.is_disconnected());
+    /// ```
     #[must_use]
     pub fn is_disconnected(&self) -> bool {
         self.tx.is_disconnected()
@@ -85,6 +171,19 @@ impl JobSubmitter {
 
 /// Runs the jobs of a queue made by [`jobs`], on the thread that calls it. Not
 /// `Clone`: one executor.
+///
+/// ```
+/// use std::sync::mpsc;
+///
+/// let (submit, mut exec) = ringkit::dispatch::jobs(4);
+/// let worker = std::thread::spawn(move || exec.run()); // until every submitter is gone
+/// let worker_id = worker.thread().id();
+/// let (tx, rx) = mpsc::channel();
+/// submit.submit(move || tx.send(std::thread::current().id()).unwrap()).unwrap();
+/// drop(submit);
+/// worker.join().unwrap();
+/// assert_eq!(rx.try_recv(), Ok(worker_id)); // the job ran on the executor's thread
+/// ```
 #[derive(Debug)]
 pub struct JobExecutor {
     rx: mpmc::Receiver<Job>,
@@ -94,6 +193,15 @@ impl JobExecutor {
     /// Runs the jobs queued now, at most `capacity` of them (so it returns even
     /// while submitters keep submitting); returns how many ran. A panicking job's
     /// panic goes on to the caller (that job is gone; the others stay queued).
+    ///
+    /// ```
+    /// let (submit, mut exec) = ringkit::dispatch::jobs(4);
+    /// for _ in 0..3 {
+    ///     submit.try_submit(|| ()).unwrap();
+    /// }
+    /// assert_eq!(exec.run_pending(), 3);
+    /// assert_eq!(exec.run_pending(), 0); // returns at once when nothing is queued
+    /// ```
     pub fn run_pending(&mut self) -> usize {
         let mut ran = 0;
         while ran < self.rx.capacity() {
@@ -107,6 +215,24 @@ impl JobExecutor {
     /// Runs jobs as they come, sleeping while the queue is empty, until every
     /// submitter is gone and the queue is drained. A job's panic goes on to the
     /// caller.
+    ///
+    /// ```
+    /// use std::sync::{atomic::{AtomicU32, Ordering}, Arc};
+    ///
+    /// let (submit, mut exec) = ringkit::dispatch::jobs(4);
+    /// let count = Arc::new(AtomicU32::new(0));
+    /// for _ in 0..3 {
+    ///     let count = count.clone();
+    ///     submit
+    ///         .try_submit(move || {
+    ///             count.fetch_add(1, Ordering::Relaxed);
+    ///         })
+    ///         .unwrap();
+    /// }
+    /// drop(submit);
+    /// exec.run(); // runs the three, then returns: no submitter is left
+    /// assert_eq!(count.load(Ordering::Relaxed), 3);
+    /// ```
     pub fn run(&mut self) {
         for job in self.rx.iter() {
             job.run();
@@ -114,6 +240,15 @@ impl JobExecutor {
     }
 
     /// True once every submitter is gone (jobs may still be queued).
+    ///
+    /// ```
+    /// let (submit, mut exec) = ringkit::dispatch::jobs(4);
+    /// submit.try_submit(|| ()).unwrap();
+    /// assert!(!exec.is_disconnected());
+    /// drop(submit);
+    /// assert!(exec.is_disconnected());
+    /// assert_eq!(exec.run_pending(), 1); // the job queued before is still there
+    /// ```
     #[must_use]
     pub fn is_disconnected(&self) -> bool {
         self.rx.is_disconnected()

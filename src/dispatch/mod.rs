@@ -142,13 +142,60 @@ use std::prelude::rust_2021::*;
 
 /// Delivery attempts before a message is dead-lettered, unless [`Retry`] says
 /// otherwise.
+///
+/// ```
+/// use ringkit::dispatch::{Dispatcher, DEFAULT_ATTEMPTS};
+/// use std::sync::{atomic::{AtomicU32, Ordering}, Arc};
+///
+/// let (mut tx, rx) = ringkit::spsc::channel::<u8>(1);
+/// let calls = Arc::new(AtomicU32::new(0));
+/// let counter = calls.clone();
+/// let mut dispatcher = Dispatcher::new();
+/// dispatcher.on_spsc(rx, move |_| {
+///     counter.fetch_add(1, Ordering::Relaxed);
+///     Err("always fails")
+/// });
+/// tx.try_push(0).unwrap();
+/// for _ in 0..DEFAULT_ATTEMPTS {
+///     dispatcher.poll(); // one attempt per poll
+/// }
+/// assert_eq!(calls.load(Ordering::Relaxed), DEFAULT_ATTEMPTS);
+/// assert!(tx.is_empty()); // given up on (dropped: no dead-letter callback)
+/// ```
 pub const DEFAULT_ATTEMPTS: u32 = 3;
 
 /// Messages one source may hand to its handler in one poll, unless
 /// [`Dispatcher::with_batch`] says otherwise.
+///
+/// ```
+/// use ringkit::dispatch::{Dispatcher, DEFAULT_BATCH};
+///
+/// let (mut tx, rx) = ringkit::spsc::channel::<usize>(100);
+/// for i in 0..100 {
+///     tx.try_push(i).unwrap();
+/// }
+/// let mut dispatcher = Dispatcher::new();
+/// dispatcher.on_spsc(rx, |_| Ok::<(), ()>(()));
+/// assert_eq!(dispatcher.poll(), DEFAULT_BATCH);
+/// assert_eq!(dispatcher.poll(), 100 - DEFAULT_BATCH);
+/// ```
 pub const DEFAULT_BATCH: usize = 64;
 
 /// How [`Dispatcher::run`] ended.
+///
+/// ```
+/// use ringkit::dispatch::{Dispatcher, RunEnd};
+///
+/// let mut dispatcher = Dispatcher::new();
+/// dispatcher.stop_handle().stop();
+/// assert_eq!(dispatcher.run(), RunEnd::Stopped);
+///
+/// let (tx, rx) = ringkit::spsc::channel::<u8>(4);
+/// let mut dispatcher = Dispatcher::new();
+/// dispatcher.on_spsc(rx, |_| Ok::<(), ()>(()));
+/// drop(tx);
+/// assert_eq!(dispatcher.run(), RunEnd::Disconnected);
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RunEnd {
     /// [`Stop::stop`] was called.
@@ -164,6 +211,15 @@ struct Shared {
 }
 
 /// Stops a dispatcher's [`run`](Dispatcher::run) from any thread. Cloneable.
+///
+/// ```
+/// use ringkit::dispatch::{Dispatcher, RunEnd};
+///
+/// let mut dispatcher = Dispatcher::new();
+/// let stop = dispatcher.stop_handle();
+/// std::thread::spawn(move || stop.stop()).join().unwrap();
+/// assert_eq!(dispatcher.run(), RunEnd::Stopped);
+/// ```
 #[derive(Clone)]
 pub struct Stop {
     shared: Arc<Shared>,
@@ -174,6 +230,15 @@ impl Stop {
     /// poll in progress, or at once if it is parked. Sticky: later `run` calls
     /// return at once. What this thread did before `stop` is visible to the
     /// dispatcher's thread after `run` returns.
+    ///
+    /// ```
+    /// use ringkit::dispatch::{Dispatcher, RunEnd};
+    ///
+    /// let mut dispatcher = Dispatcher::new();
+    /// dispatcher.stop_handle().stop();
+    /// assert_eq!(dispatcher.run(), RunEnd::Stopped);
+    /// assert_eq!(dispatcher.run(), RunEnd::Stopped); // sticky
+    /// ```
     pub fn stop(&self) {
         // ORDERING: [dispatch.stop.release] pairs with [dispatch.stop.acquire] in
         // `Dispatcher::stop_requested`: our earlier writes happen before `run`
@@ -183,6 +248,15 @@ impl Stop {
     }
 
     /// True once [`stop`](Self::stop) has been called.
+    ///
+    /// ```
+    /// let dispatcher = ringkit::dispatch::Dispatcher::new();
+    /// let stop = dispatcher.stop_handle();
+    /// let other = stop.clone();
+    /// assert!(!other.is_stopped());
+    /// stop.stop();
+    /// assert!(other.is_stopped()); // every handle of the dispatcher sees it
+    /// ```
     #[must_use]
     pub fn is_stopped(&self) -> bool {
         // ORDERING: Relaxed: a snapshot for the caller; nothing is read on it.
@@ -200,6 +274,25 @@ impl core::fmt::Debug for Stop {
 
 /// Runs handlers for its sources on the thread that owns it; see the
 /// [module docs](self).
+///
+/// ```
+/// use ringkit::dispatch::Dispatcher;
+/// use std::sync::{Arc, Mutex};
+///
+/// let (mut tx, rx) = ringkit::spsc::channel::<u32>(8);
+/// let got = Arc::new(Mutex::new(Vec::new()));
+/// let log = got.clone();
+/// let mut dispatcher = Dispatcher::new();
+/// dispatcher.on_spsc(rx, move |d| {
+///     log.lock().unwrap().push(*d.message);
+///     Ok::<(), ()>(())
+/// });
+/// tx.try_push(1).unwrap();
+/// tx.try_push(2).unwrap();
+/// assert_eq!(dispatcher.poll(), 2); // both handled, on this thread
+/// assert_eq!(*got.lock().unwrap(), [1, 2]);
+/// assert!(tx.is_empty()); // acknowledged, so removed
+/// ```
 pub struct Dispatcher {
     sources: Vec<Box<dyn Source>>,
     shared: Arc<Shared>,
@@ -212,6 +305,11 @@ pub struct Dispatcher {
 
 impl Dispatcher {
     /// A dispatcher with no sources.
+    ///
+    /// ```
+    /// let mut dispatcher = ringkit::dispatch::Dispatcher::new();
+    /// assert_eq!(dispatcher.poll(), 0); // no sources, nothing to do
+    /// ```
     #[must_use]
     pub fn new() -> Self {
         Dispatcher {
@@ -227,6 +325,19 @@ impl Dispatcher {
     }
 
     /// At most `batch` messages per source per poll (at least 1).
+    ///
+    /// ```
+    /// use ringkit::dispatch::Dispatcher;
+    ///
+    /// let (mut tx, rx) = ringkit::spsc::channel::<u8>(4);
+    /// for i in 0..3 {
+    ///     tx.try_push(i).unwrap();
+    /// }
+    /// let mut dispatcher = Dispatcher::new().with_batch(2);
+    /// dispatcher.on_spsc(rx, |_| Ok::<(), ()>(()));
+    /// assert_eq!(dispatcher.poll(), 2);
+    /// assert_eq!(dispatcher.poll(), 1);
+    /// ```
     #[must_use]
     pub fn with_batch(mut self, batch: usize) -> Self {
         self.batch = batch.max(1);
@@ -234,6 +345,16 @@ impl Dispatcher {
     }
 
     /// A handle that stops [`run`](Self::run) from any thread.
+    ///
+    /// ```
+    /// use ringkit::dispatch::{Dispatcher, RunEnd};
+    ///
+    /// let mut dispatcher = Dispatcher::new();
+    /// let stop = dispatcher.stop_handle();
+    /// assert!(!stop.is_stopped());
+    /// stop.stop();
+    /// assert_eq!(dispatcher.run(), RunEnd::Stopped);
+    /// ```
     #[must_use]
     pub fn stop_handle(&self) -> Stop {
         Stop {
@@ -250,6 +371,26 @@ impl Dispatcher {
     }
 
     /// Handles the messages of an SPSC ring, with the default [`Retry`].
+    ///
+    /// ```
+    /// use ringkit::dispatch::Dispatcher;
+    /// use std::sync::{Arc, Mutex};
+    ///
+    /// let (mut tx, rx) = ringkit::spsc::channel::<&str>(4);
+    /// let got = Arc::new(Mutex::new(Vec::new()));
+    /// let log = got.clone();
+    /// let mut dispatcher = Dispatcher::new();
+    /// dispatcher.on_spsc(rx, move |d| {
+    ///     log.lock().unwrap().push((d.seq, d.attempt, *d.message));
+    ///     if d.attempt == 1 { Err("not yet") } else { Ok(()) }
+    /// });
+    /// tx.try_push("a").unwrap();
+    /// assert_eq!(dispatcher.poll(), 1); // fails: "a" stays in the ring
+    /// assert_eq!(tx.len(), 1);
+    /// assert_eq!(dispatcher.poll(), 1); // delivered again, and acknowledged
+    /// assert!(tx.is_empty());
+    /// assert_eq!(*got.lock().unwrap(), [(0, 1, "a"), (0, 2, "a")]);
+    /// ```
     pub fn on_spsc<T, E, H>(&mut self, rx: spsc::Consumer<T>, handler: H)
     where
         T: Send + 'static,
@@ -261,6 +402,33 @@ impl Dispatcher {
 
     /// Handles the messages of an SPSC ring, retrying and dead-lettering as
     /// `retry` says.
+    ///
+    /// ```
+    /// use ringkit::dispatch::{Dispatcher, Retry};
+    /// use std::sync::{Arc, Mutex};
+    ///
+    /// let (mut tx, rx) = ringkit::spsc::channel::<&str>(4);
+    /// let dead = Arc::new(Mutex::new(Vec::new()));
+    /// let sink = dead.clone();
+    /// let retry = Retry::attempts(2)
+    ///     .dead_letter(move |letter| sink.lock().unwrap().push(letter.message));
+    /// let mut dispatcher = Dispatcher::new();
+    /// dispatcher.on_spsc_with(rx, retry, |d| {
+    ///     if *d.message == "bad" {
+    ///         Err(())
+    ///     } else {
+    ///         Ok(())
+    ///     }
+    /// });
+    /// tx.try_push("bad").unwrap();
+    /// tx.try_push("good").unwrap();
+    /// dispatcher.poll(); // "bad" fails; "good" waits behind it
+    /// dispatcher.poll(); // "bad" fails again: dead-lettered
+    /// assert_eq!(*dead.lock().unwrap(), ["bad"]);
+    /// assert_eq!(tx.len(), 1);
+    /// assert_eq!(dispatcher.poll(), 1); // "good"
+    /// assert!(tx.is_empty());
+    /// ```
     pub fn on_spsc_with<T, E, H>(&mut self, rx: spsc::Consumer<T>, retry: Retry<T, E>, handler: H)
     where
         T: Send + 'static,
@@ -271,6 +439,24 @@ impl Dispatcher {
     }
 
     /// Handles the messages of an MPMC channel, with the default [`Retry`].
+    ///
+    /// ```
+    /// use ringkit::dispatch::Dispatcher;
+    /// use std::sync::{Arc, Mutex};
+    ///
+    /// let (tx, rx) = ringkit::mpmc::channel::<u32>(8);
+    /// let got = Arc::new(Mutex::new(Vec::new()));
+    /// let log = got.clone();
+    /// let mut dispatcher = Dispatcher::new();
+    /// dispatcher.on_mpmc(rx, move |d| {
+    ///     log.lock().unwrap().push((d.seq, *d.message));
+    ///     Ok::<(), ()>(())
+    /// });
+    /// tx.try_push(10).unwrap();
+    /// tx.clone().try_push(20).unwrap(); // any sender
+    /// assert_eq!(dispatcher.poll(), 2);
+    /// assert_eq!(*got.lock().unwrap(), [(0, 10), (1, 20)]);
+    /// ```
     pub fn on_mpmc<T, E, H>(&mut self, rx: mpmc::Receiver<T>, handler: H)
     where
         T: Send + 'static,
@@ -282,6 +468,31 @@ impl Dispatcher {
 
     /// Handles the messages of an MPMC channel, retrying and dead-lettering as
     /// `retry` says.
+    ///
+    /// ```
+    /// use ringkit::dispatch::{Dispatcher, Retry};
+    /// use std::sync::{Arc, Mutex};
+    ///
+    /// let (tx, rx) = ringkit::mpmc::channel::<u32>(8);
+    /// let dead = Arc::new(Mutex::new(Vec::new()));
+    /// let sink = dead.clone();
+    /// // One attempt: a failed message goes straight to the dead-letter callback.
+    /// let retry = Retry::attempts(1).dead_letter(move |letter| {
+    ///     sink.lock().unwrap().push((letter.seq, letter.message));
+    /// });
+    /// let mut dispatcher = Dispatcher::new();
+    /// dispatcher.on_mpmc_with(rx, retry, |d| {
+    ///     if *d.message > 100 {
+    ///         Err("too big")
+    ///     } else {
+    ///         Ok(())
+    ///     }
+    /// });
+    /// tx.try_push(7).unwrap();
+    /// tx.try_push(700).unwrap();
+    /// dispatcher.poll();
+    /// assert_eq!(*dead.lock().unwrap(), [(1, 700)]);
+    /// ```
     pub fn on_mpmc_with<T, E, H>(&mut self, rx: mpmc::Receiver<T>, retry: Retry<T, E>, handler: H)
     where
         T: Send + 'static,
@@ -293,6 +504,27 @@ impl Dispatcher {
 
     /// Calls `handler` with each new generation of `flag` that a poll observes
     /// (newer than the one current now), with the default [`Retry`].
+    ///
+    /// ```
+    /// use ringkit::dispatch::Dispatcher;
+    /// use ringkit::event::EventFlag;
+    /// use std::sync::{Arc, Mutex};
+    ///
+    /// let flag = Arc::new(EventFlag::new(0u64));
+    /// flag.publish(1); // before the registration: not delivered
+    /// let got = Arc::new(Mutex::new(Vec::new()));
+    /// let log = got.clone();
+    /// let mut dispatcher = Dispatcher::new();
+    /// dispatcher.on_event(flag.clone(), move |u| {
+    ///     log.lock().unwrap().push((u.generation, u.value, u.skipped));
+    ///     Ok::<(), ()>(())
+    /// });
+    /// assert_eq!(dispatcher.poll(), 0);
+    /// flag.publish(20);
+    /// flag.publish(30);
+    /// assert_eq!(dispatcher.poll(), 1); // the newest value only
+    /// assert_eq!(*got.lock().unwrap(), [(3, 30, 1)]); // generation 2 was skipped
+    /// ```
     pub fn on_event<T, E, H>(&mut self, flag: std::sync::Arc<EventFlag<T>>, handler: H)
     where
         T: Plain,
@@ -304,6 +536,26 @@ impl Dispatcher {
 
     /// Like [`on_event`](Self::on_event), retrying and dead-lettering as `retry`
     /// says.
+    ///
+    /// ```
+    /// use ringkit::dispatch::{Dispatcher, EventUpdate, Retry};
+    /// use ringkit::event::EventFlag;
+    /// use std::sync::{Arc, Mutex};
+    ///
+    /// let flag = Arc::new(EventFlag::new(0u32));
+    /// let dead = Arc::new(Mutex::new(Vec::new()));
+    /// let sink = dead.clone();
+    /// let retry = Retry::<EventUpdate<u32>, &str>::attempts(2).dead_letter(move |letter| {
+    ///     sink.lock().unwrap().push(letter.message.value);
+    /// });
+    /// let mut dispatcher = Dispatcher::new();
+    /// dispatcher.on_event_with(flag.clone(), retry, |_| Err("no"));
+    /// flag.publish(5);
+    /// assert_eq!(dispatcher.poll(), 1); // attempt 1 fails
+    /// assert_eq!(dispatcher.poll(), 1); // attempt 2 fails: dead-lettered
+    /// assert_eq!(dispatcher.poll(), 0); // and counted as seen
+    /// assert_eq!(*dead.lock().unwrap(), [5]);
+    /// ```
     pub fn on_event_with<T, E, H>(
         &mut self,
         flag: std::sync::Arc<EventFlag<T>>,
@@ -319,6 +571,23 @@ impl Dispatcher {
 
     /// Runs the jobs of `exec` here. A job that panics is gone (the panic is
     /// caught and its payload dropped); the dispatcher goes on.
+    ///
+    /// ```
+    /// use ringkit::dispatch::{jobs, Dispatcher, RunEnd};
+    /// use std::sync::{atomic::{AtomicUsize, Ordering}, Arc};
+    ///
+    /// let (submit, exec) = jobs(4);
+    /// let mut dispatcher = Dispatcher::new();
+    /// dispatcher.on_jobs(exec);
+    /// let ran = Arc::new(AtomicUsize::new(0));
+    /// let counter = ran.clone();
+    /// submit.try_submit(move || { counter.fetch_add(1, Ordering::Relaxed); }).unwrap();
+    /// submit.try_submit(|| panic!("a job that panics")).unwrap();
+    /// assert_eq!(dispatcher.poll(), 2); // the panic is caught
+    /// assert_eq!(ran.load(Ordering::Relaxed), 1);
+    /// drop(submit);
+    /// assert_eq!(dispatcher.run(), RunEnd::Disconnected);
+    /// ```
     pub fn on_jobs(&mut self, exec: JobExecutor) {
         self.add(Box::new(JobSource::new(exec)));
     }
@@ -331,6 +600,20 @@ impl Dispatcher {
     /// Does not unwind from a panic in a handler, a dead-letter callback, a job or
     /// a message's `Drop`: see the
     /// [module docs](self#panics-in-handlers-callbacks-jobs-and-drops).
+    ///
+    /// ```
+    /// use ringkit::dispatch::Dispatcher;
+    ///
+    /// let (mut tx, rx) = ringkit::spsc::channel::<u8>(4);
+    /// let mut dispatcher = Dispatcher::new();
+    /// dispatcher.on_spsc(rx, |d| if d.attempt == 1 { Err(()) } else { Ok(()) });
+    /// tx.try_push(7).unwrap();
+    /// assert_eq!(dispatcher.poll(), 1); // a failed delivery counts too
+    /// assert_eq!(tx.len(), 1); // and leaves the message in the ring
+    /// assert_eq!(dispatcher.poll(), 1); // attempt 2 succeeds
+    /// assert!(tx.is_empty());
+    /// assert_eq!(dispatcher.poll(), 0); // nothing to do: returns at once
+    /// ```
     pub fn poll(&mut self) -> usize {
         let batch = self.batch;
         let did = self.sources.iter_mut().map(|s| s.poll(batch)).sum();
@@ -355,6 +638,26 @@ impl Dispatcher {
     /// Polls until stopped or disconnected, parking (no CPU used) while every
     /// source is empty; see the [module docs](self) for when it returns. Like
     /// [`poll`](Self::poll), it does not unwind from a panic in user code.
+    ///
+    /// ```
+    /// use ringkit::dispatch::{Dispatcher, RunEnd};
+    /// use std::sync::{atomic::{AtomicU32, Ordering}, Arc};
+    ///
+    /// let (mut tx, rx) = ringkit::spsc::channel::<u32>(4);
+    /// let sum = Arc::new(AtomicU32::new(0));
+    /// let total = sum.clone();
+    /// let mut dispatcher = Dispatcher::new();
+    /// dispatcher.on_spsc(rx, move |d| {
+    ///     total.fetch_add(*d.message, Ordering::Relaxed);
+    ///     Ok::<(), ()>(())
+    /// });
+    /// for i in 1..=3 {
+    ///     tx.try_push(i).unwrap();
+    /// }
+    /// drop(tx);
+    /// assert_eq!(dispatcher.run(), RunEnd::Disconnected); // after handling all three
+    /// assert_eq!(sum.load(Ordering::Relaxed), 6);
+    /// ```
     pub fn run(&mut self) -> RunEnd {
         loop {
             if self.stop_requested() {

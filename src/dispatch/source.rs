@@ -140,7 +140,6 @@ where
     }
 }
 
-/// A popped MPMC message waiting for its handler to succeed.
 /// Removes the first `k` items of `chunk` (acknowledged messages) from the ring,
 /// each exactly once, and drops them. A panic in one's `Drop` is caught and the
 /// others are still removed and dropped.
@@ -156,6 +155,7 @@ fn remove_acknowledged<T>(chunk: spsc::ReadChunk<'_, T>, k: usize) {
     }
 }
 
+/// A popped MPMC message waiting for its handler to succeed.
 struct Pending<T> {
     seq: u64,
     failures: u32,

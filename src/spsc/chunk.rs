@@ -60,6 +60,23 @@ impl<'a, T> WriteChunkUninit<'a, T> {
 
     /// The chunk's slots in ring order, as two slices (the second is empty unless
     /// the chunk wraps around the end of the buffer).
+    ///
+    /// ```
+    /// let (mut tx, mut rx) = ringkit::spsc::channel::<u32>(4);
+    /// for _ in 0..3 {
+    ///     tx.try_push(0).unwrap();
+    ///     rx.try_pop().unwrap();
+    /// } // the next slot to write is the last one
+    /// let mut chunk = tx.write_chunk_uninit(3).unwrap();
+    /// let (a, b) = chunk.as_mut_slices();
+    /// assert_eq!((a.len(), b.len()), (1, 2)); // the chunk wraps
+    /// for (slot, v) in a.iter_mut().chain(b).zip(1..) {
+    ///     slot.write(v);
+    /// }
+    /// // SAFETY: all 3 slots were written just above.
+    /// unsafe { chunk.commit(3) };
+    /// assert_eq!(rx.try_iter().collect::<Vec<_>>(), [1, 2, 3]);
+    /// ```
     pub fn as_mut_slices(&mut self) -> (&mut [MaybeUninit<T>], &mut [MaybeUninit<T>]) {
         let (a, b) = self.producer.ring.segments(self.producer.tail_slot, self.n);
         // SAFETY: the slots are free (the producer checked `head`) and reserved to
@@ -80,6 +97,17 @@ impl<'a, T> WriteChunkUninit<'a, T> {
     ///
     /// # Panics
     /// If `k > self.len()`; nothing is committed then.
+    ///
+    /// ```
+    /// let (mut tx, mut rx) = ringkit::spsc::channel::<u32>(4);
+    /// let mut chunk = tx.write_chunk_uninit(3).unwrap();
+    /// let (a, _) = chunk.as_mut_slices(); // a fresh ring: the chunk does not wrap
+    /// a[0].write(10);
+    /// a[1].write(11);
+    /// // SAFETY: the first 2 slots were written just above.
+    /// unsafe { chunk.commit(2) };
+    /// assert_eq!(rx.try_iter().collect::<Vec<_>>(), [10, 11]);
+    /// ```
     pub unsafe fn commit(self, k: usize) {
         assert!(
             k <= self.n,
@@ -93,6 +121,13 @@ impl<'a, T> WriteChunkUninit<'a, T> {
     /// and publishes them. Returns how many were written.
     ///
     /// If `iter` panics, the items written before the panic are published.
+    ///
+    /// ```
+    /// let (mut tx, mut rx) = ringkit::spsc::channel::<u32>(4);
+    /// let chunk = tx.write_chunk_uninit(2).unwrap();
+    /// assert_eq!(chunk.fill_from_iter(1..), 2); // stops when the chunk is full
+    /// assert_eq!(rx.try_iter().collect::<Vec<_>>(), [1, 2]);
+    /// ```
     pub fn fill_from_iter<I: IntoIterator<Item = T>>(self, iter: I) -> usize {
         struct Publish<'p, T> {
             producer: &'p mut Producer<T>,
@@ -128,12 +163,23 @@ impl<'a, T> WriteChunkUninit<'a, T> {
     }
 
     /// The number of slots in the chunk.
+    ///
+    /// ```
+    /// let (mut tx, _rx) = ringkit::spsc::channel::<u8>(4);
+    /// assert_eq!(tx.write_chunk_uninit(3).unwrap().len(), 3);
+    /// ```
     #[must_use]
     pub fn len(&self) -> usize {
         self.n
     }
 
     /// True for a chunk of 0 slots.
+    ///
+    /// ```
+    /// let (mut tx, _rx) = ringkit::spsc::channel::<u8>(4);
+    /// assert!(tx.write_chunk_uninit(0).unwrap().is_empty());
+    /// assert!(!tx.write_chunk_uninit(1).unwrap().is_empty());
+    /// ```
     #[must_use]
     pub fn is_empty(&self) -> bool {
         self.n == 0
@@ -203,6 +249,18 @@ impl<'a, T: Default> WriteChunk<'a, T> {
 impl<T> WriteChunk<'_, T> {
     /// The chunk's slots in ring order, as two slices (the second is empty unless
     /// the chunk wraps around the end of the buffer).
+    ///
+    /// ```
+    /// let (mut tx, mut rx) = ringkit::spsc::channel::<String>(4);
+    /// let mut chunk = tx.write_chunk(2).unwrap();
+    /// let (a, b) = chunk.as_mut_slices();
+    /// assert!(a.iter().chain(b.iter()).all(String::is_empty)); // `T::default()`
+    /// for s in a.iter_mut().chain(b) {
+    ///     s.push_str("hi");
+    /// }
+    /// chunk.commit_all();
+    /// assert_eq!(rx.try_pop(), Ok("hi".to_string()));
+    /// ```
     pub fn as_mut_slices(&mut self) -> (&mut [T], &mut [T]) {
         let (a, b) = self.producer.ring.segments(self.producer.tail_slot, self.n);
         // SAFETY: the slots were initialized in `new`, are reserved to this chunk,
@@ -215,6 +273,15 @@ impl<T> WriteChunk<'_, T> {
     ///
     /// # Panics
     /// If `k > self.len()`; nothing is committed then.
+    ///
+    /// ```
+    /// let (mut tx, mut rx) = ringkit::spsc::channel::<Vec<u8>>(4);
+    /// let mut chunk = tx.write_chunk(3).unwrap();
+    /// chunk.as_mut_slices().0[0] = vec![1, 2]; // a fresh ring: the chunk does not wrap
+    /// chunk.commit(1); // the other two slots' values are dropped, not sent
+    /// assert_eq!(rx.try_pop(), Ok(vec![1, 2]));
+    /// assert!(rx.is_empty());
+    /// ```
     #[track_caller]
     pub fn commit(self, k: usize) {
         assert!(
@@ -227,6 +294,12 @@ impl<T> WriteChunk<'_, T> {
     }
 
     /// Publishes every slot.
+    ///
+    /// ```
+    /// let (mut tx, mut rx) = ringkit::spsc::channel::<u8>(4);
+    /// tx.write_chunk(3).unwrap().commit_all();
+    /// assert_eq!(rx.try_iter().collect::<Vec<_>>(), [0, 0, 0]);
+    /// ```
     pub fn commit_all(self) {
         let n = self.n;
         self.commit(n);
@@ -245,12 +318,23 @@ impl<T> WriteChunk<'_, T> {
     }
 
     /// The number of slots in the chunk.
+    ///
+    /// ```
+    /// let (mut tx, _rx) = ringkit::spsc::channel::<u8>(4);
+    /// assert_eq!(tx.write_chunk(3).unwrap().len(), 3);
+    /// ```
     #[must_use]
     pub fn len(&self) -> usize {
         self.n
     }
 
     /// True for a chunk of 0 slots.
+    ///
+    /// ```
+    /// let (mut tx, _rx) = ringkit::spsc::channel::<u8>(4);
+    /// assert!(tx.write_chunk(0).unwrap().is_empty());
+    /// assert!(!tx.write_chunk(1).unwrap().is_empty());
+    /// ```
     #[must_use]
     pub fn is_empty(&self) -> bool {
         self.n == 0
@@ -259,6 +343,15 @@ impl<T> WriteChunk<'_, T> {
 
 impl<T> Drop for WriteChunk<'_, T> {
     /// Commits nothing; drops the values in the slots.
+    ///
+    /// ```
+    /// let (mut tx, rx) = ringkit::spsc::channel::<u8>(4);
+    /// let mut chunk = tx.write_chunk(2).unwrap();
+    /// chunk.as_mut_slices().0.fill(9);
+    /// drop(chunk);
+    /// assert!(rx.is_empty()); // nothing was sent
+    /// assert_eq!(tx.write_chunk(4).unwrap().len(), 4); // every slot is free again
+    /// ```
     fn drop(&mut self) {
         self.finish(0);
     }
@@ -307,6 +400,19 @@ impl<'a, T> ReadChunk<'a, T> {
 
     /// The chunk's items in ring order, as two slices (the second is empty unless
     /// the chunk wraps around the end of the buffer).
+    ///
+    /// ```
+    /// let (mut tx, mut rx) = ringkit::spsc::channel::<u8>(4);
+    /// for b in [1, 2, 3] {
+    ///     tx.try_push(b).unwrap();
+    /// }
+    /// rx.try_pop().unwrap();
+    /// rx.try_pop().unwrap();
+    /// tx.try_push(4).unwrap();
+    /// tx.try_push(5).unwrap(); // into the last slot, then the first
+    /// let chunk = rx.read_chunk(3).unwrap();
+    /// assert_eq!(chunk.as_slices(), (&[3, 4][..], &[5][..]));
+    /// ```
     #[must_use]
     pub fn as_slices(&self) -> (&[T], &[T]) {
         let (a, b) = self.consumer.ring.segments(self.consumer.head_slot, self.n);
@@ -317,6 +423,15 @@ impl<'a, T> ReadChunk<'a, T> {
     }
 
     /// The chunk's items in ring order, mutably.
+    ///
+    /// ```
+    /// let (mut tx, mut rx) = ringkit::spsc::channel::<u32>(4);
+    /// tx.try_push(1).unwrap();
+    /// let mut chunk = rx.read_chunk(1).unwrap();
+    /// chunk.as_mut_slices().0[0] *= 10; // changed in place, still in the ring
+    /// drop(chunk);
+    /// assert_eq!(rx.try_pop(), Ok(10));
+    /// ```
     pub fn as_mut_slices(&mut self) -> (&mut [T], &mut [T]) {
         let (a, b) = self.consumer.ring.segments(self.consumer.head_slot, self.n);
         // SAFETY: as in `as_slices`; `&mut self` makes the access exclusive.
@@ -324,6 +439,16 @@ impl<'a, T> ReadChunk<'a, T> {
     }
 
     /// Sequence number of the chunk's first item (the next ones count up by 1).
+    ///
+    /// ```
+    /// let (mut tx, mut rx) = ringkit::spsc::channel::<u8>(4);
+    /// for b in [1, 2, 3] {
+    ///     tx.try_push(b).unwrap();
+    /// }
+    /// rx.try_pop().unwrap(); // item 0
+    /// let chunk = rx.read_chunk(2).unwrap();
+    /// assert_eq!(chunk.first_seq(), 1); // items 1 and 2
+    /// ```
     #[must_use]
     pub fn first_seq(&self) -> u64 {
         self.consumer.seq
@@ -336,6 +461,14 @@ impl<'a, T> ReadChunk<'a, T> {
     ///
     /// # Panics
     /// If `k > self.len()`; nothing is committed then.
+    ///
+    /// ```
+    /// let (mut tx, mut rx) = ringkit::spsc::channel::<String>(4);
+    /// tx.try_push("a".into()).unwrap();
+    /// tx.try_push("b".into()).unwrap();
+    /// rx.read_chunk(2).unwrap().commit(1); // "a" is removed and dropped
+    /// assert_eq!(rx.try_pop(), Ok("b".to_string()));
+    /// ```
     #[track_caller]
     pub fn commit(self, k: usize) {
         assert!(
@@ -355,18 +488,41 @@ impl<'a, T> ReadChunk<'a, T> {
     }
 
     /// Removes (and drops) every item of the chunk.
+    ///
+    /// ```
+    /// let (mut tx, mut rx) = ringkit::spsc::channel::<u8>(2);
+    /// tx.try_push(1).unwrap();
+    /// tx.try_push(2).unwrap();
+    /// rx.read_chunk(2).unwrap().commit_all();
+    /// assert!(rx.is_empty());
+    /// assert_eq!(tx.try_push(3), Ok(())); // the producer has the slots back
+    /// ```
     pub fn commit_all(self) {
         let n = self.n;
         self.commit(n);
     }
 
     /// The number of items in the chunk.
+    ///
+    /// ```
+    /// let (mut tx, mut rx) = ringkit::spsc::channel::<u8>(4);
+    /// tx.try_push(1).unwrap();
+    /// tx.try_push(2).unwrap();
+    /// assert_eq!(rx.read_chunk(2).unwrap().len(), 2);
+    /// ```
     #[must_use]
     pub fn len(&self) -> usize {
         self.n
     }
 
     /// True for a chunk of 0 items.
+    ///
+    /// ```
+    /// let (mut tx, mut rx) = ringkit::spsc::channel::<u8>(4);
+    /// assert!(rx.read_chunk(0).unwrap().is_empty());
+    /// tx.try_push(1).unwrap();
+    /// assert!(!rx.read_chunk(1).unwrap().is_empty());
+    /// ```
     #[must_use]
     pub fn is_empty(&self) -> bool {
         self.n == 0
@@ -392,6 +548,19 @@ impl<'a, T> IntoIterator for ReadChunk<'a, T> {
     /// not yielded stay. If the iterator is leaked with `mem::forget`, exactly
     /// the items it yielded are removed, and the producer gets their slots back
     /// at the consumer's next pop, commit, empty poll or drop.
+    ///
+    /// ```
+    /// let (mut tx, mut rx) = ringkit::spsc::channel::<String>(4);
+    /// for s in ["a", "b", "c"] {
+    ///     tx.try_push(s.to_string()).unwrap();
+    /// }
+    /// let mut iter = rx.read_chunk(3).unwrap().into_iter();
+    /// assert_eq!(iter.next().as_deref(), Some("a"));
+    /// assert_eq!(iter.next().as_deref(), Some("b"));
+    /// drop(iter); // "c" was not yielded: it stays
+    /// assert_eq!(tx.len(), 1); // and the producer has the other two slots back
+    /// assert_eq!(rx.try_pop(), Ok("c".to_string()));
+    /// ```
     fn into_iter(self) -> ReadChunkIntoIter<'a, T> {
         ReadChunkIntoIter {
             publish: Publish(self.consumer),
@@ -401,6 +570,17 @@ impl<'a, T> IntoIterator for ReadChunk<'a, T> {
 }
 
 /// Moves a [`ReadChunk`]'s items out; made by its `into_iter`.
+///
+/// ```
+/// let (mut tx, mut rx) = ringkit::spsc::channel::<u8>(4);
+/// for b in [1, 2, 3] {
+///     tx.try_push(b).unwrap();
+/// }
+/// let iter = rx.read_chunk(3).unwrap().into_iter();
+/// assert_eq!(iter.len(), 3); // an `ExactSizeIterator`
+/// assert_eq!(iter.sum::<u8>(), 6);
+/// assert!(rx.is_empty());
+/// ```
 #[must_use = "iterators are lazy and do nothing unless consumed"]
 pub struct ReadChunkIntoIter<'a, T> {
     publish: Publish<'a, T>,

@@ -92,6 +92,17 @@ impl<T> Consumer<T> {
     ///
     /// `Empty` if there is none; `Disconnected` if there is none and the producer
     /// is gone (items pushed before it left are popped first).
+    ///
+    /// ```
+    /// use ringkit::PopError;
+    ///
+    /// let (mut tx, mut rx) = ringkit::spsc::channel::<u8>(2);
+    /// assert_eq!(rx.try_pop(), Err(PopError::Empty));
+    /// tx.try_push(1).unwrap();
+    /// drop(tx);
+    /// assert_eq!(rx.try_pop(), Ok(1)); // pushed before the producer left
+    /// assert_eq!(rx.try_pop(), Err(PopError::Disconnected));
+    /// ```
     #[inline]
     pub fn try_pop(&mut self) -> Result<T, PopError> {
         self.available_or_disconnected(1)?;
@@ -109,6 +120,16 @@ impl<T> Consumer<T> {
     ///
     /// `Disconnected` once the producer is gone and the ring is empty (never
     /// `Empty`).
+    ///
+    /// ```
+    /// use ringkit::PopError;
+    ///
+    /// let (mut tx, mut rx) = ringkit::spsc::channel::<u32>(2);
+    /// let producer = std::thread::spawn(move || tx.push(42).unwrap());
+    /// assert_eq!(rx.pop(), Ok(42)); // waits for the push
+    /// producer.join().unwrap();
+    /// assert_eq!(rx.pop(), Err(PopError::Disconnected)); // empty and `tx` is gone
+    /// ```
     #[cfg(feature = "std")]
     pub fn pop(&mut self) -> Result<T, PopError> {
         self.pop_deadline(None)
@@ -117,6 +138,18 @@ impl<T> Consumer<T> {
     /// Pops the oldest item, blocking at most `timeout` while the ring is empty:
     /// `Timeout` if it stays empty that long, `Disconnected` once the producer is
     /// gone and the ring is empty.
+    ///
+    /// ```
+    /// use ringkit::PopTimeoutError;
+    /// use std::time::Duration;
+    ///
+    /// let (mut tx, mut rx) = ringkit::spsc::channel::<u8>(2);
+    /// let wait = Duration::from_millis(10);
+    /// // Nothing is pushed, so the ring stays empty:
+    /// assert_eq!(rx.pop_timeout(wait), Err(PopTimeoutError::Timeout));
+    /// tx.try_push(7).unwrap();
+    /// assert_eq!(rx.pop_timeout(wait), Ok(7)); // an item: no wait
+    /// ```
     #[cfg(feature = "std")]
     pub fn pop_timeout(&mut self, timeout: Duration) -> Result<T, PopTimeoutError> {
         self.pop_deadline(deadline_after(timeout))
@@ -126,6 +159,19 @@ impl<T> Consumer<T> {
     /// Pops the oldest item, blocking until `deadline` at the latest while the
     /// ring is empty: `Timeout` if it is still empty then, `Disconnected` once the
     /// producer is gone and the ring is empty.
+    ///
+    /// ```
+    /// use ringkit::PopTimeoutError;
+    /// use std::time::{Duration, Instant};
+    ///
+    /// let (mut tx, mut rx) = ringkit::spsc::channel::<u8>(2);
+    /// let deadline = Instant::now() + Duration::from_millis(10);
+    /// assert_eq!(rx.pop_until(deadline), Err(PopTimeoutError::Timeout));
+    /// tx.try_push(7).unwrap();
+    /// drop(tx);
+    /// assert_eq!(rx.pop_until(deadline), Ok(7));
+    /// assert_eq!(rx.pop_until(deadline), Err(PopTimeoutError::Disconnected));
+    /// ```
     #[cfg(feature = "std")]
     pub fn pop_until(&mut self, deadline: Instant) -> Result<T, PopTimeoutError> {
         self.pop_deadline(Some(deadline)).map_err(PopError::timed)
@@ -158,6 +204,14 @@ impl<T> Consumer<T> {
     }
 
     /// The oldest item, left in the ring; `None` if it is empty.
+    ///
+    /// ```
+    /// let (mut tx, mut rx) = ringkit::spsc::channel::<u8>(2);
+    /// assert_eq!(rx.peek(), None);
+    /// tx.try_push(1).unwrap();
+    /// assert_eq!(rx.peek(), Some(&1));
+    /// assert_eq!(rx.try_pop(), Ok(1)); // peeking left it there
+    /// ```
     #[must_use]
     pub fn peek(&self) -> Option<&T> {
         let have = if self.cached_tail != self.head {
@@ -178,6 +232,18 @@ impl<T> Consumer<T> {
 
     /// Asks for `n` items to read in place, without blocking. Nothing is removed
     /// until [`ReadChunk::commit`].
+    ///
+    /// ```
+    /// use ringkit::ChunkError;
+    ///
+    /// let (mut tx, mut rx) = ringkit::spsc::channel::<u8>(4);
+    /// tx.try_push(1).unwrap();
+    /// assert_eq!(rx.read_chunk(2).unwrap_err(), ChunkError::TooFewItems { available: 1 });
+    /// let chunk = rx.read_chunk(1).unwrap();
+    /// assert_eq!(chunk.as_slices().0, [1]);
+    /// drop(chunk); // not committed: the item stays
+    /// assert_eq!(rx.try_pop(), Ok(1));
+    /// ```
     pub fn read_chunk(&mut self, n: usize) -> Result<ReadChunk<'_, T>, crate::ChunkError> {
         let have = self.available(n);
         if have < n {
@@ -189,18 +255,41 @@ impl<T> Consumer<T> {
 
     /// Sequence number of the next item to pop: 0 for the first item ever pushed,
     /// and one more for each item after it.
+    ///
+    /// ```
+    /// let (mut tx, mut rx) = ringkit::spsc::channel::<char>(4);
+    /// assert_eq!(rx.next_seq(), 0);
+    /// tx.try_push('a').unwrap();
+    /// tx.try_push('b').unwrap();
+    /// rx.try_pop().unwrap();
+    /// assert_eq!(rx.next_seq(), 1); // 'b' is item 1
+    /// ```
     #[must_use]
     pub fn next_seq(&self) -> u64 {
         self.seq
     }
 
     /// The number of slots (fixed at construction).
+    ///
+    /// ```
+    /// let (_tx, rx) = ringkit::spsc::channel::<u8>(8);
+    /// assert_eq!(rx.capacity(), 8);
+    /// ```
     #[must_use]
     pub fn capacity(&self) -> usize {
         self.ring.capacity
     }
 
     /// Items in the ring now. A snapshot: the producer may be pushing.
+    ///
+    /// ```
+    /// let (mut tx, mut rx) = ringkit::spsc::channel::<u8>(4);
+    /// tx.try_push(1).unwrap();
+    /// tx.try_push(2).unwrap();
+    /// assert_eq!(rx.len(), 2);
+    /// rx.try_pop().unwrap();
+    /// assert_eq!(rx.len(), 1);
+    /// ```
     #[must_use]
     pub fn len(&self) -> usize {
         // ORDERING: Relaxed: a snapshot; no slot is read on the strength of it.
@@ -211,12 +300,29 @@ impl<T> Consumer<T> {
     }
 
     /// True if no item is in the ring now (a snapshot).
+    ///
+    /// ```
+    /// let (mut tx, mut rx) = ringkit::spsc::channel::<u8>(4);
+    /// assert!(rx.is_empty());
+    /// tx.try_push(1).unwrap();
+    /// assert!(!rx.is_empty());
+    /// rx.try_pop().unwrap();
+    /// assert!(rx.is_empty());
+    /// ```
     #[must_use]
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
 
     /// True if every slot is taken now (a snapshot).
+    ///
+    /// ```
+    /// let (mut tx, rx) = ringkit::spsc::channel::<u8>(2);
+    /// tx.try_push(1).unwrap();
+    /// assert!(!rx.is_full());
+    /// tx.try_push(2).unwrap();
+    /// assert!(rx.is_full());
+    /// ```
     #[must_use]
     pub fn is_full(&self) -> bool {
         self.len() == self.ring.capacity
@@ -224,12 +330,29 @@ impl<T> Consumer<T> {
 
     /// True once the producer has been dropped. Items it pushed may still be
     /// waiting to be popped.
+    ///
+    /// ```
+    /// let (mut tx, mut rx) = ringkit::spsc::channel::<u8>(4);
+    /// tx.try_push(1).unwrap();
+    /// assert!(!rx.is_disconnected());
+    /// drop(tx);
+    /// assert!(rx.is_disconnected());
+    /// assert_eq!(rx.try_pop(), Ok(1)); // still there to be popped
+    /// ```
     #[must_use]
     pub fn is_disconnected(&self) -> bool {
         self.ring.producer_gone()
     }
 
     /// An iterator that pops until the ring is empty (it does not block).
+    ///
+    /// ```
+    /// let (mut tx, mut rx) = ringkit::spsc::channel::<u8>(4);
+    /// tx.try_push(1).unwrap();
+    /// tx.try_push(2).unwrap();
+    /// assert_eq!(rx.try_iter().collect::<Vec<_>>(), [1, 2]); // stops at empty
+    /// assert!(rx.is_empty());
+    /// ```
     pub fn try_iter(&mut self) -> TryIter<'_, T> {
         TryIter { consumer: self }
     }
@@ -301,6 +424,16 @@ impl<T> Drop for Leave<'_, T> {
 }
 
 /// Pops until the ring is empty; made by [`Consumer::try_iter`].
+///
+/// ```
+/// let (mut tx, mut rx) = ringkit::spsc::channel::<u8>(4);
+/// tx.try_push(1).unwrap();
+/// let mut iter = rx.try_iter();
+/// assert_eq!(iter.next(), Some(1));
+/// assert_eq!(iter.next(), None); // empty for now; `next` does not wait
+/// tx.try_push(2).unwrap();
+/// assert_eq!(iter.next(), Some(2)); // and goes on once more is pushed
+/// ```
 #[must_use = "iterators are lazy and do nothing unless consumed"]
 pub struct TryIter<'a, T> {
     consumer: &'a mut Consumer<T>,
@@ -321,6 +454,18 @@ impl<T> Iterator for TryIter<'_, T> {
 
 /// Pops, blocking, until the producer is gone and the ring is empty; made by
 /// `Consumer::into_iter`.
+///
+/// ```
+/// let (mut tx, rx) = ringkit::spsc::channel::<u32>(4);
+/// let producer = std::thread::spawn(move || {
+///     for i in 1..=10 {
+///         tx.push(i).unwrap();
+///     }
+/// });
+/// let sum: u32 = rx.into_iter().sum(); // ends once `tx` is gone and the ring is empty
+/// producer.join().unwrap();
+/// assert_eq!(sum, 55);
+/// ```
 #[cfg(feature = "std")]
 #[must_use = "iterators are lazy and do nothing unless consumed"]
 pub struct IntoIter<T> {

@@ -14,6 +14,18 @@ use super::{Consumer, Producer};
 use crate::error::{ChunkError, PopError};
 use std::io;
 
+/// A byte ring as a pipe's writing end; see [`Producer`] and the `Read` side on
+/// [`Consumer`].
+///
+/// ```
+/// use std::io::Write;
+///
+/// let (mut tx, mut rx) = ringkit::spsc::channel::<u8>(4);
+/// assert_eq!(tx.write(b"hello").unwrap(), 4); // as many bytes as fit
+/// assert_eq!(rx.try_iter().collect::<Vec<_>>(), b"hell");
+/// drop(rx);
+/// assert_eq!(tx.write(b"o").unwrap_err().kind(), std::io::ErrorKind::BrokenPipe);
+/// ```
 impl io::Write for Producer<u8> {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         if buf.is_empty() {
@@ -46,6 +58,18 @@ impl io::Write for Producer<u8> {
     }
 }
 
+/// A byte ring as a pipe's reading end.
+///
+/// ```
+/// use std::io::{Read, Write};
+///
+/// let (mut tx, mut rx) = ringkit::spsc::channel::<u8>(16);
+/// tx.write_all(b"hello").unwrap();
+/// drop(tx); // end of stream once the ring is empty
+/// let mut text = String::new();
+/// rx.read_to_string(&mut text).unwrap();
+/// assert_eq!(text, "hello");
+/// ```
 impl io::Read for Consumer<u8> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         if buf.is_empty() {

@@ -185,6 +185,15 @@ fn deadline_after(timeout: Duration) -> Option<Instant> {
 }
 
 /// The sending end of an SPSC ring. Not `Clone`: there is one producer.
+///
+/// ```
+/// let (mut tx, mut rx) = ringkit::spsc::channel::<u32>(2);
+/// tx.try_push(1).unwrap();
+/// tx.try_push(2).unwrap();
+/// assert!(tx.try_push(3).unwrap_err().is_full()); // both slots are taken
+/// assert_eq!(rx.try_pop(), Ok(1));
+/// assert_eq!(tx.try_push(3), Ok(())); // a pop freed a slot
+/// ```
 pub struct Producer<T> {
     /// The ring's first slot and its capacity, copied out of the ring so the hot
     /// path does not go through the `Arc` for them.
@@ -200,6 +209,20 @@ pub struct Producer<T> {
 }
 
 /// The receiving end of an SPSC ring. Not `Clone`: there is one consumer.
+///
+/// ```
+/// use ringkit::PopError;
+///
+/// let (mut tx, mut rx) = ringkit::spsc::channel::<u32>(4);
+/// let producer = std::thread::spawn(move || {
+///     for i in 1..=3 {
+///         tx.push(i).unwrap();
+///     }
+/// });
+/// producer.join().unwrap(); // `tx` is gone; what it pushed is still there
+/// assert_eq!(rx.try_iter().collect::<Vec<_>>(), [1, 2, 3]);
+/// assert_eq!(rx.try_pop(), Err(PopError::Disconnected));
+/// ```
 pub struct Consumer<T> {
     buf: *mut T,
     cap: usize,

@@ -46,6 +46,16 @@ impl<T> Producer<T> {
     /// the consumer is gone (checked before the ring is touched, so a value is
     /// never pushed into a ring that nobody can read any more as far as this
     /// thread can tell).
+    ///
+    /// ```
+    /// use ringkit::PushError;
+    ///
+    /// let (mut tx, rx) = ringkit::spsc::channel::<u8>(1);
+    /// assert_eq!(tx.try_push(1), Ok(()));
+    /// assert_eq!(tx.try_push(2), Err(PushError::Full(2))); // the value comes back
+    /// drop(rx);
+    /// assert_eq!(tx.try_push(3), Err(PushError::Disconnected(3)));
+    /// ```
     #[inline]
     pub fn try_push(&mut self, value: T) -> Result<(), PushError<T>> {
         if self.consumer_gone() {
@@ -66,6 +76,15 @@ impl<T> Producer<T> {
     /// Pushes `value`, blocking while the ring is full.
     ///
     /// Fails with `Disconnected(value)` if the consumer is gone (never `Full`).
+    ///
+    /// ```
+    /// let (mut tx, mut rx) = ringkit::spsc::channel::<u32>(1);
+    /// let consumer = std::thread::spawn(move || (rx.pop(), rx.pop()));
+    /// tx.push(1).unwrap();
+    /// tx.push(2).unwrap(); // waits until the consumer has taken 1
+    /// assert_eq!(consumer.join().unwrap(), (Ok(1), Ok(2)));
+    /// assert!(tx.push(3).unwrap_err().is_disconnected()); // the consumer is gone
+    /// ```
     #[cfg(feature = "std")]
     pub fn push(&mut self, value: T) -> Result<(), PushError<T>> {
         self.push_deadline(value, None)
@@ -74,6 +93,17 @@ impl<T> Producer<T> {
     /// Pushes `value`, blocking at most `timeout` while the ring is full:
     /// `Timeout(value)` if it stays full that long, `Disconnected(value)` if the
     /// consumer is gone.
+    ///
+    /// ```
+    /// use ringkit::PushTimeoutError;
+    /// use std::time::Duration;
+    ///
+    /// let (mut tx, _rx) = ringkit::spsc::channel::<u8>(1);
+    /// let wait = Duration::from_millis(10);
+    /// assert_eq!(tx.push_timeout(1, wait), Ok(())); // a free slot: no wait
+    /// // Nobody pops, so the ring stays full:
+    /// assert_eq!(tx.push_timeout(2, wait), Err(PushTimeoutError::Timeout(2)));
+    /// ```
     #[cfg(feature = "std")]
     pub fn push_timeout(&mut self, value: T, timeout: Duration) -> Result<(), PushTimeoutError<T>> {
         self.push_deadline(value, deadline_after(timeout))
@@ -83,6 +113,18 @@ impl<T> Producer<T> {
     /// Pushes `value`, blocking until `deadline` at the latest while the ring is
     /// full: `Timeout(value)` if it is still full then, `Disconnected(value)` if
     /// the consumer is gone.
+    ///
+    /// ```
+    /// use ringkit::PushTimeoutError;
+    /// use std::time::{Duration, Instant};
+    ///
+    /// let (mut tx, rx) = ringkit::spsc::channel::<u8>(1);
+    /// let deadline = Instant::now() + Duration::from_millis(10);
+    /// assert_eq!(tx.push_until(1, deadline), Ok(())); // a free slot: no wait
+    /// assert_eq!(tx.push_until(2, deadline), Err(PushTimeoutError::Timeout(2)));
+    /// drop(rx);
+    /// assert_eq!(tx.push_until(3, deadline), Err(PushTimeoutError::Disconnected(3)));
+    /// ```
     #[cfg(feature = "std")]
     pub fn push_until(&mut self, value: T, deadline: Instant) -> Result<(), PushTimeoutError<T>> {
         self.push_deadline(value, Some(deadline))
@@ -120,6 +162,19 @@ impl<T> Producer<T> {
     ///
     /// Fails with `TooFewSlots` (saying how many are free) or, once the consumer is
     /// gone, `Disconnected`.
+    ///
+    /// ```
+    /// use ringkit::ChunkError;
+    ///
+    /// let (mut tx, mut rx) = ringkit::spsc::channel::<u8>(4);
+    /// assert_eq!(
+    ///     tx.write_chunk_uninit(5).unwrap_err(),
+    ///     ChunkError::TooFewSlots { available: 4 }
+    /// );
+    /// let chunk = tx.write_chunk_uninit(2).unwrap();
+    /// assert_eq!(chunk.fill_from_iter([7, 8]), 2);
+    /// assert_eq!(rx.try_iter().collect::<Vec<_>>(), [7, 8]);
+    /// ```
     pub fn write_chunk_uninit(
         &mut self,
         n: usize,
@@ -137,6 +192,16 @@ impl<T> Producer<T> {
     /// Asks for `n` free slots, filled with `T::default()`, to overwrite in place and
     /// then [`commit`](WriteChunk::commit). Without blocking. Fails as
     /// [`write_chunk_uninit`](Self::write_chunk_uninit) does.
+    ///
+    /// ```
+    /// let (mut tx, mut rx) = ringkit::spsc::channel::<u32>(4);
+    /// let mut chunk = tx.write_chunk(2).unwrap();
+    /// let (a, b) = chunk.as_mut_slices();
+    /// assert_eq!((a.len(), b.len()), (2, 0)); // a fresh ring: the chunk does not wrap
+    /// a[0] = 5;
+    /// chunk.commit_all();
+    /// assert_eq!(rx.try_iter().collect::<Vec<_>>(), [5, 0]); // the second kept its default
+    /// ```
     pub fn write_chunk(&mut self, n: usize) -> Result<WriteChunk<'_, T>, crate::ChunkError>
     where
         T: Default,
@@ -152,12 +217,26 @@ impl<T> Producer<T> {
     }
 
     /// The number of slots (fixed at construction).
+    ///
+    /// ```
+    /// let (tx, _rx) = ringkit::spsc::channel::<u8>(8);
+    /// assert_eq!(tx.capacity(), 8);
+    /// ```
     #[must_use]
     pub fn capacity(&self) -> usize {
         self.ring.capacity
     }
 
     /// Items in the ring now. A snapshot: the consumer may be popping.
+    ///
+    /// ```
+    /// let (mut tx, mut rx) = ringkit::spsc::channel::<u8>(4);
+    /// tx.try_push(1).unwrap();
+    /// tx.try_push(2).unwrap();
+    /// assert_eq!(tx.len(), 2);
+    /// rx.try_pop().unwrap();
+    /// assert_eq!(tx.len(), 1);
+    /// ```
     #[must_use]
     pub fn len(&self) -> usize {
         // ORDERING: Relaxed: a snapshot; nothing is read on the strength of it.
@@ -166,18 +245,40 @@ impl<T> Producer<T> {
     }
 
     /// True if the ring holds no item now (a snapshot).
+    ///
+    /// ```
+    /// let (mut tx, _rx) = ringkit::spsc::channel::<u8>(4);
+    /// assert!(tx.is_empty());
+    /// tx.try_push(1).unwrap();
+    /// assert!(!tx.is_empty());
+    /// ```
     #[must_use]
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
 
     /// True if the ring has no free slot now (a snapshot).
+    ///
+    /// ```
+    /// let (mut tx, mut rx) = ringkit::spsc::channel::<u8>(1);
+    /// tx.try_push(1).unwrap();
+    /// assert!(tx.is_full());
+    /// rx.try_pop().unwrap();
+    /// assert!(!tx.is_full());
+    /// ```
     #[must_use]
     pub fn is_full(&self) -> bool {
         self.len() == self.ring.capacity
     }
 
     /// True once the consumer has been dropped: pushes can only fail from now on.
+    ///
+    /// ```
+    /// let (tx, rx) = ringkit::spsc::channel::<u8>(4);
+    /// assert!(!tx.is_disconnected());
+    /// drop(rx);
+    /// assert!(tx.is_disconnected());
+    /// ```
     #[must_use]
     pub fn is_disconnected(&self) -> bool {
         self.consumer_gone()
