@@ -6,6 +6,17 @@
 use core::fmt;
 
 /// A push that did not happen; the value comes back.
+///
+/// ```
+/// use ringkit::PushError;
+///
+/// let (mut tx, _rx) = ringkit::spsc::channel::<String>(1);
+/// tx.try_push("a".to_string()).unwrap();
+/// let err = tx.try_push("b".to_string()).unwrap_err();
+/// assert_eq!(err, PushError::Full("b".to_string()));
+/// assert_eq!(err.to_string(), "push on a full ring");
+/// assert_eq!(err.into_inner(), "b"); // nothing is lost
+/// ```
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub enum PushError<T> {
     /// The ring is full.
@@ -16,16 +27,39 @@ pub enum PushError<T> {
 
 impl<T> PushError<T> {
     /// The value that was not pushed.
+    ///
+    /// ```
+    /// let (mut tx, _rx) = ringkit::spsc::channel::<Vec<u8>>(1);
+    /// tx.try_push(vec![1]).unwrap();
+    /// let back = tx.try_push(vec![2, 3]).unwrap_err().into_inner();
+    /// assert_eq!(back, [2, 3]);
+    /// ```
     pub fn into_inner(self) -> T {
         match self {
             PushError::Full(v) | PushError::Disconnected(v) => v,
         }
     }
     /// True for [`PushError::Full`].
+    ///
+    /// ```
+    /// let (mut tx, _rx) = ringkit::spsc::channel::<u8>(1);
+    /// tx.try_push(1).unwrap();
+    /// let err = tx.try_push(2).unwrap_err();
+    /// assert!(err.is_full());
+    /// assert!(!err.is_disconnected());
+    /// ```
     pub fn is_full(&self) -> bool {
         matches!(self, PushError::Full(_))
     }
     /// True for [`PushError::Disconnected`].
+    ///
+    /// ```
+    /// let (mut tx, rx) = ringkit::spsc::channel::<u8>(1);
+    /// drop(rx);
+    /// let err = tx.try_push(1).unwrap_err();
+    /// assert!(err.is_disconnected());
+    /// assert!(!err.is_full());
+    /// ```
     pub fn is_disconnected(&self) -> bool {
         matches!(self, PushError::Disconnected(_))
     }
@@ -64,6 +98,18 @@ impl<T> fmt::Display for PushError<T> {
 impl<T> core::error::Error for PushError<T> {}
 
 /// A pop that returned nothing.
+///
+/// ```
+/// use ringkit::PopError;
+///
+/// let (mut tx, mut rx) = ringkit::spsc::channel::<u8>(1);
+/// assert_eq!(rx.try_pop(), Err(PopError::Empty));
+/// tx.try_push(1).unwrap();
+/// drop(tx);
+/// assert_eq!(rx.try_pop(), Ok(1)); // pushed before the producer left
+/// assert_eq!(rx.try_pop(), Err(PopError::Disconnected));
+/// assert_eq!(PopError::Empty.to_string(), "pop on an empty ring");
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum PopError {
     /// The ring is empty (for a timed pop: it stayed empty until the deadline).
@@ -99,6 +145,19 @@ impl core::error::Error for PopError {}
 
 /// A timed push (`push_timeout`, `push_until`) that did not happen; the value
 /// comes back.
+///
+/// ```
+/// use ringkit::PushTimeoutError;
+/// use std::time::Duration;
+///
+/// let (mut tx, _rx) = ringkit::spsc::channel::<u8>(1);
+/// tx.try_push(1).unwrap();
+/// // Nobody pops, so the ring stays full.
+/// let err = tx.push_timeout(2, Duration::from_millis(1)).unwrap_err();
+/// assert_eq!(err, PushTimeoutError::Timeout(2));
+/// assert_eq!(err.to_string(), "timed out pushing on a full ring");
+/// assert_eq!(err.into_inner(), 2);
+/// ```
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub enum PushTimeoutError<T> {
     /// The ring stayed full until the deadline.
@@ -109,16 +168,42 @@ pub enum PushTimeoutError<T> {
 
 impl<T> PushTimeoutError<T> {
     /// The value that was not pushed.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// let (mut tx, _rx) = ringkit::spsc::channel::<Vec<u8>>(1);
+    /// tx.try_push(vec![1]).unwrap();
+    /// let err = tx.push_timeout(vec![2, 3], Duration::from_millis(1)).unwrap_err();
+    /// assert_eq!(err.into_inner(), [2, 3]);
+    /// ```
     pub fn into_inner(self) -> T {
         match self {
             PushTimeoutError::Timeout(v) | PushTimeoutError::Disconnected(v) => v,
         }
     }
     /// True for [`PushTimeoutError::Timeout`].
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// let (mut tx, _rx) = ringkit::spsc::channel::<u8>(1);
+    /// tx.try_push(1).unwrap();
+    /// let err = tx.push_timeout(2, Duration::from_millis(1)).unwrap_err();
+    /// assert!(err.is_timeout());
+    /// assert!(!err.is_disconnected());
+    /// ```
     pub fn is_timeout(&self) -> bool {
         matches!(self, PushTimeoutError::Timeout(_))
     }
     /// True for [`PushTimeoutError::Disconnected`].
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// let (mut tx, rx) = ringkit::spsc::channel::<u8>(1);
+    /// drop(rx);
+    /// let err = tx.push_timeout(1, Duration::from_secs(60)).unwrap_err(); // no waiting
+    /// assert!(err.is_disconnected());
+    /// assert!(!err.is_timeout());
+    /// ```
     pub fn is_disconnected(&self) -> bool {
         matches!(self, PushTimeoutError::Disconnected(_))
     }
@@ -147,6 +232,17 @@ impl<T> fmt::Display for PushTimeoutError<T> {
 impl<T> core::error::Error for PushTimeoutError<T> {}
 
 /// A timed pop (`pop_timeout`, `pop_until`) that returned no item.
+///
+/// ```
+/// use ringkit::PopTimeoutError;
+/// use std::time::Duration;
+///
+/// let (tx, mut rx) = ringkit::spsc::channel::<u8>(1);
+/// // Nobody pushes, so the ring stays empty.
+/// assert_eq!(rx.pop_timeout(Duration::from_millis(1)), Err(PopTimeoutError::Timeout));
+/// drop(tx);
+/// assert_eq!(rx.pop_timeout(Duration::from_secs(60)), Err(PopTimeoutError::Disconnected));
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum PopTimeoutError {
     /// The ring stayed empty until the deadline.
@@ -169,6 +265,16 @@ impl fmt::Display for PopTimeoutError {
 impl core::error::Error for PopTimeoutError {}
 
 /// A capacity that a ring cannot be built with.
+///
+/// ```
+/// use ringkit::CapacityError;
+///
+/// assert_eq!(ringkit::spsc::try_channel::<u8>(0).err(), Some(CapacityError::Zero));
+/// assert_eq!(
+///     ringkit::spsc::try_channel::<u64>(usize::MAX).err(),
+///     Some(CapacityError::TooLarge { requested: usize::MAX })
+/// );
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum CapacityError {
     /// Capacity 0: a ring must hold at least one item.
@@ -194,6 +300,16 @@ impl fmt::Display for CapacityError {
 impl core::error::Error for CapacityError {}
 
 /// A chunk that could not be had: fewer slots or items were available than asked.
+///
+/// ```
+/// use ringkit::ChunkError;
+///
+/// let (mut tx, mut rx) = ringkit::spsc::channel::<u8>(4);
+/// assert_eq!(rx.read_chunk(1).err(), Some(ChunkError::TooFewItems { available: 0 }));
+/// tx.write_chunk(3).unwrap().commit_all();
+/// assert_eq!(tx.write_chunk(2).err(), Some(ChunkError::TooFewSlots { available: 1 }));
+/// assert_eq!(rx.read_chunk(3).unwrap().as_slices(), (&[0, 0, 0][..], &[][..]));
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ChunkError {
     /// A write chunk asked for more free slots than there are.
@@ -213,6 +329,13 @@ pub enum ChunkError {
 
 impl ChunkError {
     /// How many slots or items were available (0 for `Disconnected`).
+    ///
+    /// ```
+    /// let (mut tx, _rx) = ringkit::spsc::channel::<u8>(4);
+    /// tx.try_push(1).unwrap();
+    /// let err = tx.write_chunk(4).err().unwrap();
+    /// assert_eq!(err.available(), 3); // free slots
+    /// ```
     #[must_use]
     pub fn available(&self) -> usize {
         match *self {
@@ -243,6 +366,16 @@ impl fmt::Display for ChunkError {
 impl core::error::Error for ChunkError {}
 
 /// A wait that reached its deadline.
+///
+/// ```
+/// use ringkit::{event::Event, Timeout};
+/// use std::time::Duration;
+///
+/// let ready = Event::manual_reset();
+/// // Nobody sets it, so the wait runs out.
+/// assert_eq!(ready.wait_timeout(Duration::from_millis(1)), Err(Timeout));
+/// assert_eq!(Timeout.to_string(), "timed out");
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub struct Timeout;
 

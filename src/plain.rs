@@ -10,6 +10,13 @@ use core::ptr;
 
 /// The largest value, in bytes, that a [`SeqLock`](crate::seqlock::SeqLock) (and so an
 /// [`EventFlag`](crate::event::EventFlag)) can hold.
+///
+/// ```
+/// use ringkit::seqlock::{SeqLock, MAX_SIZE};
+///
+/// let lock = SeqLock::new([7u8; MAX_SIZE]); // the largest value it holds
+/// assert_eq!(lock.read()[MAX_SIZE - 1], 7);
+/// ```
 pub const MAX_SIZE: usize = 120;
 
 /// Words in a value buffer.
@@ -37,6 +44,26 @@ pub(crate) const MAX_WORDS: usize = MAX_SIZE / 8;
 /// It is implemented for the primitive integers, `f32`, `f64`, `()` and arrays of
 /// plain types. A `#[repr(C)]` struct of plain fields without padding qualifies
 /// too; check its size equals the sum of its fields' sizes.
+///
+/// ```
+/// use ringkit::seqlock::{Plain, SeqLock};
+///
+/// #[derive(Clone, Copy, Debug, PartialEq)]
+/// #[repr(C)]
+/// struct Quote {
+///     price: u64,
+///     size: u32,
+///     venue: u32,
+/// }
+/// // SAFETY: `repr(C)` with integer fields only and no padding (8 + 4 + 4 bytes),
+/// // valid for every bit pattern, no pointers.
+/// unsafe impl Plain for Quote {}
+/// assert_eq!(std::mem::size_of::<Quote>(), 16);
+///
+/// let lock = SeqLock::new(Quote { price: 100, size: 10, venue: 1 });
+/// lock.write(Quote { price: 101, size: 20, venue: 2 });
+/// assert_eq!(lock.read(), Quote { price: 101, size: 20, venue: 2 });
+/// ```
 pub unsafe trait Plain: Copy + Send + Sync + 'static {}
 
 macro_rules! plain {

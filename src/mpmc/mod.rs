@@ -136,6 +136,13 @@ impl<T> Chan<T> {
 
 /// Creates a channel of `capacity` slots and returns its first two handles.
 ///
+/// ```
+/// let (tx, rx) = ringkit::mpmc::channel::<u32>(3); // any capacity, not only powers of two
+/// assert_eq!(tx.capacity(), 3);
+/// tx.try_push(7).unwrap();
+/// assert_eq!(rx.try_pop(), Ok(7));
+/// ```
+///
 /// # Panics
 ///
 /// If `capacity` is 0 or too large; see [`try_channel`].
@@ -216,12 +223,41 @@ fn abort() -> ! {
 
 /// A sending handle. `Clone` makes another one; the channel disconnects for
 /// receivers when the last is dropped.
+///
+/// ```
+/// let (tx, rx) = ringkit::mpmc::channel::<&str>(4);
+/// let tx2 = tx.clone();
+/// tx.try_push("a").unwrap();
+/// tx2.try_push("b").unwrap();
+/// drop(tx);
+/// assert!(!rx.is_disconnected()); // `tx2` keeps the channel open
+/// drop(tx2);
+/// assert!(rx.is_disconnected());
+/// assert_eq!(rx.try_pop(), Ok("a")); // what was pushed can still be popped
+/// assert_eq!(rx.try_pop(), Ok("b"));
+/// ```
 pub struct Sender<T> {
     chan: Arc<Chan<T>>,
 }
 
 /// A receiving handle. `Clone` makes another one; the channel disconnects for
 /// senders when the last is dropped.
+///
+/// ```
+/// use ringkit::PushError;
+///
+/// let (tx, rx) = ringkit::mpmc::channel::<u32>(4);
+/// let rx2 = rx.clone();
+/// tx.try_push(1).unwrap();
+/// tx.try_push(2).unwrap();
+/// assert_eq!(rx.try_pop(), Ok(1)); // each item goes to one receiver
+/// assert_eq!(rx2.try_pop(), Ok(2));
+/// drop(rx);
+/// assert!(!tx.is_disconnected()); // `rx2` keeps the channel open
+/// drop(rx2);
+/// assert!(tx.is_disconnected());
+/// assert_eq!(tx.try_push(3), Err(PushError::Disconnected(3)));
+/// ```
 pub struct Receiver<T> {
     chan: Arc<Chan<T>>,
 }
@@ -230,6 +266,17 @@ impl<T> Sender<T> {
     /// Pushes `value` without blocking: `Full(value)` if the queue is full (never
     /// spuriously, see the module docs), `Disconnected(value)` if every receiver is
     /// gone.
+    ///
+    /// ```
+    /// use ringkit::PushError;
+    ///
+    /// let (tx, rx) = ringkit::mpmc::channel::<u32>(1);
+    /// assert_eq!(tx.try_push(1), Ok(()));
+    /// assert_eq!(tx.try_push(2), Err(PushError::Full(2))); // the value comes back
+    /// assert_eq!(rx.try_pop(), Ok(1));
+    /// drop(rx);
+    /// assert_eq!(tx.try_push(3), Err(PushError::Disconnected(3)));
+    /// ```
     #[inline]
     pub fn try_push(&self, value: T) -> Result<(), PushError<T>> {
         self.chan.queue.try_push(value)
@@ -237,6 +284,22 @@ impl<T> Sender<T> {
 
     /// Pushes `value`, blocking while the queue is full. `Disconnected(value)` if
     /// every receiver is gone (never `Full`).
+    ///
+    /// ```
+    /// use ringkit::PushError;
+    ///
+    /// let (tx, rx) = ringkit::mpmc::channel::<u32>(2);
+    /// let consumer = std::thread::spawn(move || rx.iter().collect::<Vec<_>>());
+    /// for i in 0..5 {
+    ///     tx.push(i).unwrap(); // waits while the consumer is behind
+    /// }
+    /// drop(tx);
+    /// assert_eq!(consumer.join().unwrap(), [0, 1, 2, 3, 4]);
+    ///
+    /// let (tx, rx) = ringkit::mpmc::channel::<u32>(2);
+    /// drop(rx);
+    /// assert_eq!(tx.push(5), Err(PushError::Disconnected(5))); // does not wait
+    /// ```
     #[cfg(feature = "std")]
     pub fn push(&self, value: T) -> Result<(), PushError<T>> {
         self.push_deadline(value, None)
@@ -245,6 +308,20 @@ impl<T> Sender<T> {
     /// Pushes `value`, blocking at most `timeout` while the queue is full:
     /// `Timeout(value)` if it stays full that long, `Disconnected(value)` if every
     /// receiver is gone.
+    ///
+    /// ```
+    /// use ringkit::PushTimeoutError;
+    /// use std::time::Duration;
+    ///
+    /// let (tx, rx) = ringkit::mpmc::channel::<u32>(1);
+    /// assert_eq!(tx.push_timeout(1, Duration::from_millis(1)), Ok(()));
+    /// // Nobody pops, so the queue stays full.
+    /// assert_eq!(
+    ///     tx.push_timeout(2, Duration::from_millis(1)),
+    ///     Err(PushTimeoutError::Timeout(2))
+    /// );
+    /// assert_eq!(rx.try_pop(), Ok(1));
+    /// ```
     #[cfg(feature = "std")]
     pub fn push_timeout(&self, value: T, timeout: Duration) -> Result<(), PushTimeoutError<T>> {
         self.push_deadline(value, deadline_after(timeout))
@@ -254,6 +331,18 @@ impl<T> Sender<T> {
     /// Pushes `value`, blocking until `deadline` at the latest while the queue is
     /// full: `Timeout(value)` if it is still full then, `Disconnected(value)` if
     /// every receiver is gone.
+    ///
+    /// ```
+    /// use ringkit::PushTimeoutError;
+    /// use std::time::{Duration, Instant};
+    ///
+    /// let (tx, rx) = ringkit::mpmc::channel::<u32>(1);
+    /// let deadline = Instant::now() + Duration::from_millis(1);
+    /// assert_eq!(tx.push_until(1, deadline), Ok(()));
+    /// // Nobody pops, so the queue is still full at the deadline.
+    /// assert_eq!(tx.push_until(2, deadline), Err(PushTimeoutError::Timeout(2)));
+    /// assert_eq!(rx.try_pop(), Ok(1));
+    /// ```
     #[cfg(feature = "std")]
     pub fn push_until(&self, value: T, deadline: Instant) -> Result<(), PushTimeoutError<T>> {
         self.push_deadline(value, Some(deadline))
@@ -280,24 +369,54 @@ impl<T> Sender<T> {
     }
 
     /// The number of slots.
+    ///
+    /// ```
+    /// let (tx, _rx) = ringkit::mpmc::channel::<u8>(3);
+    /// assert_eq!(tx.capacity(), 3);
+    /// ```
     #[must_use]
     pub fn capacity(&self) -> usize {
         self.chan.queue.capacity()
     }
 
     /// Items in the queue now (a snapshot).
+    ///
+    /// ```
+    /// let (tx, _rx) = ringkit::mpmc::channel::<u8>(3);
+    /// tx.try_push(1).unwrap();
+    /// tx.try_push(2).unwrap();
+    /// assert_eq!(tx.len(), 2);
+    /// ```
     #[must_use]
     pub fn len(&self) -> usize {
         self.chan.queue.len()
     }
 
     /// True if the queue holds no item now (a snapshot).
+    ///
+    /// ```
+    /// let (tx, rx) = ringkit::mpmc::channel::<u8>(3);
+    /// assert!(tx.is_empty());
+    /// tx.try_push(1).unwrap();
+    /// assert!(!tx.is_empty());
+    /// assert_eq!(rx.try_pop(), Ok(1));
+    /// assert!(tx.is_empty());
+    /// ```
     #[must_use]
     pub fn is_empty(&self) -> bool {
         self.chan.queue.is_empty()
     }
 
     /// True if every slot is taken now (a snapshot).
+    ///
+    /// ```
+    /// let (tx, rx) = ringkit::mpmc::channel::<u8>(1);
+    /// assert!(!tx.is_full());
+    /// tx.try_push(1).unwrap();
+    /// assert!(tx.is_full());
+    /// assert_eq!(rx.try_pop(), Ok(1));
+    /// assert!(!tx.is_full());
+    /// ```
     #[must_use]
     pub fn is_full(&self) -> bool {
         self.chan.queue.is_full()
@@ -305,6 +424,16 @@ impl<T> Sender<T> {
 
     /// True once every receiver is gone (the last one's drop has closed the
     /// queue): pushes can only fail from now on.
+    ///
+    /// ```
+    /// let (tx, rx) = ringkit::mpmc::channel::<u8>(1);
+    /// let rx2 = rx.clone();
+    /// drop(rx);
+    /// assert!(!tx.is_disconnected()); // `rx2` is still there
+    /// drop(rx2);
+    /// assert!(tx.is_disconnected());
+    /// assert!(tx.try_push(1).unwrap_err().is_disconnected());
+    /// ```
     #[must_use]
     pub fn is_disconnected(&self) -> bool {
         self.chan.queue.is_closed_now()
@@ -336,6 +465,17 @@ impl<T> Receiver<T> {
     /// Pops the oldest item without blocking. `Empty` if there is none (never
     /// spuriously, see the module docs); `Disconnected` if there is none and every
     /// sender is gone (items pushed before that are popped first).
+    ///
+    /// ```
+    /// use ringkit::PopError;
+    ///
+    /// let (tx, rx) = ringkit::mpmc::channel::<u32>(2);
+    /// assert_eq!(rx.try_pop(), Err(PopError::Empty));
+    /// tx.try_push(1).unwrap();
+    /// drop(tx);
+    /// assert_eq!(rx.try_pop(), Ok(1)); // pushed before the sender left
+    /// assert_eq!(rx.try_pop(), Err(PopError::Disconnected));
+    /// ```
     #[inline]
     pub fn try_pop(&self) -> Result<T, PopError> {
         self.try_pop_with_seq().map(|(_, v)| v)
@@ -343,6 +483,16 @@ impl<T> Receiver<T> {
 
     /// Like [`Receiver::try_pop`], and also returns the item's sequence number; see
     /// [`Queue::try_pop_with_seq`].
+    ///
+    /// ```
+    /// let (tx, rx) = ringkit::mpmc::channel::<char>(2);
+    /// tx.try_push('a').unwrap();
+    /// tx.try_push('b').unwrap();
+    /// assert_eq!(rx.try_pop_with_seq(), Ok((0, 'a')));
+    /// assert_eq!(rx.try_pop_with_seq(), Ok((1, 'b')));
+    /// tx.try_push('c').unwrap(); // the next lap: the numbers go on
+    /// assert_eq!(rx.try_pop_with_seq(), Ok((2, 'c')));
+    /// ```
     #[inline]
     pub fn try_pop_with_seq(&self) -> Result<(u64, T), PopError> {
         let chan = &*self.chan;
@@ -358,6 +508,17 @@ impl<T> Receiver<T> {
 
     /// Pops the oldest item, blocking while the queue is empty. `Disconnected` once
     /// every sender is gone and the queue is empty (never `Empty`).
+    ///
+    /// ```
+    /// use ringkit::PopError;
+    ///
+    /// let (tx, rx) = ringkit::mpmc::channel::<u32>(2);
+    /// let producer = std::thread::spawn(move || tx.push(42));
+    /// assert_eq!(rx.pop(), Ok(42)); // waits for the producer's push
+    /// producer.join().unwrap().unwrap();
+    /// // The producer's sender is gone and the queue is empty: no waiting.
+    /// assert_eq!(rx.pop(), Err(PopError::Disconnected));
+    /// ```
     #[cfg(feature = "std")]
     pub fn pop(&self) -> Result<T, PopError> {
         self.pop_deadline(None).map(|(_, v)| v)
@@ -366,6 +527,19 @@ impl<T> Receiver<T> {
     /// Pops the oldest item, blocking at most `timeout` while the queue is empty:
     /// `Timeout` if it stays empty that long, `Disconnected` once every sender is
     /// gone and the queue is empty.
+    ///
+    /// ```
+    /// use ringkit::PopTimeoutError;
+    /// use std::time::Duration;
+    ///
+    /// let (tx, rx) = ringkit::mpmc::channel::<u32>(2);
+    /// tx.try_push(1).unwrap();
+    /// assert_eq!(rx.pop_timeout(Duration::from_millis(1)), Ok(1));
+    /// // Nobody pushes, so the queue stays empty.
+    /// assert_eq!(rx.pop_timeout(Duration::from_millis(1)), Err(PopTimeoutError::Timeout));
+    /// drop(tx);
+    /// assert_eq!(rx.pop_timeout(Duration::from_secs(60)), Err(PopTimeoutError::Disconnected));
+    /// ```
     #[cfg(feature = "std")]
     pub fn pop_timeout(&self, timeout: Duration) -> Result<T, PopTimeoutError> {
         self.pop_deadline(deadline_after(timeout))
@@ -376,6 +550,20 @@ impl<T> Receiver<T> {
     /// Pops the oldest item, blocking until `deadline` at the latest while the
     /// queue is empty: `Timeout` if it is still empty then, `Disconnected` once
     /// every sender is gone and the queue is empty.
+    ///
+    /// ```
+    /// use ringkit::PopTimeoutError;
+    /// use std::time::{Duration, Instant};
+    ///
+    /// let (tx, rx) = ringkit::mpmc::channel::<u32>(2);
+    /// tx.try_push(1).unwrap();
+    /// let deadline = Instant::now() + Duration::from_millis(1);
+    /// assert_eq!(rx.pop_until(deadline), Ok(1));
+    /// // Nobody pushes, so the queue is still empty at the deadline.
+    /// assert_eq!(rx.pop_until(deadline), Err(PopTimeoutError::Timeout));
+    /// drop(tx);
+    /// assert_eq!(rx.pop_until(deadline), Err(PopTimeoutError::Disconnected));
+    /// ```
     #[cfg(feature = "std")]
     pub fn pop_until(&self, deadline: Instant) -> Result<T, PopTimeoutError> {
         self.pop_deadline(Some(deadline))
@@ -402,42 +590,99 @@ impl<T> Receiver<T> {
     }
 
     /// An iterator that pops until the queue is empty (it does not block).
+    ///
+    /// ```
+    /// let (tx, rx) = ringkit::mpmc::channel::<u32>(4);
+    /// for i in 0..3 {
+    ///     tx.try_push(i).unwrap();
+    /// }
+    /// assert_eq!(rx.try_iter().collect::<Vec<_>>(), [0, 1, 2]);
+    /// assert_eq!(rx.try_iter().next(), None); // empty: stops, though `tx` is still there
+    /// ```
     pub fn try_iter(&self) -> TryIter<'_, T> {
         TryIter { rx: self }
     }
 
     /// An iterator that pops, blocking, until every sender is gone and the queue
     /// is empty.
+    ///
+    /// ```
+    /// let (tx, rx) = ringkit::mpmc::channel::<u32>(4);
+    /// let producer = std::thread::spawn(move || {
+    ///     for i in 0..10 {
+    ///         tx.push(i).unwrap();
+    ///     }
+    /// }); // `tx` goes when the thread ends
+    /// assert_eq!(rx.iter().sum::<u32>(), 45);
+    /// producer.join().unwrap();
+    /// ```
     #[cfg(feature = "std")]
     pub fn iter(&self) -> Iter<'_, T> {
         Iter { rx: self }
     }
 
     /// The number of slots.
+    ///
+    /// ```
+    /// let (_tx, rx) = ringkit::mpmc::channel::<u8>(3);
+    /// assert_eq!(rx.capacity(), 3);
+    /// ```
     #[must_use]
     pub fn capacity(&self) -> usize {
         self.chan.queue.capacity()
     }
 
     /// Items in the queue now (a snapshot).
+    ///
+    /// ```
+    /// let (tx, rx) = ringkit::mpmc::channel::<u8>(3);
+    /// tx.try_push(1).unwrap();
+    /// tx.try_push(2).unwrap();
+    /// assert_eq!(rx.len(), 2);
+    /// assert_eq!(rx.try_pop(), Ok(1));
+    /// assert_eq!(rx.len(), 1);
+    /// ```
     #[must_use]
     pub fn len(&self) -> usize {
         self.chan.queue.len()
     }
 
     /// True if the queue holds no item now (a snapshot).
+    ///
+    /// ```
+    /// let (tx, rx) = ringkit::mpmc::channel::<u8>(3);
+    /// assert!(rx.is_empty());
+    /// tx.try_push(1).unwrap();
+    /// assert!(!rx.is_empty());
+    /// ```
     #[must_use]
     pub fn is_empty(&self) -> bool {
         self.chan.queue.is_empty()
     }
 
     /// True if every slot is taken now (a snapshot).
+    ///
+    /// ```
+    /// let (tx, rx) = ringkit::mpmc::channel::<u8>(2);
+    /// tx.try_push(1).unwrap();
+    /// assert!(!rx.is_full());
+    /// tx.try_push(2).unwrap();
+    /// assert!(rx.is_full());
+    /// ```
     #[must_use]
     pub fn is_full(&self) -> bool {
         self.chan.queue.is_full()
     }
 
     /// True once every sender is gone. Items they pushed may still be waiting.
+    ///
+    /// ```
+    /// let (tx, rx) = ringkit::mpmc::channel::<u8>(2);
+    /// tx.try_push(1).unwrap();
+    /// drop(tx);
+    /// assert!(rx.is_disconnected());
+    /// assert_eq!(rx.try_pop(), Ok(1)); // still there to pop
+    /// ```
     #[must_use]
     pub fn is_disconnected(&self) -> bool {
         self.chan.senders_gone()
@@ -484,6 +729,18 @@ impl<T> Drop for Receiver<T> {
 }
 
 /// Pops until the queue is empty; made by [`Receiver::try_iter`].
+///
+/// ```
+/// let (tx, rx) = ringkit::mpmc::channel::<u32>(4);
+/// tx.try_push(1).unwrap();
+/// tx.try_push(2).unwrap();
+/// let mut it = rx.try_iter();
+/// assert_eq!(it.next(), Some(1));
+/// assert_eq!(it.next(), Some(2));
+/// assert_eq!(it.next(), None); // empty for now
+/// tx.try_push(3).unwrap();
+/// assert_eq!(it.next(), Some(3)); // the next call pops again
+/// ```
 #[must_use = "iterators are lazy and do nothing unless consumed"]
 pub struct TryIter<'a, T> {
     rx: &'a Receiver<T>,
@@ -504,6 +761,17 @@ impl<T> Iterator for TryIter<'_, T> {
 
 /// Pops, blocking, until every sender is gone and the queue is empty; made by
 /// [`Receiver::iter`].
+///
+/// ```
+/// let (tx, rx) = ringkit::mpmc::channel::<u32>(4);
+/// tx.try_push(1).unwrap();
+/// tx.try_push(2).unwrap();
+/// drop(tx);
+/// let mut it = rx.iter(); // or `for v in &rx`
+/// assert_eq!(it.next(), Some(1));
+/// assert_eq!(it.next(), Some(2));
+/// assert_eq!(it.next(), None); // every sender is gone and the queue is empty
+/// ```
 #[cfg(feature = "std")]
 #[must_use = "iterators are lazy and do nothing unless consumed"]
 pub struct Iter<'a, T> {
@@ -527,6 +795,16 @@ impl<T> Iterator for Iter<'_, T> {
 
 /// Pops, blocking, until every sender is gone and the queue is empty; made by
 /// `Receiver::into_iter`.
+///
+/// ```
+/// let (tx, rx) = ringkit::mpmc::channel::<u32>(2);
+/// let consumer = std::thread::spawn(move || rx.into_iter().collect::<Vec<_>>());
+/// for i in 0..5 {
+///     tx.push(i).unwrap();
+/// }
+/// drop(tx); // the consumer's loop ends once it has taken every item
+/// assert_eq!(consumer.join().unwrap(), [0, 1, 2, 3, 4]);
+/// ```
 #[cfg(feature = "std")]
 #[must_use = "iterators are lazy and do nothing unless consumed"]
 pub struct IntoIter<T> {

@@ -69,6 +69,17 @@ unsafe impl<T: Send> Sync for Queue<T> {}
 impl<T> Queue<T> {
     /// Creates a queue of `capacity` slots.
     ///
+    /// ```
+    /// use ringkit::mpmc::Queue;
+    /// use std::sync::Arc;
+    ///
+    /// let q = Arc::new(Queue::<u64>::new(5));
+    /// assert_eq!(q.capacity(), 5);
+    /// let q2 = Arc::clone(&q);
+    /// std::thread::spawn(move || q2.try_push(1).unwrap()).join().unwrap();
+    /// assert_eq!(q.try_pop(), Some(1));
+    /// ```
+    ///
     /// # Panics
     ///
     /// If `capacity` is 0 or too large for memory; see [`Queue::try_new`].
@@ -178,6 +189,16 @@ impl<T> Queue<T> {
     /// that is really full costs two spin hints (tens of nanoseconds) to report,
     /// and a producer retrying on a full queue does not keep taking the consumers'
     /// cache line away from them (see `docs/design.md`, "Variants measured").
+    ///
+    /// ```
+    /// use ringkit::{mpmc::Queue, PushError};
+    ///
+    /// let q = Queue::new(1);
+    /// assert_eq!(q.try_push('a'), Ok(()));
+    /// assert_eq!(q.try_push('b'), Err(PushError::Full('b'))); // handed back
+    /// assert_eq!(q.try_pop(), Some('a'));
+    /// assert_eq!(q.try_push('b'), Ok(()));
+    /// ```
     #[inline]
     pub fn try_push(&self, mut value: T) -> Result<(), PushError<T>> {
         // ORDERING: [mpmc.tail.acquire] pairs with [mpmc.tail.release]: the pushes
@@ -277,6 +298,19 @@ impl<T> Queue<T> {
     /// really empty costs two spin hints (tens of nanoseconds) to report, and a
     /// consumer polling an empty queue does not keep taking the producers' cache
     /// line away from them (see `docs/design.md`, "Variants measured").
+    ///
+    /// ```
+    /// let q = ringkit::mpmc::Queue::new(4);
+    /// std::thread::scope(|s| {
+    ///     s.spawn(|| q.try_push(1).unwrap());
+    ///     s.spawn(|| q.try_push(2).unwrap());
+    /// });
+    /// // Both pushes happened before (the scope joined their threads): both are seen.
+    /// let mut got = [q.try_pop().unwrap(), q.try_pop().unwrap()];
+    /// got.sort();
+    /// assert_eq!(got, [1, 2]);
+    /// assert_eq!(q.try_pop(), None);
+    /// ```
     #[inline]
     pub fn try_pop(&self) -> Option<T> {
         self.try_pop_with_seq().map(|(_, v)| v)
@@ -286,6 +320,16 @@ impl<T> Queue<T> {
     /// the first item ever pushed, one more for each item after it (per queue, in
     /// push order; items evicted by [`Queue::force_push`] keep their numbers, so a
     /// gap shows how many were lost).
+    ///
+    /// ```
+    /// let q = ringkit::mpmc::Queue::new(2);
+    /// q.try_push("a").unwrap();
+    /// q.try_push("b").unwrap();
+    /// assert_eq!(q.force_push("c"), Some("a")); // evicts item 0
+    /// assert_eq!(q.try_pop_with_seq(), Some((1, "b"))); // the gap: one item lost
+    /// assert_eq!(q.try_pop_with_seq(), Some((2, "c")));
+    /// assert_eq!(q.try_pop_with_seq(), None);
+    /// ```
     #[inline]
     pub fn try_pop_with_seq(&self) -> Option<(u64, T)> {
         // ORDERING: [mpmc.head.acquire] pairs with [mpmc.head.release]: the pops
@@ -357,6 +401,14 @@ impl<T> Queue<T> {
     /// Pushes `value`; if the queue is full, first removes the oldest item and
     /// returns it. Under contention this behaves like a pop of the oldest item
     /// followed by a push: between the two, other threads may see one item fewer.
+    ///
+    /// ```
+    /// let q = ringkit::mpmc::Queue::new(2);
+    /// assert_eq!(q.force_push(1), None); // room
+    /// assert_eq!(q.force_push(2), None);
+    /// assert_eq!(q.force_push(3), Some(1)); // full: the oldest makes room
+    /// assert_eq!(q.into_iter().collect::<Vec<_>>(), [2, 3]);
+    /// ```
     #[inline]
     pub fn force_push(&self, mut value: T) -> Option<T> {
         // ORDERING: [mpmc.tail.acquire] pairs with [mpmc.tail.release]: the pushes
@@ -463,12 +515,26 @@ impl<T> Queue<T> {
     }
 
     /// The number of slots (fixed at construction).
+    ///
+    /// ```
+    /// let q = ringkit::mpmc::Queue::<u8>::new(3); // any capacity, not only powers of two
+    /// assert_eq!(q.capacity(), 3);
+    /// ```
     pub fn capacity(&self) -> usize {
         self.capacity
     }
 
     /// Items in the queue now, counting pushes and pops in progress as done. A
     /// snapshot: other threads may change it at once.
+    ///
+    /// ```
+    /// let q = ringkit::mpmc::Queue::new(3);
+    /// q.try_push(1).unwrap();
+    /// q.try_push(2).unwrap();
+    /// assert_eq!(q.len(), 2);
+    /// assert_eq!(q.try_pop(), Some(1));
+    /// assert_eq!(q.len(), 1);
+    /// ```
     pub fn len(&self) -> usize {
         loop {
             // ORDERING: Relaxed (all three loads): a snapshot, no slot is read.
@@ -501,6 +567,13 @@ impl<T> Queue<T> {
     }
 
     /// True if the queue holds no item now (a snapshot).
+    ///
+    /// ```
+    /// let q = ringkit::mpmc::Queue::new(3);
+    /// assert!(q.is_empty());
+    /// q.try_push(1).unwrap();
+    /// assert!(!q.is_empty());
+    /// ```
     pub fn is_empty(&self) -> bool {
         // ORDERING: Relaxed: a snapshot.
         let head = self.head.load(Ordering::Relaxed);
@@ -510,6 +583,14 @@ impl<T> Queue<T> {
     }
 
     /// True if every slot is taken now (a snapshot).
+    ///
+    /// ```
+    /// let q = ringkit::mpmc::Queue::new(2);
+    /// q.try_push(1).unwrap();
+    /// assert!(!q.is_full());
+    /// q.try_push(2).unwrap();
+    /// assert!(q.is_full());
+    /// ```
     pub fn is_full(&self) -> bool {
         // ORDERING: Relaxed: a snapshot.
         let tail = self.tail.load(Ordering::Relaxed);
