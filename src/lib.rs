@@ -174,12 +174,16 @@ mod wait;
 // is there; see docs/realtime.md.
 #[cfg(target_has_atomic = "64")]
 pub mod broadcast;
+#[cfg(feature = "std")]
+pub mod dedup;
 #[cfg(all(feature = "std", target_has_atomic = "64"))]
 pub mod dispatch;
 #[cfg(target_has_atomic = "64")]
 pub mod event;
 #[cfg(target_has_atomic = "64")]
 pub mod mpmc;
+#[cfg(feature = "std")]
+pub mod resend;
 #[cfg(target_has_atomic = "64")]
 pub mod seqlock;
 pub mod spsc;

@@ -57,6 +57,14 @@ struct Prims {
     bcast: (broadcast::Publisher<u64>, broadcast::Subscriber<u64>),
     /// Room for the MPMC batches, reserved at construction.
     batch: std::collections::VecDeque<u64>,
+    /// Windows of ids: the last 16, and the last 16 within a span (given a
+    /// clock of its own, so the test makes no clock read).
+    #[cfg(feature = "std")]
+    dedup: (
+        ringkit::dedup::Dedup<u64>,
+        ringkit::dedup::Dedup<u64>,
+        std::time::Instant,
+    ),
 }
 
 impl Prims {
@@ -70,6 +78,12 @@ impl Prims {
             event: Event::auto_reset(),
             bcast: broadcast::channel(64),
             batch: std::collections::VecDeque::with_capacity(8),
+            #[cfg(feature = "std")]
+            dedup: (
+                ringkit::dedup::Dedup::new(16),
+                ringkit::dedup::Dedup::new(16).with_span(std::time::Duration::from_secs(5)),
+                std::time::Instant::now(),
+            ),
         }
     }
 
@@ -145,6 +159,22 @@ impl Prims {
             sum += sub.try_recv().unwrap().1;
             p.publish(i);
             sum += sub.try_recv_now().unwrap().1;
+
+            // Past the window's bound every record evicts the oldest id.
+            #[cfg(feature = "std")]
+            {
+                let (last, timed, t0) = &mut self.dedup;
+                for id in [i, i / 2] {
+                    if !last.is_duplicate(&id) {
+                        last.record(id);
+                    }
+                    sum += u64::from(last.insert(id + 1000)) + u64::from(last.contains(&id));
+                    let now = *t0 + std::time::Duration::from_millis(i * 100);
+                    if !timed.is_duplicate_at(&id, now) {
+                        timed.record_at(id, now);
+                    }
+                }
+            }
         }
         sum
     }
