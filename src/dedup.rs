@@ -369,6 +369,11 @@ impl<K: Hash + Eq, S: BuildHasher> Dedup<K, S> {
         }
     }
 
+    /// True if the window has a time span, so its `*_at` forms need a time.
+    pub(crate) fn needs_clock(&self) -> bool {
+        self.span.is_some()
+    }
+
     /// The time to stamp records with: read only if the window has a span.
     fn now(&self) -> Option<Instant> {
         self.span.map(|_| Instant::now())

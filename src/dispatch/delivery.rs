@@ -2,9 +2,13 @@
 //! that keeps failing: [`Delivery`], [`EventUpdate`], [`Failure`], [`Retry`],
 //! [`DeadLetter`]. Panics in handlers, callbacks and `Drop`s are caught here.
 
+use super::backoff::{Backoff, Jitter, Now};
+use crate::dedup::Dedup;
+use core::hash::{BuildHasher, Hash};
 use std::any::Any;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::prelude::rust_2021::*;
+use std::time::{Duration, Instant};
 
 /// One delivery of a message to its handler.
 ///
@@ -196,6 +200,47 @@ type DeadLetterFn<M, E> = Box<dyn FnMut(DeadLetter<M, E>) + Send>;
 pub struct Retry<M, E> {
     pub(super) attempts: u32,
     dead_letter: Option<DeadLetterFn<M, E>>,
+    backoff: Option<Backoff>,
+    jitter: Jitter,
+    dedup: Option<Box<dyn Gate<M>>>,
+}
+
+/// A source's window of message ids: which messages to skip, and the record of
+/// those handled.
+trait Gate<M>: Send {
+    fn is_duplicate(&mut self, message: &M, now: &Now<'_>) -> bool;
+    fn record(&mut self, message: &M, now: &Now<'_>);
+}
+
+/// A [`Dedup`] and how to get a message's id.
+struct IdGate<K, S, F> {
+    window: Dedup<K, S>,
+    id: F,
+}
+
+impl<M, K, S, F> Gate<M> for IdGate<K, S, F>
+where
+    K: Hash + Eq + Send,
+    S: BuildHasher + Send,
+    F: Fn(&M) -> K + Send,
+{
+    fn is_duplicate(&mut self, message: &M, now: &Now<'_>) -> bool {
+        let id = (self.id)(message);
+        if self.window.needs_clock() {
+            self.window.is_duplicate_at(&id, now.get())
+        } else {
+            self.window.is_duplicate(&id)
+        }
+    }
+
+    fn record(&mut self, message: &M, now: &Now<'_>) {
+        let id = (self.id)(message);
+        if self.window.needs_clock() {
+            self.window.record_at(id, now.get());
+        } else {
+            self.window.record(id);
+        }
+    }
 }
 
 impl<M, E> Retry<M, E> {
@@ -229,6 +274,9 @@ impl<M, E> Retry<M, E> {
         Retry {
             attempts,
             dead_letter: None,
+            backoff: None,
+            jitter: Jitter::new(),
+            dedup: None,
         }
     }
 
@@ -261,6 +309,103 @@ impl<M, E> Retry<M, E> {
         self
     }
 
+    /// Waits as `backoff` says between a failed attempt and the next, instead of
+    /// delivering again at the next poll. See [`Backoff`] for what the source and
+    /// the dispatcher do meanwhile.
+    ///
+    /// ```
+    /// use ringkit::dispatch::{Backoff, Dispatcher, Retry};
+    /// use std::sync::{Arc, Mutex};
+    /// use std::time::{Duration, Instant};
+    ///
+    /// // A clock of our own, so the example does not wait.
+    /// let t0 = Instant::now();
+    /// let now = Arc::new(Mutex::new(t0));
+    /// let clock = now.clone();
+    /// let mut dispatcher = Dispatcher::new().with_clock(move || *clock.lock().unwrap());
+    /// let (mut tx, rx) = ringkit::spsc::channel::<u32>(4);
+    /// let retry = Retry::attempts(3).backoff(Backoff::fixed(Duration::from_secs(5)));
+    /// dispatcher.on_spsc_with(rx, retry, |d| if d.attempt == 1 { Err(()) } else { Ok(()) });
+    /// tx.try_push(7).unwrap();
+    /// assert_eq!(dispatcher.poll(), 1); // the first attempt fails
+    /// *now.lock().unwrap() = t0 + Duration::from_secs(4);
+    /// assert_eq!(dispatcher.poll(), 0); // not due yet
+    /// *now.lock().unwrap() = t0 + Duration::from_secs(5);
+    /// assert_eq!(dispatcher.poll(), 1); // the second attempt succeeds
+    /// assert!(tx.is_empty());
+    /// ```
+    #[must_use]
+    pub fn backoff(mut self, backoff: Backoff) -> Self {
+        self.backoff = Some(backoff);
+        self
+    }
+
+    /// Skips messages whose id is in `window`: such a message is acknowledged
+    /// (removed and dropped) without running the handler, and `window` counts it
+    /// and calls its [`on_duplicate`](Dedup::on_duplicate) callback. A message's
+    /// id, `id(&message)`, goes into the window when its handler acknowledges
+    /// it. For SPSC and MPMC sources (an event flag's updates carry no ids). The
+    /// window moves into the dispatcher: read the count through the callback.
+    ///
+    /// ```
+    /// use ringkit::dedup::Dedup;
+    /// use ringkit::dispatch::{Dispatcher, Retry};
+    /// use std::sync::{atomic::{AtomicU64, Ordering}, Arc};
+    ///
+    /// let (tx, rx) = ringkit::mpmc::channel::<(u64, &str)>(8);
+    /// let dups = Arc::new(AtomicU64::new(0));
+    /// let d = dups.clone();
+    /// let window = Dedup::new(1024).on_duplicate(move |_id: &u64| {
+    ///     d.fetch_add(1, Ordering::Relaxed);
+    /// });
+    /// let handled = Arc::new(AtomicU64::new(0));
+    /// let h = handled.clone();
+    /// let mut dispatcher = Dispatcher::new();
+    /// dispatcher.on_mpmc_with(rx, Retry::default().dedup(window, |m: &(u64, &str)| m.0), move |_| {
+    ///     h.fetch_add(1, Ordering::Relaxed);
+    ///     Ok::<(), ()>(())
+    /// });
+    /// for m in [(1, "debit"), (2, "credit"), (1, "debit")] {
+    ///     tx.try_push(m).unwrap(); // the second (1, "debit") is a resend
+    /// }
+    /// dispatcher.poll();
+    /// assert_eq!(handled.load(Ordering::Relaxed), 2);
+    /// assert_eq!(dups.load(Ordering::Relaxed), 1);
+    /// assert!(tx.is_empty());
+    /// ```
+    #[must_use]
+    pub fn dedup<K, S>(mut self, window: Dedup<K, S>, id: impl Fn(&M) -> K + Send + 'static) -> Self
+    where
+        M: 'static,
+        K: Hash + Eq + Send + 'static,
+        S: BuildHasher + Send + 'static,
+    {
+        self.dedup = Some(Box::new(IdGate { window, id }));
+        self
+    }
+
+    /// When a message that has failed `failures` times may be delivered again:
+    /// `None` for at once (no backoff).
+    pub(super) fn retry_at(&mut self, failures: u32, now: &Now<'_>) -> Option<Instant> {
+        let wait = self.backoff?.wait(failures, &mut self.jitter);
+        Some(now.get().checked_add(wait).unwrap_or_else(far_future))
+    }
+
+    /// True if `message` is a duplicate to skip (see [`Retry::dedup`]).
+    pub(super) fn is_duplicate(&mut self, message: &M, now: &Now<'_>) -> bool {
+        match self.dedup.as_mut() {
+            Some(gate) => gate.is_duplicate(message, now),
+            None => false,
+        }
+    }
+
+    /// Records that `message` was acknowledged (see [`Retry::dedup`]).
+    pub(super) fn record(&mut self, message: &M, now: &Now<'_>) {
+        if let Some(gate) = self.dedup.as_mut() {
+            gate.record(message, now);
+        }
+    }
+
     /// Hands `letter` to the dead-letter callback, or drops it if there is none.
     /// A panic in the callback (the letter is the callback's from the call on) or
     /// in the letter's `Drop` is caught.
@@ -287,6 +432,8 @@ impl<M, E> core::fmt::Debug for Retry<M, E> {
         f.debug_struct("Retry")
             .field("attempts", &self.attempts)
             .field("dead_letter", &self.dead_letter.is_some())
+            .field("backoff", &self.backoff)
+            .field("dedup", &self.dedup.is_some())
             .finish()
     }
 }
@@ -315,4 +462,12 @@ pub(super) fn drop_payload(payload: Box<dyn Any + Send + 'static>) {
     if let Err(inner) = catch_unwind(AssertUnwindSafe(move || drop(payload))) {
         core::mem::forget(inner);
     }
+}
+
+/// A deadline so far off that it never comes: for a retry time past what an
+/// `Instant` can hold.
+fn far_future() -> Instant {
+    let now = Instant::now();
+    // About 30 years: every platform's `Instant` can hold that much past now.
+    now + Duration::from_secs(30 * 365 * 24 * 3600)
 }

@@ -1,6 +1,7 @@
 //! Jobs: closures other threads hand to one thread to run, alone
 //! ([`JobExecutor::run`]) or as a source of a [`Dispatcher`](super::Dispatcher).
 
+use super::backoff::Now;
 use super::delivery::drop_payload;
 use super::source::{Kind, Source};
 use crate::wait::{WaitCell, Waitable};
@@ -267,7 +268,7 @@ impl JobSource {
 }
 
 impl Source for JobSource {
-    fn poll(&mut self, batch: usize) -> usize {
+    fn poll(&mut self, batch: usize, _now: &Now<'_>) -> usize {
         let mut ran = 0;
         while ran < batch {
             match self.exec.rx.try_pop() {

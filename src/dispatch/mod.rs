@@ -61,6 +61,27 @@
 //!   (whose generation may have moved on; the attempt count restarts then), and
 //!   after the last attempt it is dead-lettered and counts as seen.
 //!
+//! # Retry delays and duplicates
+//!
+//! By default a failed message is delivered again at the next poll. With
+//! [`Retry::backoff`] it waits first ([`Backoff::fixed`], or
+//! [`Backoff::exponential`] up to a cap, optionally [with
+//! jitter](Backoff::with_jitter)), so that a downstream that is briefly
+//! unavailable has time to come back before the message is dead-lettered. The
+//! order is strict: while a message waits, its source delivers nothing, and the
+//! messages behind it wait with it (an SPSC source's stay in the ring; an MPMC
+//! source pops nothing more, so other receivers of the channel may take them).
+//! The dispatcher serves its other sources meanwhile, and [`run`](Dispatcher::run)
+//! parks until the earliest retry is due when nothing else is ready. Delays are
+//! measured on [`Dispatcher::with_clock`] (`Instant::now` by default), read only
+//! when a retry is waiting or being scheduled.
+//!
+//! A sender that hears no acknowledgement may send a message again. With
+//! [`Retry::dedup`] a queue source keeps a window ([`Dedup`](crate::dedup::Dedup))
+//! of the ids of the messages its handler acknowledged: a message whose id is in
+//! it is acknowledged at once, without running the handler, and counted. A
+//! failed attempt records nothing, so its redelivery runs the handler.
+//!
 //! # Panics in handlers, callbacks, jobs and `Drop`s
 //!
 //! [`poll`](Dispatcher::poll) and [`run`](Dispatcher::run) do not unwind from a
@@ -122,13 +143,16 @@
 //! closure that captures nothing: a zero-sized box does not allocate).
 
 // A std-only module (the `std` feature): std's prelude, as in any std crate.
+mod backoff;
 mod delivery;
 mod jobs;
 mod source;
 
+pub use backoff::Backoff;
 pub use delivery::{DeadLetter, Delivery, EventUpdate, Failure, Retry};
 pub use jobs::{jobs, Job, JobExecutor, JobSubmitter};
 
+use backoff::Now;
 use delivery::drop_caught;
 use jobs::JobSource;
 use source::{EventSource, Kind, MpmcSource, Source, SpscSource};
@@ -139,6 +163,7 @@ use crate::sync::{spin_hint, Arc, AtomicBool, Ordering};
 use crate::wait::{WaitCell, SPIN_LIMIT};
 use crate::{mpmc, spsc};
 use std::prelude::rust_2021::*;
+use std::time::Instant;
 
 /// Delivery attempts before a message is dead-lettered, unless [`Retry`] says
 /// otherwise.
@@ -301,6 +326,8 @@ pub struct Dispatcher {
     batch: usize,
     /// Queue sources ever registered (SPSC, MPMC, jobs).
     queues: usize,
+    /// What retry deadlines are measured on; `Instant::now` unless a test says.
+    clock: Box<dyn Fn() -> Instant + Send>,
 }
 
 impl Dispatcher {
@@ -321,6 +348,8 @@ impl Dispatcher {
             keys: Vec::new(),
             batch: DEFAULT_BATCH,
             queues: 0,
+            // A function item: a zero-sized box, no allocation.
+            clock: Box::new(Instant::now),
         }
     }
 
@@ -341,6 +370,35 @@ impl Dispatcher {
     #[must_use]
     pub fn with_batch(mut self, batch: usize) -> Self {
         self.batch = batch.max(1);
+        self
+    }
+
+    /// Measures retry delays ([`Retry::backoff`]) and dedup time spans on
+    /// `clock` instead of [`Instant::now`]: for tests and simulations that move
+    /// time themselves. `run` still parks in real time, for the time `clock`
+    /// says is left until the next retry.
+    ///
+    /// ```
+    /// use ringkit::dispatch::{Backoff, Dispatcher, Retry};
+    /// use std::sync::{Arc, Mutex};
+    /// use std::time::{Duration, Instant};
+    ///
+    /// let t0 = Instant::now();
+    /// let now = Arc::new(Mutex::new(t0));
+    /// let clock = now.clone();
+    /// let mut dispatcher = Dispatcher::new().with_clock(move || *clock.lock().unwrap());
+    /// let (mut tx, rx) = ringkit::spsc::channel::<u8>(2);
+    /// let retry = Retry::attempts(2).backoff(Backoff::fixed(Duration::from_secs(60)));
+    /// dispatcher.on_spsc_with(rx, retry, |d| if d.attempt == 1 { Err(()) } else { Ok(()) });
+    /// tx.try_push(1).unwrap();
+    /// dispatcher.poll(); // fails; due in a minute of `clock` time
+    /// *now.lock().unwrap() += Duration::from_secs(60);
+    /// assert_eq!(dispatcher.poll(), 1);
+    /// assert!(tx.is_empty());
+    /// ```
+    #[must_use]
+    pub fn with_clock(mut self, clock: impl Fn() -> Instant + Send + 'static) -> Self {
+        self.clock = Box::new(clock);
         self
     }
 
@@ -594,7 +652,9 @@ impl Dispatcher {
 
     /// Visits every source once and runs its handler over what is available, at
     /// most the batch size per source. Returns the number of deliveries (handler
-    /// calls, including failed ones, and jobs run). Never blocks (except, briefly,
+    /// calls, including failed ones, duplicates skipped, and jobs run). A source
+    /// whose failed message waits for its [retry delay](Retry::backoff) delivers
+    /// nothing until it is due. Never blocks (except, briefly,
     /// for an MPMC push that has claimed a slot and is still writing it).
     ///
     /// Does not unwind from a panic in a handler, a dead-letter callback, a job or
@@ -616,7 +676,8 @@ impl Dispatcher {
     /// ```
     pub fn poll(&mut self) -> usize {
         let batch = self.batch;
-        let did = self.sources.iter_mut().map(|s| s.poll(batch)).sum();
+        let now = Now::new(&*self.clock);
+        let did = self.sources.iter_mut().map(|s| s.poll(batch, &now)).sum();
         if self.sources.iter().any(|s| s.finished()) {
             let bell = &self.shared.bell;
             let mut i = 0;
@@ -687,8 +748,20 @@ impl Dispatcher {
         self.shared.stop.load(Ordering::Acquire)
     }
 
-    /// Nothing was ready: spin briefly, then park until a source or a stop rings.
+    /// Nothing was ready: spin briefly, then park until a source or a stop rings,
+    /// or until the earliest retry is due.
     fn idle(&mut self) {
+        let wake_at = match self.sources.iter().filter_map(|s| s.retry_at()).min() {
+            None => None,
+            Some(at) => {
+                let now = (self.clock)();
+                if now >= at {
+                    return; // due: poll again
+                }
+                // The clock may be the caller's: park for the time it says is left.
+                Instant::now().checked_add(at - now)
+            }
+        };
         for _ in 0..SPIN_LIMIT {
             if self.looks_ready() {
                 return;
@@ -703,7 +776,7 @@ impl Dispatcher {
         } = self;
         shared
             .bell
-            .park_any(sources.iter().map(|s| s.cell()), keys, || {
+            .park_any(sources.iter().map(|s| s.cell()), keys, wake_at, || {
                 // ORDERING: Relaxed: only decides whether to sleep; `run` re-reads the
                 // flag with acquire at the top of its loop.
                 shared.stop.load(Ordering::Relaxed) || sources.iter().any(|s| s.looks_ready())

@@ -2,6 +2,7 @@
 //! primitive's messages into handler calls with acknowledgement, redelivery and
 //! dead letters.
 
+use super::backoff::Now;
 use super::delivery::{deliver, drop_caught, DeadLetter, Delivery, EventUpdate, Retry};
 use crate::event::EventFlag;
 use crate::plain::Plain;
@@ -9,6 +10,7 @@ use crate::wait::{WaitCell, Waitable};
 use crate::{mpmc, spsc, PopError};
 use std::prelude::rust_2021::*;
 use std::sync::Arc;
+use std::time::Instant;
 
 /// What a source says about itself after a poll.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -21,8 +23,14 @@ pub(super) enum Kind {
 
 pub(super) trait Source: Send {
     /// Hands at most `batch` messages to the handler; returns the deliveries made
-    /// (handler calls, jobs run).
-    fn poll(&mut self, batch: usize) -> usize;
+    /// (handler calls, duplicates skipped, jobs run). `now` is read only when a
+    /// retry is waiting or being scheduled.
+    fn poll(&mut self, batch: usize, now: &Now<'_>) -> usize;
+    /// When a failed message waiting for its retry becomes due; `None` if none
+    /// waits. Until then the source delivers nothing and does not look ready.
+    fn retry_at(&self) -> Option<Instant> {
+        None
+    }
     /// True if a poll might find something to do (a cheap relaxed check, used
     /// before and while parking).
     fn looks_ready(&self) -> bool;
@@ -39,6 +47,8 @@ pub(super) struct SpscSource<T, E, H> {
     /// The sequence number of the message that failed last (the head of the
     /// ring) and its failed deliveries so far.
     failing: Option<(u64, u32)>,
+    /// When that message may be delivered again (with a backoff).
+    retry_at: Option<Instant>,
     done: bool,
 }
 
@@ -53,6 +63,7 @@ impl<T, E, H> SpscSource<T, E, H> {
             handler,
             retry,
             failing: None,
+            retry_at: None,
             done: false,
         }
     }
@@ -63,7 +74,13 @@ where
     T: Send,
     H: FnMut(Delivery<'_, T>) -> Result<(), E> + Send,
 {
-    fn poll(&mut self, batch: usize) -> usize {
+    fn poll(&mut self, batch: usize, now: &Now<'_>) -> usize {
+        if let Some(at) = self.retry_at {
+            if now.get() < at {
+                return 0; // the head waits for its retry, and the rest behind it
+            }
+            self.retry_at = None;
+        }
         let n = self.rx.len().min(batch);
         if n == 0 {
             // The acquire load in `is_disconnected` makes every push visible to `len`.
@@ -83,15 +100,22 @@ where
                 Some((failed, failures)) if failed == seq => failures + 1,
                 _ => 1,
             };
+            if self.retry.is_duplicate(message, now) {
+                acked += 1; // handled before: acknowledged without the handler
+                continue;
+            }
             let handler = &mut self.handler;
             match deliver(|| {
                 handler(Delivery {
                     seq,
                     attempt,
-                    message,
+                    message: &mut *message,
                 })
             }) {
-                Ok(()) => acked += 1,
+                Ok(()) => {
+                    self.retry.record(message, now);
+                    acked += 1;
+                }
                 Err(f) => {
                     failure = Some((seq, attempt, f));
                     break;
@@ -117,14 +141,19 @@ where
                     failure,
                 });
             } else {
+                self.retry_at = self.retry.retry_at(attempts, now);
                 drop_caught(failure);
             }
         }
         delivered
     }
 
+    fn retry_at(&self) -> Option<Instant> {
+        self.retry_at
+    }
+
     fn looks_ready(&self) -> bool {
-        self.rx.looks_ready(())
+        self.retry_at.is_none() && self.rx.looks_ready(())
     }
 
     fn finished(&self) -> bool {
@@ -168,6 +197,8 @@ pub(super) struct MpmcSource<T, E, H> {
     retry: Retry<T, E>,
     /// Owned by this dispatcher from the pop until the handler succeeds.
     pending: Option<Pending<T>>,
+    /// When the pending message may be delivered again (with a backoff).
+    retry_at: Option<Instant>,
     done: bool,
 }
 
@@ -178,6 +209,7 @@ impl<T, E, H> MpmcSource<T, E, H> {
             handler,
             retry,
             pending: None,
+            retry_at: None,
             done: false,
         }
     }
@@ -188,7 +220,13 @@ where
     T: Send,
     H: FnMut(Delivery<'_, T>) -> Result<(), E> + Send,
 {
-    fn poll(&mut self, batch: usize) -> usize {
+    fn poll(&mut self, batch: usize, now: &Now<'_>) -> usize {
+        if let Some(at) = self.retry_at {
+            if now.get() < at {
+                return 0; // the pending message waits; nothing is popped behind it
+            }
+            self.retry_at = None;
+        }
         let mut delivered = 0;
         while delivered < batch {
             if self.pending.is_none() {
@@ -210,6 +248,11 @@ where
                 break;
             };
             delivered += 1;
+            if self.retry.is_duplicate(&p.message, now) {
+                // Handled before: acknowledged without the handler.
+                drop_caught(self.pending.take());
+                continue;
+            }
             let handler = &mut self.handler;
             let (seq, attempt) = (p.seq, p.failures + 1);
             let message = &mut p.message;
@@ -217,11 +260,12 @@ where
                 handler(Delivery {
                     seq,
                     attempt,
-                    message,
+                    message: &mut *message,
                 })
             }) {
                 Ok(()) => {
-                    // Acknowledged: out of the pending slot, then dropped.
+                    // Acknowledged: recorded, out of the pending slot, then dropped.
+                    self.retry.record(message, now);
                     drop_caught(self.pending.take());
                 }
                 Err(failure) => {
@@ -236,17 +280,22 @@ where
                             });
                         }
                     } else {
+                        self.retry_at = self.retry.retry_at(attempt, now);
                         drop_caught(failure);
                     }
-                    break; // redelivered on the next poll
+                    break; // redelivered on a later poll
                 }
             }
         }
         delivered
     }
 
+    fn retry_at(&self) -> Option<Instant> {
+        self.retry_at
+    }
+
     fn looks_ready(&self) -> bool {
-        self.pending.is_some() || self.rx.looks_ready(())
+        self.retry_at.is_none() && (self.pending.is_some() || self.rx.looks_ready(()))
     }
 
     fn finished(&self) -> bool {
@@ -271,6 +320,8 @@ pub(super) struct EventSource<T: Plain, E, H> {
     /// The generation that failed last, and how often.
     failing: u64,
     failures: u32,
+    /// When the failed update may be retried (with the newest value then).
+    retry_at: Option<Instant>,
 }
 
 impl<T: Plain, E, H> EventSource<T, E, H> {
@@ -288,6 +339,7 @@ impl<T: Plain, E, H> EventSource<T, E, H> {
             seen,
             failing: seen,
             failures: 0,
+            retry_at: None,
         }
     }
 }
@@ -297,7 +349,13 @@ where
     T: Plain,
     H: FnMut(EventUpdate<T>) -> Result<(), E> + Send,
 {
-    fn poll(&mut self, _batch: usize) -> usize {
+    fn poll(&mut self, _batch: usize, now: &Now<'_>) -> usize {
+        if let Some(at) = self.retry_at {
+            if now.get() < at {
+                return 0;
+            }
+            self.retry_at = None;
+        }
         if self.flag.generation() == self.seen {
             return 0;
         }
@@ -332,6 +390,7 @@ where
                         failure,
                     });
                 } else {
+                    self.retry_at = self.retry.retry_at(attempt, now);
                     drop_caught(failure);
                 }
             }
@@ -339,8 +398,12 @@ where
         1
     }
 
+    fn retry_at(&self) -> Option<Instant> {
+        self.retry_at
+    }
+
     fn looks_ready(&self) -> bool {
-        self.flag.looks_ready(self.seen)
+        self.retry_at.is_none() && self.flag.looks_ready(self.seen)
     }
 
     fn finished(&self) -> bool {

@@ -215,7 +215,8 @@ impl WaitCell {
     }
 
     /// Waits, once, on this cell as the doorbell of `sources` (each of which has
-    /// this cell attached) until `ready()` or a wake-up. Returns without sleeping if
+    /// this cell attached) until `ready()`, a wake-up or `deadline` (a timer, for
+    /// the dispatcher's retries: reaching it is a spurious return). Returns without sleeping if
     /// `ready()` is true after the arming, or if a source cell was woken since it
     /// was armed. Spurious returns are possible: the caller re-polls and loops.
     ///
@@ -242,6 +243,7 @@ impl WaitCell {
         &self,
         sources: impl Iterator<Item = &'a WaitCell> + Clone,
         keys: &mut Vec<u32>,
+        deadline: Option<Instant>,
         ready: impl FnOnce() -> bool,
     ) {
         keys.clear();
@@ -254,7 +256,7 @@ impl WaitCell {
                 .zip(keys.iter())
                 .any(|(c, &k)| c.changed_since(k))
         {
-            self.futex.wait(key, None);
+            self.futex.wait(key, deadline);
         }
         // Whatever woke us (or kept us awake), nobody is asleep on the bits we own
         // alone: the dispatcher re-polls every source before it parks again.
@@ -421,7 +423,7 @@ mod tests {
         let (a, b, bell) = (WaitCell::new(), WaitCell::new(), WaitCell::new());
         let other = b.arm(); // another waiter parked on `b`
         let mut keys = Vec::new();
-        bell.park_any([&a, &b].into_iter(), &mut keys, || true);
+        bell.park_any([&a, &b].into_iter(), &mut keys, None, || true);
         assert_eq!(keys, [PARKED, PARKED | SHARED]);
         assert_eq!((a.word(), b.word(), bell.word()), (0, PARKED | SHARED, 0));
         b.disarm(other);
