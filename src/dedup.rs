@@ -545,7 +545,7 @@ mod tests {
         let mut model: VecDeque<u64> = VecDeque::new();
         let mut x = 0x9e37_79b9_7f4a_7c15_u64 ^ window as u64;
         let mut dups = 0;
-        for _ in 0..2_000 {
+        for _ in 0..if cfg!(miri) { 200 } else { 2_000 } {
             x ^= x << 13;
             x ^= x >> 7;
             x ^= x << 17;
@@ -580,7 +580,13 @@ mod tests {
 
     #[test]
     fn window_matches_a_model() {
-        for window in [1, 2, 3, 4, 5, 8, 17, 64] {
+        // Under miri, the small windows only (3 and 4 wrap the clumped runs).
+        let windows: &[usize] = if cfg!(miri) {
+            &[1, 3, 4]
+        } else {
+            &[1, 2, 3, 4, 5, 8, 17, 64]
+        };
+        for &window in windows {
             matches_model(window, RandomState::new());
             matches_model(window, Clumped);
         }

@@ -423,16 +423,19 @@ fn last_receiver_drop_races_pushes() {
         let popped = mine + other.join().unwrap();
         let dropped_when_closed = drops.load(Ordering::Relaxed);
         let mut pushed = 0;
+        let mut handed_back = Vec::new();
         for s in senders {
             let (n, back) = s.join().unwrap();
             pushed += n;
-            std::mem::forget(back); // not counted: it was handed back
+            handed_back.push(back); // still the sender's: not dropped yet
         }
         // The other receiver may have left last; either way, every item pushed
         // was popped (and dropped by the test) or dropped by the close by now.
         assert!(popped <= pushed);
         assert_eq!(dropped_when_closed, pushed, "round {round}");
         assert_eq!(drops.load(Ordering::Relaxed), pushed, "round {round}");
+        drop(handed_back);
+        assert_eq!(drops.load(Ordering::Relaxed), pushed + 2, "round {round}");
     }
 }
 

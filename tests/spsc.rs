@@ -210,10 +210,7 @@ fn consumer_drop_races_pushes() {
                         value = Counted::new(pushed, &d);
                     }
                     Err(PushError::Full(v)) => value = v,
-                    Err(PushError::Disconnected(v)) => {
-                        std::mem::forget(v); // handed back: not counted
-                        return (pushed, tx);
-                    }
+                    Err(PushError::Disconnected(v)) => return (pushed, tx, v),
                 }
             }
         });
@@ -223,9 +220,15 @@ fn consumer_drop_races_pushes() {
             }
         }
         drop(rx);
-        let (pushed, tx) = producer.join().unwrap();
+        let (pushed, tx, handed_back) = producer.join().unwrap();
         drop(tx);
         assert_eq!(drops.load(Ordering::SeqCst) as u64, pushed, "round {round}");
+        drop(handed_back);
+        assert_eq!(
+            drops.load(Ordering::SeqCst) as u64,
+            pushed + 1,
+            "round {round}"
+        );
     }
 }
 
