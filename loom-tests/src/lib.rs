@@ -23,3 +23,15 @@ pub fn bounded_unless_env(bound: usize, f: impl Fn() + Sync + Send + 'static) {
     }
     b.check(f);
 }
+
+/// An item that counts its drops in a shared counter, so that a model can say
+/// when an item was dropped, and that it was dropped once.
+#[cfg(loom)]
+pub struct Counted(pub loom::sync::Arc<loom::sync::atomic::AtomicUsize>);
+
+#[cfg(loom)]
+impl Drop for Counted {
+    fn drop(&mut self) {
+        self.0.fetch_add(1, loom::sync::atomic::Ordering::Relaxed);
+    }
+}

@@ -13,7 +13,7 @@ use loom::sync::atomic::AtomicUsize;
 use loom::sync::atomic::Ordering::Relaxed;
 use loom::sync::Arc;
 use loom::thread;
-use loom_tests::bounded_unless_env;
+use loom_tests::{bounded_unless_env, Counted};
 use ringkit::mpmc::{self, Queue};
 use ringkit::PopError;
 
@@ -185,16 +185,6 @@ fn mpmc_disconnect_wakes_blocked_sender() {
         assert!(back.is_disconnected());
         r.join().unwrap();
     });
-}
-
-/// An item that counts its drops in a shared counter, so a model can say when an
-/// item was dropped, and that it was dropped once.
-struct Counted(Arc<AtomicUsize>);
-
-impl Drop for Counted {
-    fn drop(&mut self) {
-        self.0.fetch_add(1, Relaxed);
-    }
 }
 
 /// Two receivers leave while one of them pops: whichever leaves last closes the

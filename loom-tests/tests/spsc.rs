@@ -8,6 +8,7 @@ use loom::sync::atomic::AtomicUsize;
 use loom::sync::atomic::Ordering::Relaxed;
 use loom::sync::Arc;
 use loom::thread;
+use loom_tests::Counted;
 use ringkit::spsc::{channel, channel_starting_at};
 use ringkit::{PopError, PushError};
 
@@ -150,15 +151,6 @@ fn consumer_leaves_while_producer_pushes() {
         assert!(first.is_ok() || first.unwrap_err().is_disconnected());
         assert!(tx.try_push(Box::new(2)).unwrap_err().is_disconnected());
     });
-}
-
-/// An item that counts its drops in a shared counter.
-struct Counted(Arc<AtomicUsize>);
-
-impl Drop for Counted {
-    fn drop(&mut self) {
-        self.0.fetch_add(1, Relaxed);
-    }
 }
 
 /// The consumer leaves with an item in the ring while the producer pushes
