@@ -293,7 +293,8 @@ impl<K: Hash + Eq, S: BuildHasher> Dedup<K, S> {
         true
     }
 
-    /// True if `id` is in the window; counts nothing and forgets nothing.
+    /// True if `id` is in the window; counts nothing and forgets nothing (ids
+    /// older than the time span leave at the next check or record).
     ///
     /// ```
     /// let mut seen = ringkit::dedup::Dedup::new(8);
@@ -320,7 +321,8 @@ impl<K: Hash + Eq, S: BuildHasher> Dedup<K, S> {
         self.duplicates
     }
 
-    /// Ids in the window now.
+    /// Ids in the window now (counting, like [`contains`](Dedup::contains),
+    /// those past the time span that no check or record has forgotten yet).
     ///
     /// ```
     /// let mut seen = ringkit::dedup::Dedup::new(2);

@@ -8,6 +8,7 @@ use ringkit::dedup::Dedup;
 use ringkit::dispatch::{Backoff, Dispatcher, Retry, RunEnd};
 use ringkit::event::EventFlag;
 use ringkit::{mpmc, spsc};
+use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -263,4 +264,93 @@ fn duplicates_are_acknowledged_without_the_handler() {
         stx.is_empty() && mtx.is_empty(),
         "duplicates are acknowledged"
     );
+}
+
+/// The wait starts when an attempt fails, not when the poll began: a slow
+/// failing handler does not use up its own backoff.
+#[test]
+fn the_wait_is_measured_from_the_failure() {
+    let clock = FakeClock::new();
+    let t0 = clock.now();
+    let mut d = clock.dispatcher();
+    let (mut tx, rx) = spsc::channel::<u32>(2);
+    let c = clock.clone();
+    let retry = Retry::attempts(5).backoff(Backoff::fixed(secs(60)));
+    d.on_spsc_with(rx, retry, move |_| {
+        c.set(c.now() + secs(60)); // each attempt takes a minute, then fails
+        Err(())
+    });
+    tx.try_push(1).unwrap();
+    assert_eq!(d.poll(), 1); // fails at t0 + 60: due at t0 + 120
+    clock.set(t0 + secs(119));
+    assert_eq!(d.poll(), 0);
+    clock.set(t0 + secs(120));
+    assert_eq!(d.poll(), 1); // fails at t0 + 180: due at t0 + 240
+    assert_eq!(d.poll(), 0, "not due until a minute after the failure");
+    clock.set(t0 + secs(240));
+    assert_eq!(d.poll(), 1);
+}
+
+/// A panic in the id function or in the window's callback is a failed delivery
+/// of that message: `poll` does not unwind, the message is retried and then
+/// dead-lettered, and the other messages are handled once.
+#[test]
+fn a_panic_while_checking_for_a_duplicate_is_a_failed_delivery() {
+    common_quiet_panics();
+    let handled: Arc<Mutex<Vec<u32>>> = Arc::default();
+    let dead: Arc<Mutex<Vec<(u32, u32)>>> = Arc::default();
+    let mut d = Dispatcher::new();
+
+    let (mut stx, srx) = spsc::channel::<u32>(4);
+    let (h, dl) = (handled.clone(), dead.clone());
+    let retry = Retry::attempts(2)
+        .dead_letter(move |l| dl.lock().unwrap().push((l.message, l.attempts)))
+        .dedup(Dedup::new(8), |m: &u32| -> u32 {
+            if *m == 2 {
+                std::panic::panic_any("no id for 2");
+            }
+            *m
+        });
+    d.on_spsc_with(srx, retry, move |m| {
+        h.lock().unwrap().push(*m.message);
+        Ok::<(), ()>(())
+    });
+
+    let (mtx, mrx) = mpmc::channel::<u32>(4);
+    let (h, dl) = (handled.clone(), dead.clone());
+    let window = Dedup::new(8).on_duplicate(|_: &u32| std::panic::panic_any("callback"));
+    let retry = Retry::attempts(2)
+        .dead_letter(move |l| dl.lock().unwrap().push((l.message, l.attempts)))
+        .dedup(window, |m: &u32| *m);
+    d.on_mpmc_with(mrx, retry, move |m| {
+        h.lock().unwrap().push(*m.message);
+        Ok::<(), ()>(())
+    });
+
+    for m in [1, 2, 3] {
+        stx.try_push(m).unwrap();
+    }
+    for m in [10, 10, 11] {
+        mtx.try_push(m).unwrap();
+    }
+    for _ in 0..6 {
+        assert!(catch_unwind(AssertUnwindSafe(|| d.poll())).is_ok());
+    }
+    assert_eq!(*handled.lock().unwrap(), [1, 10, 3, 11]);
+    assert_eq!(*dead.lock().unwrap(), [(2, 2), (10, 2)]);
+    assert!(stx.is_empty() && mtx.is_empty());
+}
+
+/// Keeps the injected panics of these tests off stderr.
+fn common_quiet_panics() {
+    let default = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let p = info.payload();
+        if p.downcast_ref::<&str>()
+            .is_some_and(|s| *s == "no id for 2" || *s == "callback")
+        {
+            return;
+        }
+        default(info);
+    }));
 }

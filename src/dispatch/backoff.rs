@@ -1,6 +1,6 @@
 //! Time in the dispatcher: how long a failed message waits before its next
-//! attempt ([`Backoff`]), and the clock a poll reads (at most once, and only
-//! when a retry is waiting or being scheduled).
+//! attempt ([`Backoff`]), and the clock a poll reads (only when a retry is
+//! waiting or being scheduled, or a dedup window has a time span).
 
 use std::cell::Cell;
 use std::collections::hash_map::RandomState;
@@ -121,10 +121,18 @@ impl Backoff {
         if !self.doubling {
             return self.first;
         }
-        let doublings = failures.saturating_sub(1).min(63);
-        self.first
-            .checked_mul(1u32.checked_shl(doublings).unwrap_or(u32::MAX))
-            .map_or(self.max, |d| d.min(self.max))
+        // `first * 2^(failures - 1)` in nanoseconds, saturating; past 2^100 ns
+        // (about 4e13 years) every cap is reached anyway.
+        let doublings = failures.saturating_sub(1).min(100);
+        let nanos = self.first.as_nanos().saturating_mul(1u128 << doublings);
+        if nanos >= self.max.as_nanos() {
+            return self.max;
+        }
+        // Below `max`, so it fits a `Duration`.
+        Duration::new(
+            (nanos / 1_000_000_000) as u64,
+            (nanos % 1_000_000_000) as u32,
+        )
     }
 
     /// The wait after the `failures`-th failure, jittered if asked for.
@@ -160,8 +168,9 @@ impl Jitter {
     }
 }
 
-/// The clock of one poll: read at most once, on first use, so that a poll with
-/// no retry waiting or failing makes no clock read.
+/// The clock of one poll: read on first use and then reused, so that a poll
+/// with no retry waiting or failing makes no clock read; read afresh for the
+/// time of a failure.
 pub(super) struct Now<'a> {
     clock: &'a (dyn Fn() -> Instant + Send),
     read: Cell<Option<Instant>>,
@@ -176,9 +185,15 @@ impl<'a> Now<'a> {
     }
 
     pub(super) fn get(&self) -> Instant {
-        if let Some(t) = self.read.get() {
-            return t;
+        match self.read.get() {
+            Some(t) => t,
+            None => self.fresh(),
         }
+    }
+
+    /// Reads the clock again: for the time of something that happened after
+    /// the first read (a failure that a slow handler reported late).
+    pub(super) fn fresh(&self) -> Instant {
         let t = (self.clock)();
         self.read.set(Some(t));
         t
@@ -204,6 +219,16 @@ mod tests {
             }
         }
         assert!(below_full, "jitter never shortened a wait");
+    }
+
+    #[test]
+    fn doubling_goes_on_until_the_cap() {
+        let b = Backoff::exponential(Duration::from_nanos(1), Duration::from_secs(10));
+        assert_eq!(b.delay(33), Duration::from_nanos(1 << 32));
+        assert_eq!(b.delay(34), Duration::from_nanos(1 << 33));
+        assert_eq!(b.delay(35), Duration::from_secs(10));
+        let b = Backoff::exponential(Duration::from_micros(1), Duration::from_secs(7200));
+        assert_eq!(b.delay(200), Duration::from_secs(7200));
     }
 
     #[test]

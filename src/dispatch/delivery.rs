@@ -236,7 +236,8 @@ where
     fn record(&mut self, message: &M, now: &Now<'_>) {
         let id = (self.id)(message);
         if self.window.needs_clock() {
-            self.window.record_at(id, now.get());
+            // After the handler: the time it acknowledged, not when the poll began.
+            self.window.record_at(id, now.fresh());
         } else {
             self.window.record(id);
         }
@@ -344,8 +345,14 @@ impl<M, E> Retry<M, E> {
     /// (removed and dropped) without running the handler, and `window` counts it
     /// and calls its [`on_duplicate`](Dedup::on_duplicate) callback. A message's
     /// id, `id(&message)`, goes into the window when its handler acknowledges
-    /// it. For SPSC and MPMC sources (an event flag's updates carry no ids). The
-    /// window moves into the dispatcher: read the count through the callback.
+    /// it. For SPSC and MPMC sources (an event flag's updates carry no ids; on an
+    /// event source's `Retry` the window is not used). The window moves into the
+    /// dispatcher: read the count through the callback.
+    ///
+    /// A panic in `id`, in the id's `Hash` or `Eq`, or in the window's callback
+    /// while a message is checked is a failed delivery of that message (caught,
+    /// as a handler's panic is); while its id is recorded after the handler
+    /// acknowledged it, the panic is caught and the id stays unrecorded.
     ///
     /// ```
     /// use ringkit::dedup::Dedup;
@@ -384,25 +391,41 @@ impl<M, E> Retry<M, E> {
         self
     }
 
-    /// When a message that has failed `failures` times may be delivered again:
-    /// `None` for at once (no backoff).
+    /// When a message that has just failed its `failures`-th attempt may be
+    /// delivered again: `None` for at once (no backoff). Measured from now (the
+    /// clock read afresh), not from when the attempt began.
     pub(super) fn retry_at(&mut self, failures: u32, now: &Now<'_>) -> Option<Instant> {
         let wait = self.backoff?.wait(failures, &mut self.jitter);
-        Some(now.get().checked_add(wait).unwrap_or_else(far_future))
+        let failed_at = now.fresh();
+        Some(
+            failed_at
+                .checked_add(wait)
+                .unwrap_or_else(|| far_future(failed_at)),
+        )
     }
 
-    /// True if `message` is a duplicate to skip (see [`Retry::dedup`]).
-    pub(super) fn is_duplicate(&mut self, message: &M, now: &Now<'_>) -> bool {
+    /// Whether `message` is a duplicate to skip (see [`Retry::dedup`]); the
+    /// payload of a panic in the id function, the id's `Hash`/`Eq` or the
+    /// window's callback, which the caller treats as a failed delivery.
+    pub(super) fn is_duplicate(
+        &mut self,
+        message: &M,
+        now: &Now<'_>,
+    ) -> Result<bool, Box<dyn Any + Send + 'static>> {
         match self.dedup.as_mut() {
-            Some(gate) => gate.is_duplicate(message, now),
-            None => false,
+            Some(gate) => catch_unwind(AssertUnwindSafe(|| gate.is_duplicate(message, now))),
+            None => Ok(false),
         }
     }
 
-    /// Records that `message` was acknowledged (see [`Retry::dedup`]).
+    /// Records that `message` was acknowledged (see [`Retry::dedup`]). A panic
+    /// in the id function or the id's `Hash`/`Eq` is caught: the message stays
+    /// acknowledged, its id unrecorded.
     pub(super) fn record(&mut self, message: &M, now: &Now<'_>) {
         if let Some(gate) = self.dedup.as_mut() {
-            gate.record(message, now);
+            if let Err(payload) = catch_unwind(AssertUnwindSafe(|| gate.record(message, now))) {
+                drop_payload(payload);
+            }
         }
     }
 
@@ -466,8 +489,7 @@ pub(super) fn drop_payload(payload: Box<dyn Any + Send + 'static>) {
 
 /// A deadline so far off that it never comes: for a retry time past what an
 /// `Instant` can hold.
-fn far_future() -> Instant {
-    let now = Instant::now();
+fn far_future(now: Instant) -> Instant {
     // About 30 years: every platform's `Instant` can hold that much past now.
     now + Duration::from_secs(30 * 365 * 24 * 3600)
 }

@@ -376,7 +376,8 @@ impl Dispatcher {
     /// Measures retry delays ([`Retry::backoff`]) and dedup time spans on
     /// `clock` instead of [`Instant::now`]: for tests and simulations that move
     /// time themselves. `run` still parks in real time, for the time `clock`
-    /// says is left until the next retry.
+    /// says is left until the next retry. `clock` must not panic: unlike a
+    /// panic in a handler, one in `clock` unwinds out of `poll` and `run`.
     ///
     /// ```
     /// use ringkit::dispatch::{Backoff, Dispatcher, Retry};
@@ -774,19 +775,28 @@ impl Dispatcher {
             keys,
             ..
         } = self;
-        shared
-            .bell
-            .park_any(sources.iter().map(|s| s.cell()), keys, wake_at, || {
-                // ORDERING: Relaxed: only decides whether to sleep; `run` re-reads the
-                // flag with acquire at the top of its loop.
-                shared.stop.load(Ordering::Relaxed) || sources.iter().any(|s| s.looks_ready())
-            });
+        shared.bell.park_any(armed(sources), keys, wake_at, || {
+            // ORDERING: Relaxed: only decides whether to sleep; `run` re-reads the
+            // flag with acquire at the top of its loop.
+            shared.stop.load(Ordering::Relaxed) || sources.iter().any(|s| s.looks_ready())
+        });
     }
 
     fn looks_ready(&self) -> bool {
         // ORDERING: Relaxed, as in `idle`.
         self.shared.stop.load(Ordering::Relaxed) || self.sources.iter().any(|s| s.looks_ready())
     }
+}
+
+/// The wait cells a parking dispatcher arms: those of the sources that can
+/// become ready by a notify. A source whose failed message waits for its retry
+/// cannot (its deadline, a timer, wakes the dispatcher), so pushes into it do
+/// not wake the dispatcher for nothing.
+fn armed(sources: &[Box<dyn Source>]) -> impl Iterator<Item = &WaitCell> + Clone {
+    sources
+        .iter()
+        .filter(|s| s.retry_at().is_none())
+        .map(|s| s.cell())
 }
 
 impl Default for Dispatcher {
@@ -817,3 +827,36 @@ static_assertions::assert_impl_all!(Stop: Send, Sync, Clone);
 static_assertions::assert_impl_all!(JobSubmitter: Send, Sync, Clone);
 static_assertions::assert_impl_all!(JobExecutor: Send);
 static_assertions::assert_not_impl_any!(JobExecutor: Clone);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Mutex;
+    use std::time::Duration;
+
+    /// While a source waits for its retry, a parking dispatcher does not arm
+    /// its cell, so a push into it does not wake the dispatcher.
+    #[test]
+    fn a_source_waiting_for_its_retry_is_not_armed() {
+        let t0 = Instant::now();
+        let now = std::sync::Arc::new(Mutex::new(t0));
+        let clock = now.clone();
+        let mut d = Dispatcher::new().with_clock(move || *clock.lock().unwrap());
+        let (mut tx, rx) = spsc::channel::<u8>(4);
+        let retry = Retry::attempts(2).backoff(Backoff::fixed(Duration::from_secs(10)));
+        d.on_spsc_with(rx, retry, |m| if m.attempt == 1 { Err(()) } else { Ok(()) });
+        let (_tx2, rx2) = spsc::channel::<u8>(4);
+        d.on_spsc(rx2, |_| Ok::<(), ()>(()));
+        assert_eq!(armed(&d.sources).count(), 2);
+        tx.try_push(1).unwrap();
+        assert_eq!(d.poll(), 1);
+        assert_eq!(
+            armed(&d.sources).count(),
+            1,
+            "the waiting source is left out"
+        );
+        *now.lock().unwrap() = t0 + Duration::from_secs(10);
+        assert_eq!(d.poll(), 1);
+        assert_eq!(armed(&d.sources).count(), 2);
+    }
+}

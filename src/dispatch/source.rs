@@ -3,7 +3,7 @@
 //! dead letters.
 
 use super::backoff::Now;
-use super::delivery::{deliver, drop_caught, DeadLetter, Delivery, EventUpdate, Retry};
+use super::delivery::{deliver, drop_caught, DeadLetter, Delivery, EventUpdate, Failure, Retry};
 use crate::event::EventFlag;
 use crate::plain::Plain;
 use crate::wait::{WaitCell, Waitable};
@@ -100,18 +100,24 @@ where
                 Some((failed, failures)) if failed == seq => failures + 1,
                 _ => 1,
             };
-            if self.retry.is_duplicate(message, now) {
-                acked += 1; // handled before: acknowledged without the handler
-                continue;
-            }
-            let handler = &mut self.handler;
-            match deliver(|| {
-                handler(Delivery {
-                    seq,
-                    attempt,
-                    message: &mut *message,
-                })
-            }) {
+            let outcome = match self.retry.is_duplicate(message, now) {
+                Ok(true) => {
+                    acked += 1; // handled before: acknowledged without the handler
+                    continue;
+                }
+                Ok(false) => {
+                    let handler = &mut self.handler;
+                    deliver(|| {
+                        handler(Delivery {
+                            seq,
+                            attempt,
+                            message: &mut *message,
+                        })
+                    })
+                }
+                Err(payload) => Err(Failure::Panic(payload)),
+            };
+            match outcome {
                 Ok(()) => {
                     self.retry.record(message, now);
                     acked += 1;
@@ -248,21 +254,27 @@ where
                 break;
             };
             delivered += 1;
-            if self.retry.is_duplicate(&p.message, now) {
-                // Handled before: acknowledged without the handler.
-                drop_caught(self.pending.take());
-                continue;
-            }
-            let handler = &mut self.handler;
             let (seq, attempt) = (p.seq, p.failures + 1);
             let message = &mut p.message;
-            match deliver(|| {
-                handler(Delivery {
-                    seq,
-                    attempt,
-                    message: &mut *message,
-                })
-            }) {
+            let outcome = match self.retry.is_duplicate(message, now) {
+                Ok(true) => {
+                    // Handled before: acknowledged without the handler.
+                    drop_caught(self.pending.take());
+                    continue;
+                }
+                Ok(false) => {
+                    let handler = &mut self.handler;
+                    deliver(|| {
+                        handler(Delivery {
+                            seq,
+                            attempt,
+                            message: &mut *message,
+                        })
+                    })
+                }
+                Err(payload) => Err(Failure::Panic(payload)),
+            };
+            match outcome {
                 Ok(()) => {
                     // Acknowledged: recorded, out of the pending slot, then dropped.
                     self.retry.record(message, now);

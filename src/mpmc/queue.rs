@@ -383,6 +383,9 @@ impl<T> Queue<T> {
             // ORDERING: Relaxed; compared with positions only. The head acquire
             // makes it at least as new as every push that led to that head.
             let tail = self.tail.load(Ordering::Relaxed);
+            // A closed tail never equals a head, so a pop at the end of a closed
+            // queue would wait here for ever: only `close` pops a closed queue,
+            // and it stops at the end.
             if tail == head {
                 return None;
             }
