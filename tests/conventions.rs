@@ -7,6 +7,7 @@
 #![cfg(feature = "std")]
 
 use ringkit::dispatch::{self, Retry};
+use ringkit::resend::Outstanding;
 use ringkit::{broadcast, mpmc, spsc};
 use std::panic::{self, AssertUnwindSafe};
 use std::sync::{Arc, Mutex};
@@ -39,6 +40,15 @@ fn misuse_panics_name_the_callers_line() {
     assert_eq!(panic_file(|| drop(broadcast::channel::<u8>(0))), here);
     assert_eq!(panic_file(|| drop(dispatch::jobs(0))), here);
     assert_eq!(panic_file(|| drop(Retry::<u8, ()>::attempts(0))), here);
+    let resend_after = std::time::Duration::from_millis(1);
+    assert_eq!(
+        panic_file(|| drop(Outstanding::<u8>::new(0, resend_after))),
+        here
+    );
+    assert_eq!(
+        panic_file(|| drop(Outstanding::<u8>::new(1, resend_after).with_max_attempts(0))),
+        here
+    );
 
     let (mut tx, mut rx) = spsc::channel::<u8>(4);
     assert_eq!(panic_file(|| tx.write_chunk(2).unwrap().commit(3)), here);

@@ -65,6 +65,9 @@ struct Prims {
         ringkit::dedup::Dedup<u64>,
         std::time::Instant,
     ),
+    /// A resend table with a maximum of attempts (a clock of its own, as above).
+    #[cfg(feature = "std")]
+    resend: (ringkit::resend::Outstanding<u64>, std::time::Instant),
 }
 
 impl Prims {
@@ -82,6 +85,12 @@ impl Prims {
             dedup: (
                 ringkit::dedup::Dedup::new(16),
                 ringkit::dedup::Dedup::new(16).with_span(std::time::Duration::from_secs(5)),
+                std::time::Instant::now(),
+            ),
+            #[cfg(feature = "std")]
+            resend: (
+                ringkit::resend::Outstanding::new(8, std::time::Duration::from_millis(10))
+                    .with_max_attempts(3),
                 std::time::Instant::now(),
             ),
         }
@@ -174,6 +183,24 @@ impl Prims {
                         timed.record_at(id, now);
                     }
                 }
+            }
+
+            // Sends (some refused: the table fills), resends, give-ups and
+            // acknowledgements of every kind.
+            #[cfg(feature = "std")]
+            {
+                let (table, t0) = &mut self.resend;
+                let now = *t0 + std::time::Duration::from_millis(i * 4);
+                sum += table.send_at(i, now).unwrap_or(0);
+                sum += table.due_at(now).map(|(id, m)| id + m).sum::<u64>();
+                while let Some((id, m)) = table.give_up_at(now) {
+                    sum += id + m;
+                }
+                sum += table
+                    .next_deadline()
+                    .map_or(0, |d| (d - *t0).as_millis() as u64);
+                sum += table.ack(i / 2).unwrap_or(0) + u64::from(table.attempts(i).unwrap_or(0));
+                sum += table.ack_through(i.saturating_sub(20)) as u64 + table.len() as u64;
             }
         }
         sum
