@@ -114,6 +114,64 @@
 //! });
 //! ```
 //!
+//! # Acknowledged delivery, exactly-once effects
+//!
+//! A sender that hears no acknowledgement in time sends again
+//! ([`resend::Outstanding`] keeps its unacknowledged messages and their
+//! deadlines); the receiver recognises a message it already handled by its id
+//! ([`dedup::Dedup`], here on a dispatcher source through
+//! [`Retry::dedup`](dispatch::Retry::dedup)), so each effect happens once:
+//!
+//! ```
+//! use ringkit::dedup::Dedup;
+//! use ringkit::dispatch::{Dispatcher, Retry, RunEnd};
+//! use ringkit::{mpmc, resend::Outstanding, spsc};
+//! use std::sync::{Arc, Mutex};
+//! use std::time::{Duration, Instant};
+//!
+//! let (mut requests, inbox) = spsc::channel::<(u64, u32)>(64); // (id, deposit)
+//! let (acks, acked) = mpmc::channel::<u64>(64); // ids
+//!
+//! // Receiver: a dispatcher applies each deposit once and acknowledges every copy;
+//! // it loses every third acknowledgement it sends.
+//! let balance = Arc::new(Mutex::new(0));
+//! let (b, ack, ack_again) = (balance.clone(), acks.clone(), acks);
+//! let window = Dedup::new(64).on_duplicate(move |id: &u64| {
+//!     let _ = ack_again.try_push(*id); // a copy of a handled message: acknowledge again
+//! });
+//! let mut handled = 0;
+//! let mut dispatcher = Dispatcher::new();
+//! dispatcher.on_spsc_with(inbox, Retry::default().dedup(window, |m: &(u64, u32)| m.0), move |d| {
+//!     *b.lock().unwrap() += d.message.1;
+//!     handled += 1;
+//!     if handled % 3 != 0 {
+//!         let _ = ack.try_push(d.message.0);
+//!     }
+//!     Ok::<(), ()>(())
+//! });
+//! let receiver = std::thread::spawn(move || dispatcher.run());
+//!
+//! // Sender: keeps each deposit until it is acknowledged; resends after 5 ms.
+//! let mut pending = Outstanding::new(32, Duration::from_millis(5));
+//! for deposit in 1..=10 {
+//!     let id = pending.send(deposit).unwrap();
+//!     requests.push((id, deposit)).unwrap();
+//! }
+//! while let Some(deadline) = pending.next_deadline() {
+//!     match acked.pop_until(deadline) {
+//!         Ok(id) => drop(pending.ack(id)),
+//!         Err(_) => {
+//!             for (id, &deposit) in pending.due_at(Instant::now()) {
+//!                 requests.push((id, deposit)).unwrap(); // no acknowledgement yet: again
+//!             }
+//!         }
+//!     }
+//! }
+//! drop(requests);
+//! assert_eq!(receiver.join().unwrap(), RunEnd::Disconnected);
+//! assert_eq!(*balance.lock().unwrap(), 55); // each deposit once, though some came twice
+//! ```
+//!
 //! # Names, errors and timeouts
 //!
 //! The same idea has the same name in every primitive:
