@@ -4,6 +4,8 @@
 //! retry is due instead of spinning, and a message id already handled is
 //! acknowledged without running the handler again.
 
+#![cfg(feature = "std")]
+
 use ringkit::dedup::Dedup;
 use ringkit::dispatch::{Backoff, Dispatcher, Retry, RunEnd};
 use ringkit::event::EventFlag;
