@@ -111,8 +111,10 @@
 //! that panics.
 //!
 //! Dropping the dispatcher drops what it holds (an MPMC source's pending
-//! message, the receivers); a panic in one of those `Drop`s goes on to the code
-//! that drops the dispatcher, after everything else in it has been dropped.
+//! message, the receivers, and with a ring's or channel's last receiver the
+//! messages still in it, which nobody can receive any more); a panic in one of
+//! those `Drop`s goes on to the code that drops the dispatcher, after everything
+//! else in it has been dropped.
 //!
 //! # Fairness, parking, stopping
 //!
