@@ -404,10 +404,31 @@ impl<M, E> Retry<M, E> {
         )
     }
 
+    /// One delivery of `message`: `None` if its id is in the window (a
+    /// duplicate, to acknowledge without the handler); otherwise what `handler`
+    /// said, or the panic of checking the window, as a failure. On success the
+    /// id goes into the window.
+    pub(super) fn attempt(
+        &mut self,
+        message: &mut M,
+        now: &Now<'_>,
+        handler: impl FnOnce(&mut M) -> Result<(), E>,
+    ) -> Option<Result<(), Failure<E>>> {
+        let outcome = match self.is_duplicate(message, now) {
+            Ok(true) => return None,
+            Ok(false) => deliver(|| handler(&mut *message)),
+            Err(payload) => Err(Failure::Panic(payload)),
+        };
+        if outcome.is_ok() {
+            self.record(message, now);
+        }
+        Some(outcome)
+    }
+
     /// Whether `message` is a duplicate to skip (see [`Retry::dedup`]); the
     /// payload of a panic in the id function, the id's `Hash`/`Eq` or the
     /// window's callback, which the caller treats as a failed delivery.
-    pub(super) fn is_duplicate(
+    fn is_duplicate(
         &mut self,
         message: &M,
         now: &Now<'_>,
@@ -421,7 +442,7 @@ impl<M, E> Retry<M, E> {
     /// Records that `message` was acknowledged (see [`Retry::dedup`]). A panic
     /// in the id function or the id's `Hash`/`Eq` is caught: the message stays
     /// acknowledged, its id unrecorded.
-    pub(super) fn record(&mut self, message: &M, now: &Now<'_>) {
+    fn record(&mut self, message: &M, now: &Now<'_>) {
         if let Some(gate) = self.dedup.as_mut() {
             if let Err(payload) = catch_unwind(AssertUnwindSafe(|| gate.record(message, now))) {
                 drop_payload(payload);

@@ -3,7 +3,7 @@
 //! dead letters.
 
 use super::backoff::Now;
-use super::delivery::{deliver, drop_caught, DeadLetter, Delivery, EventUpdate, Failure, Retry};
+use super::delivery::{deliver, drop_caught, DeadLetter, Delivery, EventUpdate, Retry};
 use crate::event::EventFlag;
 use crate::plain::Plain;
 use crate::wait::{WaitCell, Waitable};
@@ -100,28 +100,19 @@ where
                 Some((failed, failures)) if failed == seq => failures + 1,
                 _ => 1,
             };
-            let outcome = match self.retry.is_duplicate(message, now) {
-                Ok(true) => {
-                    acked += 1; // handled before: acknowledged without the handler
-                    continue;
-                }
-                Ok(false) => {
-                    let handler = &mut self.handler;
-                    deliver(|| {
-                        handler(Delivery {
-                            seq,
-                            attempt,
-                            message: &mut *message,
-                        })
-                    })
-                }
-                Err(payload) => Err(Failure::Panic(payload)),
+            let handler = &mut self.handler;
+            let Some(outcome) = self.retry.attempt(message, now, |message| {
+                handler(Delivery {
+                    seq,
+                    attempt,
+                    message,
+                })
+            }) else {
+                acked += 1; // handled before: acknowledged without the handler
+                continue;
             };
             match outcome {
-                Ok(()) => {
-                    self.retry.record(message, now);
-                    acked += 1;
-                }
+                Ok(()) => acked += 1,
                 Err(f) => {
                     failure = Some((seq, attempt, f));
                     break;
@@ -255,32 +246,19 @@ where
             };
             delivered += 1;
             let (seq, attempt) = (p.seq, p.failures + 1);
-            let message = &mut p.message;
-            let outcome = match self.retry.is_duplicate(message, now) {
-                Ok(true) => {
-                    // Handled before: acknowledged without the handler.
-                    drop_caught(self.pending.take());
-                    continue;
-                }
-                Ok(false) => {
-                    let handler = &mut self.handler;
-                    deliver(|| {
-                        handler(Delivery {
-                            seq,
-                            attempt,
-                            message: &mut *message,
-                        })
-                    })
-                }
-                Err(payload) => Err(Failure::Panic(payload)),
-            };
+            let handler = &mut self.handler;
+            let outcome = self.retry.attempt(&mut p.message, now, |message| {
+                handler(Delivery {
+                    seq,
+                    attempt,
+                    message,
+                })
+            });
             match outcome {
-                Ok(()) => {
-                    // Acknowledged: recorded, out of the pending slot, then dropped.
-                    self.retry.record(message, now);
-                    drop_caught(self.pending.take());
-                }
-                Err(failure) => {
+                // A duplicate (handled before), or acknowledged now: out of the
+                // pending slot, then dropped.
+                None | Some(Ok(())) => drop_caught(self.pending.take()),
+                Some(Err(failure)) => {
                     p.failures = attempt;
                     if attempt >= self.retry.attempts {
                         if let Some(p) = self.pending.take() {
