@@ -236,6 +236,29 @@ impl<T: Plain> EventFlag<T> {
         got.ok_or(Timeout)
     }
 
+    /// Like [`wait_newer`](EventFlag::wait_newer), waiting without blocking
+    /// the thread (the `async` feature). Cancellation safe: it takes nothing,
+    /// so dropping the future has no effect on the flag.
+    ///
+    /// ```
+    /// use ringkit::event::EventFlag;
+    /// use std::sync::Arc;
+    ///
+    /// let flag = Arc::new(EventFlag::new(0u32));
+    /// let publisher = {
+    ///     let flag = flag.clone();
+    ///     std::thread::spawn(move || flag.publish(7))
+    /// };
+    /// let (generation, value) = pollster::block_on(flag.wait_newer_async(0));
+    /// assert_eq!((generation, value), (1, 7));
+    /// publisher.join().unwrap();
+    /// ```
+    #[cfg(feature = "async")]
+    pub async fn wait_newer_async(&self, seen: u64) -> (u64, T) {
+        let mut waiting = crate::wait::Waiting::new(&self.cell);
+        core::future::poll_fn(|cx| waiting.poll(cx, || self.newer_than(seen))).await
+    }
+
     /// The newest generation and value if the generation is past `seen`.
     #[cfg(feature = "std")]
     #[inline]
@@ -475,6 +498,43 @@ impl Event {
     pub fn wait(&self) {
         // Without a deadline it returns only once released.
         let _released = self.wait_from_until(self.begin(), None);
+    }
+
+    /// Like [`wait`](Event::wait), waiting without blocking the thread (the
+    /// `async` feature). The wait begins at the first poll.
+    ///
+    /// Cancellation: an auto-reset event is unset only in the poll that
+    /// returns `Ready`, so dropping the future never consumes a set.
+    ///
+    /// ```
+    /// use ringkit::event::Event;
+    /// use std::sync::Arc;
+    ///
+    /// let ev = Arc::new(Event::auto_reset());
+    /// let setter = {
+    ///     let ev = ev.clone();
+    ///     std::thread::spawn(move || ev.set())
+    /// };
+    /// pollster::block_on(ev.wait_async()); // returns once the set happened
+    /// assert!(!ev.is_set()); // auto-reset: the wait took the set
+    /// setter.join().unwrap();
+    /// ```
+    #[cfg(feature = "async")]
+    pub async fn wait_async(&self) {
+        let mut waiting = crate::wait::Waiting::new(&self.cell);
+        let mut ticket = None;
+        core::future::poll_fn(|cx| {
+            let ticket = *ticket.get_or_insert_with(|| self.begin());
+            waiting.poll(cx, || {
+                let released = if self.auto_reset {
+                    self.try_wait()
+                } else {
+                    self.released_since(ticket)
+                };
+                released.then_some(())
+            })
+        })
+        .await
     }
 
     /// Like [`wait`](Event::wait), giving up after `timeout`: `Err(Timeout)` if no

@@ -283,6 +283,37 @@ impl<T: Plain> Subscriber<T> {
         self.recv_deadline(Some(deadline)).map_err(timed)
     }
 
+    /// Like [`recv`](Subscriber::recv), waiting without blocking the thread
+    /// (the `async` feature); never returns `Err(Empty)`.
+    ///
+    /// Cancellation safe: an event is taken only in the poll that returns it,
+    /// so dropping the future loses nothing (the subscriber's position stays
+    /// where it was; a lag found meanwhile is reported by the next receive).
+    ///
+    /// ```
+    /// use ringkit::broadcast::{self, RecvError};
+    ///
+    /// let (mut publisher, mut sub) = broadcast::channel::<u64>(4);
+    /// let publishing = std::thread::spawn(move || publisher.publish(99));
+    /// pollster::block_on(async {
+    ///     assert_eq!(sub.recv_async().await, Ok((0, 99)));
+    ///     publishing.join().unwrap(); // the publisher is gone
+    ///     assert_eq!(sub.recv_async().await, Err(RecvError::Disconnected));
+    /// });
+    /// ```
+    #[cfg(feature = "async")]
+    pub async fn recv_async(&mut self) -> Result<(u64, T), RecvError> {
+        let Subscriber { shared, pos } = self;
+        let mut waiting = crate::wait::Waiting::new(&shared.cell);
+        core::future::poll_fn(|cx| {
+            waiting.poll(cx, || match pos.try_recv(shared) {
+                Err(RecvError::Empty) => None,
+                done => Some(done),
+            })
+        })
+        .await
+    }
+
     /// The blocking receive: `Empty` means the deadline passed.
     #[cfg(feature = "std")]
     fn recv_deadline(&mut self, deadline: Option<Instant>) -> Result<(u64, T), RecvError> {

@@ -156,6 +156,23 @@ impl JobSubmitter {
         self.tx.push(Job::new(f))
     }
 
+    /// Queues `f`, waiting without blocking the thread while the queue is full
+    /// (the `async` feature); `Disconnected(job)` if the executor is gone.
+    /// Dropping the future before it completes drops the job unqueued.
+    ///
+    /// ```
+    /// let (submit, mut exec) = ringkit::dispatch::jobs(4);
+    /// pollster::block_on(submit.submit_async(|| ())).unwrap();
+    /// assert_eq!(exec.run_pending(), 1);
+    /// ```
+    #[cfg(feature = "async")]
+    pub async fn submit_async(
+        &self,
+        f: impl FnOnce() + Send + 'static,
+    ) -> Result<(), PushError<Job>> {
+        self.tx.push_async(Job::new(f)).await
+    }
+
     /// True once the executor is gone.
     ///
     /// ```
@@ -236,6 +253,39 @@ impl JobExecutor {
     /// ```
     pub fn run(&mut self) {
         for job in self.rx.iter() {
+            job.run();
+        }
+    }
+
+    /// Like [`run`](JobExecutor::run), waiting without blocking the thread
+    /// while the queue is empty (the `async` feature): runs jobs as they come,
+    /// inside the task that awaits it, until every submitter is gone and the
+    /// queue is drained. Dropping the future between jobs loses none.
+    ///
+    /// ```
+    /// use std::sync::atomic::{AtomicU32, Ordering};
+    /// use std::sync::Arc;
+    ///
+    /// let (submit, mut exec) = ringkit::dispatch::jobs(4);
+    /// let count = Arc::new(AtomicU32::new(0));
+    /// let submitter = {
+    ///     let count = count.clone();
+    ///     std::thread::spawn(move || {
+    ///         for _ in 0..3 {
+    ///             let count = count.clone();
+    ///             submit.submit(move || {
+    ///                 count.fetch_add(1, Ordering::Relaxed);
+    ///             }).unwrap();
+    ///         }
+    ///     }) // drops `submit`
+    /// };
+    /// pollster::block_on(exec.run_async());
+    /// submitter.join().unwrap();
+    /// assert_eq!(count.load(Ordering::Relaxed), 3);
+    /// ```
+    #[cfg(feature = "async")]
+    pub async fn run_async(&mut self) {
+        while let Ok(job) = self.rx.pop_async().await {
             job.run();
         }
     }

@@ -99,6 +99,8 @@
 //! a `Vec`).
 
 mod batch;
+#[cfg(feature = "async")]
+mod future;
 mod queue;
 
 pub use queue::{Queue, QueueIntoIter};
@@ -125,6 +127,19 @@ struct Counts {
 }
 
 impl<T> Chan<T> {
+    /// A receiver's `try_pop_with_seq`, for every receiving form.
+    #[inline]
+    fn try_pop_with_seq(&self) -> Result<(u64, T), PopError> {
+        if let Some(item) = self.queue.try_pop_with_seq() {
+            return Ok(item);
+        }
+        if self.senders_gone() {
+            // Every push happened before the last sender left; look once more.
+            return self.queue.try_pop_with_seq().ok_or(PopError::Disconnected);
+        }
+        Err(PopError::Empty)
+    }
+
     #[inline(always)]
     fn senders_gone(&self) -> bool {
         // ORDERING: [mpmc.senders.acquire] pairs with [mpmc.senders.release] in
@@ -183,7 +198,12 @@ fn wrap<T>(queue: Queue<T>) -> (Sender<T>, Receiver<T>) {
             receivers: AtomicUsize::new(1),
         }),
     });
-    (Sender { chan: chan.clone() }, Receiver { chan })
+    let receiver = Receiver {
+        chan: chan.clone(),
+        #[cfg(feature = "async")]
+        task: Default::default(),
+    };
+    (Sender { chan }, receiver)
 }
 
 #[cfg(feature = "std")]
@@ -260,6 +280,9 @@ pub struct Sender<T> {
 /// ```
 pub struct Receiver<T> {
     chan: Arc<Chan<T>>,
+    /// This handle's place among the waiters on `not_empty`, for `Stream`.
+    #[cfg(feature = "async")]
+    task: crate::wait::TaskWait,
 }
 
 impl<T> Sender<T> {
@@ -495,15 +518,7 @@ impl<T> Receiver<T> {
     /// ```
     #[inline]
     pub fn try_pop_with_seq(&self) -> Result<(u64, T), PopError> {
-        let chan = &*self.chan;
-        if let Some(item) = chan.queue.try_pop_with_seq() {
-            return Ok(item);
-        }
-        if chan.senders_gone() {
-            // Every push happened before the last sender left; look once more.
-            return chan.queue.try_pop_with_seq().ok_or(PopError::Disconnected);
-        }
-        Err(PopError::Empty)
+        self.chan.try_pop_with_seq()
     }
 
     /// Pops the oldest item, blocking while the queue is empty. `Disconnected` once
@@ -709,12 +724,16 @@ impl<T> Clone for Receiver<T> {
         count_up(&self.chan.counts.receivers);
         Receiver {
             chan: self.chan.clone(),
+            #[cfg(feature = "async")]
+            task: Default::default(),
         }
     }
 }
 
 impl<T> Drop for Receiver<T> {
     fn drop(&mut self) {
+        #[cfg(feature = "async")]
+        self.chan.queue.not_empty.cancel(&mut self.task);
         // ORDERING: [mpmc.receivers.acqrel] pairs with itself: Release makes this
         // receiver's pops happen before the last receiver's decrement (each
         // decrement is part of the release sequence that the last one reads),

@@ -381,7 +381,9 @@ impl<T> Waitable for Consumer<T> {
 /// dropped with it, when the producer goes.
 impl<T> Drop for Consumer<T> {
     fn drop(&mut self) {
-        // First, so that the producer stops pushing as soon as it can.
+        #[cfg(feature = "async")]
+        self.ring.not_empty.cancel(&mut self.task);
+        // Before the items, so that the producer stops pushing as soon as it can.
         // ORDERING: Relaxed, see `Ring::consumer_gone`.
         self.ring.ends.consumer_gone.store(true, Ordering::Relaxed);
         let n = if core::mem::needs_drop::<T>() {

@@ -35,6 +35,8 @@
 
 mod chunk;
 mod consumer;
+#[cfg(feature = "async")]
+mod future;
 #[cfg(feature = "std")]
 mod io;
 mod producer;
@@ -164,6 +166,8 @@ fn build<T>(capacity: usize, start: usize) -> (Producer<T>, Consumer<T>) {
         tail: start,
         tail_slot: 0,
         cached_head: start,
+        #[cfg(feature = "async")]
+        task: Default::default(),
     };
     let consumer = Consumer {
         buf,
@@ -174,6 +178,8 @@ fn build<T>(capacity: usize, start: usize) -> (Producer<T>, Consumer<T>) {
         cached_tail: start,
         seq: start as u64,
         _not_sync: PhantomData,
+        #[cfg(feature = "async")]
+        task: Default::default(),
     };
     (producer, consumer)
 }
@@ -206,6 +212,10 @@ pub struct Producer<T> {
     tail_slot: usize,
     /// The consumer's `head` as last loaded; never ahead of the real one.
     cached_head: usize,
+    /// This handle's place among the waiters on `not_full`, for `push_async`
+    /// and `Sink`.
+    #[cfg(feature = "async")]
+    task: crate::wait::TaskWait,
 }
 
 /// The receiving end of an SPSC ring. Not `Clone`: there is one consumer.
@@ -235,6 +245,10 @@ pub struct Consumer<T> {
     seq: u64,
     /// `peek` hands out `&T`, so sharing a `&Consumer` between threads needs `T: Sync`.
     _not_sync: PhantomData<*const T>,
+    /// This handle's place among the waiters on `not_empty`, for `pop_async`
+    /// and `Stream`.
+    #[cfg(feature = "async")]
+    task: crate::wait::TaskWait,
 }
 
 // SAFETY: a Producer owns the sending role; moving it to another thread moves the

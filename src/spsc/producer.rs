@@ -297,5 +297,7 @@ impl<T> Drop for Producer<T> {
         // ORDERING: [spsc.gone.release] pairs with `producer_gone`'s acquire load.
         self.ring.ends.producer_gone.store(true, Ordering::Release);
         self.ring.not_empty.notify();
+        #[cfg(feature = "async")]
+        self.ring.not_full.cancel(&mut self.task);
     }
 }

@@ -51,6 +51,9 @@ use crate::sync::{
     Ordering,
 };
 use alloc::vec::Vec;
+use core::task::Waker;
+#[cfg(feature = "async")]
+use core::task::{Context, Poll};
 use std::time::Instant;
 
 /// Somebody may be parked: a notify must take the cold path.
@@ -61,12 +64,40 @@ const SHARED: u32 = 2;
 /// One step of the epoch.
 const EPOCH: u32 = 4;
 
+/// How many wakers the cold path takes out of the lock at a time.
+const WAKE_BATCH: usize = 8;
+
 /// One eventcount; see the module docs.
 pub(crate) struct WaitCell {
     futex: Futex,
-    /// Doorbells rung by `wake_slow`; touched only on the cold path and when a
-    /// dispatcher adds or removes a source.
-    bells: Mutex<Vec<Arc<WaitCell>>>,
+    /// What `wake_slow` wakes besides the futex sleepers; touched only on the
+    /// cold path, when a dispatcher adds or removes a source, and when a task
+    /// starts or stops waiting.
+    cold: Mutex<Cold>,
+}
+
+/// The cell's lock-protected part.
+#[derive(Default)]
+struct Cold {
+    /// Doorbells of the dispatchers that serve this cell's source.
+    bells: Vec<Arc<WaitCell>>,
+    /// One slot per task that waits or has waited: its waker while it waits,
+    /// `None` once a wake-up took it (or the task left).
+    tasks: Vec<Option<Waker>>,
+    /// Slots no task holds, reused before `tasks` grows. Its capacity is kept
+    /// at least `tasks.len()`, so freeing a slot never allocates.
+    #[cfg_attr(not(feature = "async"), allow(dead_code))]
+    free: Vec<usize>,
+}
+
+/// A task's place among a cell's waiters: the slot its waker sits in, and the
+/// word its last arming left if that arming set the parked bit (see `disarm`).
+/// Its owner gives it back with [`WaitCell::cancel`] before it goes.
+#[cfg(feature = "async")]
+#[derive(Debug, Default)]
+pub(crate) struct TaskWait {
+    slot: Option<usize>,
+    mine: Option<u32>,
 }
 
 impl WaitCell {
@@ -74,7 +105,7 @@ impl WaitCell {
         prepare_barriers();
         WaitCell {
             futex: Futex::new(0),
-            bells: Mutex::new(Vec::new()),
+            cold: Mutex::new(Cold::default()),
         }
     }
 
@@ -84,7 +115,7 @@ impl WaitCell {
         prepare_barriers();
         WaitCell {
             futex: Futex::new(epoch.wrapping_mul(EPOCH)),
-            bells: Mutex::new(Vec::new()),
+            cold: Mutex::new(Cold::default()),
         }
     }
 
@@ -115,16 +146,46 @@ impl WaitCell {
             .unwrap_or_else(|w| w);
         if old & PARKED != 0 {
             self.futex.wake_all();
-            self.ring_bells();
+            self.wake_others();
         }
     }
 
-    /// Notifies every attached doorbell. A doorbell's own `notify` takes its cold
-    /// path only if the dispatcher that owns it has armed it.
-    fn ring_bells(&self) {
-        let bells = self.bells.lock().unwrap_or_else(|e| e.into_inner());
-        for bell in bells.iter() {
-            bell.notify();
+    fn lock(&self) -> crate::sync::MutexGuard<'_, Cold> {
+        self.cold.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Notifies every attached doorbell (a doorbell's own `notify` takes its cold
+    /// path only if the dispatcher that owns it has armed it), then wakes every
+    /// waiting task, taking its waker out: a task that still has to wait after
+    /// its next poll leaves a new one. Wakers are woken outside the lock, a few
+    /// at a time, so this allocates nothing.
+    fn wake_others(&self) {
+        let mut next = 0;
+        loop {
+            let mut batch: [Option<Waker>; WAKE_BATCH] = Default::default();
+            let more = {
+                let mut cold = self.lock();
+                if next == 0 {
+                    for bell in cold.bells.iter() {
+                        bell.notify();
+                    }
+                }
+                let mut taken = 0;
+                while next < cold.tasks.len() && taken < WAKE_BATCH {
+                    if let Some(waker) = cold.tasks[next].take() {
+                        batch[taken] = Some(waker);
+                        taken += 1;
+                    }
+                    next += 1;
+                }
+                next < cold.tasks.len()
+            };
+            for waker in batch.into_iter().flatten() {
+                waker.wake();
+            }
+            if !more {
+                return;
+            }
         }
     }
 
@@ -133,13 +194,12 @@ impl WaitCell {
     /// arms this cell; the lock orders the two (a notifier that sees the parked bit
     /// set by that arm takes the lock after this attach).
     pub(crate) fn attach(&self, bell: &Arc<WaitCell>) {
-        let mut bells = self.bells.lock().unwrap_or_else(|e| e.into_inner());
-        bells.push(bell.clone());
+        self.lock().bells.push(bell.clone());
     }
 
     /// Detaches one attachment of `bell` (a no-op if it is not attached).
     pub(crate) fn detach(&self, bell: &Arc<WaitCell>) {
-        let mut bells = self.bells.lock().unwrap_or_else(|e| e.into_inner());
+        let bells = &mut self.lock().bells;
         if let Some(i) = bells.iter().position(|b| Arc::ptr_eq(b, bell)) {
             bells.swap_remove(i);
         }
@@ -212,6 +272,125 @@ impl WaitCell {
         // ORDERING: Relaxed; ordered after the notifier's epoch bump by the
         // [wait.light]/[wait.heavy] pair (see `park_any`).
         self.futex.word().load(Ordering::Relaxed) != key
+    }
+
+    /// One poll of a task that waits for `attempt()` to succeed: its result if
+    /// it does, now or on the re-check after arming; otherwise `Pending`, with
+    /// the task's waker stored where the next wake-up of this cell finds it.
+    /// See the module docs ("Tasks") for why no wake-up is lost.
+    ///
+    /// `attempt` is the operation itself (a `try_pop`, say), so a result is
+    /// taken in the poll that returns it, and a future dropped after `Pending`
+    /// has taken nothing. On `Ready` the task takes its parked bit back (if it
+    /// owns it alone) but keeps its slot, with the waker left in it: a later
+    /// wake-up may wake the task once for nothing, and the next wait finds the
+    /// slot ready. [`cancel`](Self::cancel) gives the slot back.
+    #[cfg(feature = "async")]
+    pub(crate) fn poll_wait<R>(
+        &self,
+        task: &mut TaskWait,
+        cx: &mut Context<'_>,
+        mut attempt: impl FnMut() -> Option<R>,
+    ) -> Poll<R> {
+        if let Some(done) = attempt() {
+            self.leave(task);
+            return Poll::Ready(done);
+        }
+        self.arm_for(task, cx.waker());
+        match attempt() {
+            Some(done) => {
+                self.leave(task);
+                Poll::Ready(done)
+            }
+            None => Poll::Pending,
+        }
+    }
+
+    /// The middle of [`poll_wait`](Self::poll_wait), for a caller whose attempt
+    /// cannot be a closure (it needs `&mut` to the handle that owns `task`):
+    /// stores the waker, arms the word and runs the heavy barrier. The caller
+    /// then tries once more, returns `Pending` if that fails, and calls
+    /// [`leave`](Self::leave) whenever it returns `Ready`.
+    #[cfg(feature = "async")]
+    pub(crate) fn arm_for(&self, task: &mut TaskWait, waker: &Waker) {
+        self.register(task, waker);
+        self.arm_task(task);
+        heavy_barrier();
+    }
+
+    /// Stores `waker` in the task's slot (taking a slot first if it has none),
+    /// unless the waker there already wakes the same task.
+    #[cfg(feature = "async")]
+    fn register(&self, task: &mut TaskWait, waker: &Waker) {
+        let old = {
+            let mut cold = self.lock();
+            let slot = match task.slot {
+                Some(slot) => slot,
+                None => {
+                    let slot = match cold.free.pop() {
+                        Some(slot) => slot,
+                        None => {
+                            cold.tasks.push(None);
+                            let want = cold.tasks.len() - cold.free.len();
+                            cold.free.reserve(want);
+                            cold.tasks.len() - 1
+                        }
+                    };
+                    task.slot = Some(slot);
+                    slot
+                }
+            };
+            match &cold.tasks[slot] {
+                Some(there) if there.will_wake(waker) => None,
+                _ => cold.tasks[slot].replace(waker.clone()),
+            }
+        };
+        // Dropped outside the lock (see the module docs).
+        drop(old);
+    }
+
+    /// Arms the word for a task, as `arm` does for a thread, unless the word is
+    /// still exactly what the task's own last arming left: then its parked bit
+    /// is still set and still its own, and the heavy barrier that follows orders
+    /// that earlier arming as well as a new one.
+    #[cfg(feature = "async")]
+    fn arm_task(&self, task: &mut TaskWait) {
+        if let Some(key) = task.mine {
+            // ORDERING: Relaxed; the word guards no data. If it still equals
+            // `key`, our earlier arming is the newest write to it, and the heavy
+            // barrier in `poll_wait` orders that write before the re-check.
+            if self.futex.word().load(Ordering::Relaxed) == key {
+                return;
+            }
+        }
+        let key = self.arm();
+        task.mine = (key & SHARED == 0).then_some(key);
+    }
+
+    /// The task stops waiting for now: it takes back the parked bit it owns
+    /// alone, as a thread that leaves does.
+    #[cfg(feature = "async")]
+    #[inline]
+    pub(crate) fn leave(&self, task: &mut TaskWait) {
+        if let Some(key) = task.mine.take() {
+            self.disarm(key);
+        }
+    }
+
+    /// The task stops waiting for good: it leaves, and gives its slot back (the
+    /// waker in it is dropped outside the lock).
+    #[cfg(feature = "async")]
+    pub(crate) fn cancel(&self, task: &mut TaskWait) {
+        self.leave(task);
+        if let Some(slot) = task.slot.take() {
+            let old = {
+                let mut cold = self.lock();
+                // Never allocates: `free` has room for every slot.
+                cold.free.push(slot);
+                cold.tasks[slot].take()
+            };
+            drop(old);
+        }
     }
 
     /// Waits, once, on this cell as the doorbell of `sources` (each of which has

@@ -5,12 +5,20 @@
 //!   (with the `std` feature).
 //! * `spin.rs`: the `WaitCell` of a build without `std`, where nothing parks.
 //! * `tuning.rs`: how long a waiter spins and yields before it parks.
+//! * `task.rs`: [`Waiting`], an async task's place in a cell (the `async`
+//!   feature).
 //! * `waitable.rs`: [`Waitable`], what a waiter on several sources needs of each.
 
 #[cfg(feature = "std")]
 mod cell;
+#[cfg(feature = "async")]
+pub(crate) use cell::TaskWait;
 #[cfg(feature = "std")]
 pub(crate) use cell::WaitCell;
+#[cfg(feature = "async")]
+mod task;
+#[cfg(feature = "async")]
+pub(crate) use task::Waiting;
 #[cfg(not(feature = "std"))]
 mod spin;
 #[cfg(not(feature = "std"))]

@@ -1,0 +1,128 @@
+//! The async forms of push and pop, and the receiver as a `Stream` (the
+//! `async` feature). A future waits in the same wait cell as the blocking
+//! forms; see `wait/cell.rs` ("Tasks").
+
+use super::{Receiver, Sender};
+use crate::error::{PopError, PushError};
+use crate::wait::Waiting;
+use core::future::poll_fn;
+use core::pin::Pin;
+use core::task::{Context, Poll};
+
+impl<T> Sender<T> {
+    /// Pushes `value`, waiting (without blocking the thread) while the queue is
+    /// full; `Disconnected(value)` once every receiver is gone. Never `Full`.
+    ///
+    /// Cancellation: the value lives in the future until it is pushed, in the
+    /// poll that returns `Ready`; dropping the future before that drops the
+    /// value and pushes nothing. [`try_push`](Sender::try_push) hands a value
+    /// that does not fit back instead.
+    ///
+    /// ```
+    /// let (tx, rx) = ringkit::mpmc::channel::<u32>(1);
+    /// let consumer = std::thread::spawn(move || (rx.pop(), rx.pop()));
+    /// pollster::block_on(async {
+    ///     tx.push_async(1).await.unwrap();
+    ///     tx.push_async(2).await.unwrap(); // waits until a receiver took 1
+    /// });
+    /// assert_eq!(consumer.join().unwrap(), (Ok(1), Ok(2)));
+    /// ```
+    pub async fn push_async(&self, value: T) -> Result<(), PushError<T>> {
+        let mut value = Some(value);
+        let mut waiting = Waiting::new(&self.chan.queue.not_full);
+        poll_fn(|cx| {
+            waiting.poll(cx, || {
+                let v = value.take().expect("push_async polled after it completed");
+                match self.try_push(v) {
+                    Err(PushError::Full(v)) => {
+                        value = Some(v);
+                        None
+                    }
+                    done => Some(done),
+                }
+            })
+        })
+        .await
+    }
+}
+
+impl<T> Receiver<T> {
+    /// Pops the oldest item, waiting (without blocking the thread) while the
+    /// queue is empty; `Disconnected` once every sender is gone and the queue is
+    /// empty. Never `Empty`.
+    ///
+    /// Cancellation safe: an item is taken only in the poll that returns it, so
+    /// dropping the future never loses one.
+    ///
+    /// ```
+    /// use ringkit::PopError;
+    ///
+    /// let (tx, rx) = ringkit::mpmc::channel::<u32>(2);
+    /// let producer = std::thread::spawn(move || tx.push(42).unwrap());
+    /// pollster::block_on(async {
+    ///     assert_eq!(rx.pop_async().await, Ok(42)); // waits for the push
+    ///     producer.join().unwrap();
+    ///     assert_eq!(rx.pop_async().await, Err(PopError::Disconnected));
+    /// });
+    /// ```
+    pub async fn pop_async(&self) -> Result<T, PopError> {
+        let mut waiting = Waiting::new(&self.chan.queue.not_empty);
+        poll_fn(|cx| waiting.poll(cx, || ready(self.try_pop()))).await
+    }
+}
+
+/// `Some` unless the result is `Empty` (then the caller waits).
+fn ready<T>(result: Result<T, PopError>) -> Option<Result<T, PopError>> {
+    match result {
+        Err(PopError::Empty) => None,
+        done => Some(done),
+    }
+}
+
+/// The receiver as a stream of items: it ends once every sender is gone and
+/// the queue is empty. Each clone of a receiver is a stream of its own; every
+/// item goes to one of them. Cancellation safe, as
+/// [`pop_async`](Receiver::pop_async).
+///
+/// ```
+/// use futures_core::Stream;
+/// use std::pin::Pin;
+/// use std::task::{Context, Poll, Waker};
+///
+/// let (tx, mut rx) = ringkit::mpmc::channel::<u8>(2);
+/// let mut cx = Context::from_waker(Waker::noop());
+/// assert_eq!(Pin::new(&mut rx).poll_next(&mut cx), Poll::Pending);
+/// tx.try_push(7).unwrap();
+/// drop(tx);
+/// assert_eq!(Pin::new(&mut rx).poll_next(&mut cx), Poll::Ready(Some(7)));
+/// assert_eq!(Pin::new(&mut rx).poll_next(&mut cx), Poll::Ready(None));
+/// ```
+impl<T> futures_core::Stream for Receiver<T> {
+    type Item = T;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<T>> {
+        let this = self.get_mut();
+        let cell = &this.chan.queue.not_empty;
+        let mut armed = false;
+        loop {
+            let popped = match this.chan.try_pop_with_seq() {
+                Ok((_, v)) => Some(Some(v)),
+                Err(PopError::Disconnected) => Some(None),
+                Err(PopError::Empty) => None,
+            };
+            if let Some(done) = popped {
+                cell.leave(&mut this.task);
+                return Poll::Ready(done);
+            }
+            if armed {
+                return Poll::Pending;
+            }
+            cell.arm_for(&mut this.task, cx.waker());
+            armed = true;
+        }
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        (self.len(), None)
+    }
+}
