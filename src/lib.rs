@@ -179,6 +179,8 @@
 //! * `try_push` / `try_pop` / `try_recv` return at once; `push` / `pop` / `recv`
 //!   block (with the `std` feature); `*_timeout(Duration)` and `*_until(Instant)`
 //!   block at most that long. A timeout too large to represent waits forever.
+//!   `*_async` (the `async` feature) waits without blocking the thread and
+//!   reports what the blocking form reports.
 //! * `is_disconnected()` is true once the other side is gone (the consumer or
 //!   every receiver, for a sending handle; the producer, every sender or the
 //!   publisher, for a receiving one).
@@ -202,7 +204,14 @@
 //! # Features and real-time use
 //!
 //! The default feature `std` adds the blocking and timeout operations (futex
-//! park), `io::Read`/`Write` on byte rings and the dispatcher. Without it
+//! park), `io::Read`/`Write` on byte rings and the dispatcher. The default
+//! feature `async` (which needs `std`) adds an async form of the blocking
+//! operations (`push_async`, `pop_async`, `recv_async`, `wait_newer_async`,
+//! `wait_async`, `submit_async`, `run_async`; not yet the dispatcher's `run`, and
+//! no timed forms: put your executor's timeout around the future), `Stream` for the SPSC, MPMC
+//! and broadcast receivers, `Sink` for the SPSC producer and (through
+//! [`mpmc::SendSink`]) the MPMC sender; a task waits in the same wait cell
+//! as a parked thread, so sync code pays nothing for it. Without `std`
 //! (`default-features = false`) the crate is `#![no_std]` + `alloc`: the rings, the
 //! seqlock, the event flag and the broadcast ring with their non-blocking
 //! operations. What every method may do (allocate, lock, make a system call, block,

@@ -244,3 +244,61 @@ fn disconnection_wakes_a_waiting_task() {
         Poll::Ready(Err(PopError::Disconnected))
     );
 }
+
+#[test]
+fn mpmc_send_sink_keeps_one_item_and_hands_it_back_on_disconnection() {
+    let (tx, rx) = mpmc::channel::<u32>(1);
+    let mut sink = tx.into_sink();
+    let (count, waker) = counting();
+    let mut cx = Context::from_waker(&waker);
+    Pin::new(&mut sink).start_send(1).unwrap(); // pushed
+    Pin::new(&mut sink).start_send(2).unwrap(); // full: kept
+                                                // A second item before the kept one is pushed comes straight back.
+    assert_eq!(Pin::new(&mut sink).start_send(3), Err(PushError::Full(3)));
+    assert_eq!(Pin::new(&mut sink).poll_ready(&mut cx), Poll::Pending);
+    drop(rx); // drops item 1, wakes the waiting sink
+    assert_eq!(woken(&count), 1);
+    assert_eq!(
+        Pin::new(&mut sink).poll_flush(&mut cx),
+        Poll::Ready(Err(PushError::Disconnected(2)))
+    );
+    assert_eq!(Pin::new(&mut sink).poll_close(&mut cx), Poll::Ready(Ok(())));
+}
+
+#[test]
+fn a_dropped_send_sink_drops_its_kept_item_once() {
+    let drops = Arc::new(AtomicUsize::new(0));
+    let (tx, rx) = mpmc::channel::<Counted>(1);
+    let mut sink = tx.into_sink();
+    Pin::new(&mut sink)
+        .start_send(Counted(drops.clone()))
+        .ok()
+        .unwrap();
+    Pin::new(&mut sink)
+        .start_send(Counted(drops.clone()))
+        .ok()
+        .unwrap(); // kept
+    drop(sink);
+    assert_eq!(drops.load(Ordering::Relaxed), 1, "the kept item");
+    drop(rx);
+    assert_eq!(drops.load(Ordering::Relaxed), 2, "the queued item");
+}
+
+#[test]
+fn a_broadcast_stream_is_woken_by_a_publish_and_ends_with_the_publisher() {
+    use ringkit::broadcast;
+    let (mut publisher, mut sub) = broadcast::channel::<u32>(4);
+    let (count, waker) = counting();
+    let mut cx = Context::from_waker(&waker);
+    assert_eq!(Pin::new(&mut sub).poll_next(&mut cx), Poll::Pending);
+    publisher.publish(5);
+    assert_eq!(woken(&count), 1);
+    assert_eq!(
+        Pin::new(&mut sub).poll_next(&mut cx),
+        Poll::Ready(Some(Ok((0, 5))))
+    );
+    assert_eq!(Pin::new(&mut sub).poll_next(&mut cx), Poll::Pending);
+    drop(publisher);
+    assert_eq!(woken(&count), 2);
+    assert_eq!(Pin::new(&mut sub).poll_next(&mut cx), Poll::Ready(None));
+}

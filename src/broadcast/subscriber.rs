@@ -26,6 +26,10 @@ use std::time::{Duration, Instant};
 pub struct Subscriber<T: Plain> {
     shared: Arc<Shared<T>>,
     pos: Cursor<T>,
+    /// This subscriber's place among the waiters on the ring's cell, for
+    /// `Stream`.
+    #[cfg(feature = "async")]
+    task: crate::wait::TaskWait,
 }
 
 /// A subscriber's position.
@@ -48,7 +52,65 @@ impl<T: Plain> Subscriber<T> {
                 index,
                 pending: None,
             },
+            #[cfg(feature = "async")]
+            task: Default::default(),
         }
+    }
+}
+
+// Nothing in a subscriber is pinned: `Stream` moves nothing out of it.
+impl<T: Plain> Unpin for Subscriber<T> {}
+
+#[cfg(feature = "async")]
+impl<T: Plain> Drop for Subscriber<T> {
+    fn drop(&mut self) {
+        self.shared.cell.cancel(&mut self.task);
+    }
+}
+
+/// The subscriber as a stream: each item is what [`recv_async`] returns,
+/// `Ok((seq, value))` or `Err(RecvError::Lagged(n))` (the next item is then the
+/// oldest event still held); the stream ends once the publisher is gone and
+/// everything published is read. `Empty` and `Disconnected` never appear as
+/// items. Cancellation safe, as [`recv_async`].
+///
+/// [`recv_async`]: Subscriber::recv_async
+///
+/// ```
+/// use futures_core::Stream;
+/// use ringkit::broadcast::{self, RecvError};
+/// use std::pin::Pin;
+/// use std::task::{Context, Poll, Waker};
+///
+/// let (mut publisher, mut sub) = broadcast::channel::<u32>(2);
+/// let mut cx = Context::from_waker(Waker::noop());
+/// assert_eq!(Pin::new(&mut sub).poll_next(&mut cx), Poll::Pending);
+/// for v in [1, 2, 3] {
+///     publisher.publish(v);
+/// }
+/// drop(publisher);
+/// let mut next = || Pin::new(&mut sub).poll_next(&mut cx);
+/// assert_eq!(next(), Poll::Ready(Some(Err(RecvError::Lagged(1)))));
+/// assert_eq!(next(), Poll::Ready(Some(Ok((1, 2)))));
+/// assert_eq!(next(), Poll::Ready(Some(Ok((2, 3)))));
+/// assert_eq!(next(), Poll::Ready(None));
+/// ```
+#[cfg(feature = "async")]
+impl<T: Plain> futures_core::Stream for Subscriber<T> {
+    type Item = Result<(u64, T), RecvError>;
+
+    fn poll_next(
+        self: core::pin::Pin<&mut Self>,
+        cx: &mut core::task::Context<'_>,
+    ) -> core::task::Poll<Option<Self::Item>> {
+        let Subscriber { shared, pos, task } = self.get_mut();
+        shared
+            .cell
+            .poll_wait(task, cx, || match pos.try_recv(shared) {
+                Err(RecvError::Empty) => None,
+                Err(RecvError::Disconnected) => Some(None),
+                got => Some(Some(got)),
+            })
     }
 }
 
@@ -303,7 +365,7 @@ impl<T: Plain> Subscriber<T> {
     /// ```
     #[cfg(feature = "async")]
     pub async fn recv_async(&mut self) -> Result<(u64, T), RecvError> {
-        let Subscriber { shared, pos } = self;
+        let Subscriber { shared, pos, .. } = self;
         let mut waiting = crate::wait::Waiting::new(&shared.cell);
         core::future::poll_fn(|cx| {
             waiting.poll(cx, || match pos.try_recv(shared) {
@@ -317,7 +379,7 @@ impl<T: Plain> Subscriber<T> {
     /// The blocking receive: `Empty` means the deadline passed.
     #[cfg(feature = "std")]
     fn recv_deadline(&mut self, deadline: Option<Instant>) -> Result<(u64, T), RecvError> {
-        let Subscriber { shared, pos } = self;
+        let Subscriber { shared, pos, .. } = self;
         let mut got = Err(RecvError::Empty);
         shared.cell.wait_until(deadline, || {
             got = pos.try_recv(shared);

@@ -126,3 +126,139 @@ impl<T> futures_core::Stream for Receiver<T> {
         (self.len(), None)
     }
 }
+
+/// A [`Sender`] as a [`Sink`](futures_sink::Sink); made by
+/// [`Sender::into_sink`].
+///
+/// A lock-free queue cannot reserve a slot for later, so the sink holds at
+/// most one item of its own: `start_send` pushes at once if there is room and
+/// otherwise keeps the item; `poll_ready`, `poll_flush` and `poll_close` push
+/// the kept item, waiting while the queue is full. Once every receiver is gone
+/// they hand it back in `Err(PushError::Disconnected(item))`, as `start_send`
+/// does for an item it cannot push, so no item is lost unseen. Dropping the
+/// sink with an item kept (not flushed) drops that item; `SinkExt::send`
+/// flushes, so it never leaves one.
+///
+/// ```
+/// use futures_sink::Sink;
+/// use std::pin::Pin;
+/// use std::task::{Context, Poll, Waker};
+///
+/// let (tx, rx) = ringkit::mpmc::channel::<u8>(1);
+/// let mut sink = tx.into_sink();
+/// let mut cx = Context::from_waker(Waker::noop());
+/// assert_eq!(Pin::new(&mut sink).poll_ready(&mut cx), Poll::Ready(Ok(())));
+/// Pin::new(&mut sink).start_send(1).unwrap(); // pushed
+/// assert_eq!(Pin::new(&mut sink).poll_ready(&mut cx), Poll::Ready(Ok(())));
+/// Pin::new(&mut sink).start_send(2).unwrap(); // the queue is full: kept
+/// assert_eq!(Pin::new(&mut sink).poll_flush(&mut cx), Poll::Pending);
+/// assert_eq!(rx.try_pop(), Ok(1));
+/// assert_eq!(Pin::new(&mut sink).poll_flush(&mut cx), Poll::Ready(Ok(())));
+/// assert_eq!(rx.try_pop(), Ok(2));
+/// ```
+pub struct SendSink<T> {
+    sender: Sender<T>,
+    kept: Option<T>,
+    task: crate::wait::TaskWait,
+}
+
+impl<T> Sender<T> {
+    /// This sender as a [`Sink`](futures_sink::Sink); see [`SendSink`].
+    ///
+    /// ```
+    /// let (tx, rx) = ringkit::mpmc::channel::<u8>(4);
+    /// let sink = tx.into_sink();
+    /// assert_eq!(sink.sender().capacity(), 4);
+    /// # drop(rx);
+    /// ```
+    #[must_use]
+    pub fn into_sink(self) -> SendSink<T> {
+        SendSink {
+            sender: self,
+            kept: None,
+            task: Default::default(),
+        }
+    }
+}
+
+impl<T> SendSink<T> {
+    /// The sender inside, for its other methods (`len`, `is_disconnected`, ...).
+    ///
+    /// ```
+    /// let (tx, rx) = ringkit::mpmc::channel::<u8>(4);
+    /// let sink = tx.into_sink();
+    /// drop(rx);
+    /// assert!(sink.sender().is_disconnected());
+    /// ```
+    #[must_use]
+    pub fn sender(&self) -> &Sender<T> {
+        &self.sender
+    }
+
+    /// Pushes the kept item, if any, waiting while the queue is full.
+    fn poll_push_kept(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), PushError<T>>> {
+        let cell = &self.sender.chan.queue.not_full;
+        let (sender, kept) = (&self.sender, &mut self.kept);
+        cell.poll_wait(&mut self.task, cx, || {
+            let Some(item) = kept.take() else {
+                return Some(Ok(()));
+            };
+            match sender.try_push(item) {
+                Err(PushError::Full(item)) => {
+                    *kept = Some(item);
+                    None
+                }
+                done => Some(done),
+            }
+        })
+    }
+}
+
+// Nothing in the sink is pinned: the kept item is moved in and out freely.
+impl<T> Unpin for SendSink<T> {}
+
+impl<T> Drop for SendSink<T> {
+    fn drop(&mut self) {
+        self.sender.chan.queue.not_full.cancel(&mut self.task);
+    }
+}
+
+impl<T> core::fmt::Debug for SendSink<T> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("SendSink")
+            .field("sender", &self.sender)
+            .field("kept", &self.kept.is_some())
+            .finish()
+    }
+}
+
+impl<T> futures_sink::Sink<T> for SendSink<T> {
+    type Error = PushError<T>;
+
+    fn poll_ready(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), PushError<T>>> {
+        self.get_mut().poll_push_kept(cx)
+    }
+
+    fn start_send(self: Pin<&mut Self>, item: T) -> Result<(), PushError<T>> {
+        let this = self.get_mut();
+        if this.kept.is_some() {
+            // `poll_ready` was skipped: the item does not fit behind the kept one.
+            return Err(PushError::Full(item));
+        }
+        match this.sender.try_push(item) {
+            Err(PushError::Full(item)) => {
+                this.kept = Some(item);
+                Ok(())
+            }
+            done => done,
+        }
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), PushError<T>>> {
+        self.get_mut().poll_push_kept(cx)
+    }
+
+    fn poll_close(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), PushError<T>>> {
+        self.get_mut().poll_push_kept(cx)
+    }
+}

@@ -101,6 +101,8 @@
 mod batch;
 #[cfg(feature = "async")]
 mod future;
+#[cfg(feature = "async")]
+pub use future::SendSink;
 mod queue;
 
 pub use queue::{Queue, QueueIntoIter};
