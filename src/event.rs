@@ -182,7 +182,7 @@ impl<T: Plain> EventFlag<T> {
     pub fn wait_newer(&self, seen: u64) -> (u64, T) {
         let mut got = None;
         self.cell.wait_until(None, || {
-            got = self.newer_than(seen);
+            got = self.read_newer_than(seen);
             got.is_some()
         });
         got.expect("a wait without deadline returns only when ready")
@@ -230,7 +230,7 @@ impl<T: Plain> EventFlag<T> {
     ) -> Result<(u64, T), Timeout> {
         let mut got = None;
         self.cell.wait_until(deadline, || {
-            got = self.newer_than(seen);
+            got = self.read_newer_than(seen);
             got.is_some()
         });
         got.ok_or(Timeout)
@@ -256,13 +256,37 @@ impl<T: Plain> EventFlag<T> {
     #[cfg(feature = "async")]
     pub async fn wait_newer_async(&self, seen: u64) -> (u64, T) {
         let mut waiting = crate::wait::Waiting::new(&self.cell);
-        core::future::poll_fn(|cx| waiting.poll(cx, || self.newer_than(seen))).await
+        core::future::poll_fn(|cx| waiting.poll(cx, || self.read_newer_than(seen))).await
+    }
+
+    /// A [select](crate::select) source that is ready once the flag's generation
+    /// is past `seen`: a [`read`](Self::read) then returns a newer value. It
+    /// borrows the flag; make one for each select call, with the generation seen
+    /// last.
+    ///
+    /// ```
+    /// use ringkit::event::EventFlag;
+    /// use ringkit::select::Selector;
+    ///
+    /// let config = EventFlag::new(0u32);
+    /// let (_tx, rx) = ringkit::spsc::channel::<u8>(4);
+    /// let mut selector = Selector::new();
+    /// let seen = config.generation();
+    /// assert_eq!(selector.try_select(&[&rx, &config.newer_than(seen)]), None);
+    /// config.publish(7);
+    /// assert_eq!(selector.try_select(&[&rx, &config.newer_than(seen)]), Some(1));
+    /// assert_eq!(config.read(), (1, 7));
+    /// ```
+    #[cfg(feature = "std")]
+    #[must_use]
+    pub fn newer_than(&self, seen: u64) -> crate::select::Newer<'_, T> {
+        crate::select::Newer::new(self, seen)
     }
 
     /// The newest generation and value if the generation is past `seen`.
     #[cfg(feature = "std")]
     #[inline]
-    fn newer_than(&self, seen: u64) -> Option<(u64, T)> {
+    fn read_newer_than(&self, seen: u64) -> Option<(u64, T)> {
         if self.generation() <= seen {
             return None;
         }
@@ -281,6 +305,11 @@ impl<T: Plain> crate::wait::Waitable for EventFlag<T> {
 
     fn looks_ready(&self, seen: u64) -> bool {
         self.generation() != seen
+    }
+
+    fn is_ready(&self, seen: u64) -> bool {
+        // The condition of `wait_newer`: a read now returns a newer generation.
+        self.generation() > seen
     }
 }
 
@@ -671,6 +700,26 @@ impl Event {
                     Ordering::Relaxed,
                 )
                 .is_ok()
+    }
+}
+
+/// A waiter on an event waits for it to be set: the condition of `try_wait`.
+#[cfg(feature = "std")]
+impl crate::wait::Waitable for Event {
+    type Seen = ();
+
+    fn ready_cell(&self) -> &WaitCell {
+        &self.cell
+    }
+
+    fn looks_ready(&self, (): ()) -> bool {
+        self.is_set()
+    }
+
+    fn is_ready(&self, (): ()) -> bool {
+        // `try_wait` succeeds exactly when it finds the set bit (an auto-reset
+        // one unless another waiter takes the set first).
+        self.is_set()
     }
 }
 

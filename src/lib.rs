@@ -251,6 +251,8 @@ pub mod event;
 pub mod mpmc;
 #[cfg(feature = "std")]
 pub mod resend;
+#[cfg(all(feature = "std", target_has_atomic = "64"))]
+pub mod select;
 #[cfg(target_has_atomic = "64")]
 pub mod seqlock;
 pub mod spsc;

@@ -50,6 +50,28 @@ fn misuse_panics_name_the_callers_line() {
         here
     );
 
+    let mut selector = ringkit::select::Selector::new();
+    assert_eq!(
+        panic_file(|| {
+            let _ = selector.select(&[]);
+        }),
+        here
+    );
+    let timeout = std::time::Duration::from_millis(1);
+    assert_eq!(
+        panic_file(|| {
+            let _ = selector.select_timeout(&[], timeout);
+        }),
+        here
+    );
+    let deadline = std::time::Instant::now();
+    assert_eq!(
+        panic_file(|| {
+            let _ = selector.select_deadline(&[], deadline);
+        }),
+        here
+    );
+
     let (mut tx, mut rx) = spsc::channel::<u8>(4);
     assert_eq!(panic_file(|| tx.write_chunk(2).unwrap().commit(3)), here);
     tx.try_push(1).unwrap();

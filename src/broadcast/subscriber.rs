@@ -115,6 +115,31 @@ impl<T: Plain> futures_core::Stream for Subscriber<T> {
 }
 
 impl<T: Plain> Cursor<T> {
+    /// True if a `try_recv` now would not return `Empty`: it would return an
+    /// event, report a lag, or report the disconnection. Takes nothing.
+    #[cfg(feature = "std")]
+    fn is_ready(&self, shared: &Shared<T>) -> bool {
+        if self.pending.is_some() {
+            return true;
+        }
+        match shared.try_read_slot(self.index) {
+            // The publisher is writing our slot. It writes the event numbered
+            // its `next`, and no subscriber is past that, so the slot is getting
+            // our event or a later lap's: `try_recv` waits the write out and
+            // returns the event or reports the lag.
+            None => true,
+            // Our event or a later lap's is there. A later `try_recv` reads the
+            // stamp with acquire after ours, so it sees this write or a newer one.
+            Some((seq, _)) if seq.wrapping_sub(self.seq) as i64 >= 0 => true,
+            // An older event: nothing new unless the publisher is gone, and then
+            // `try_recv` returns the last event or reports the disconnection.
+            // ORDERING: Relaxed, as in `recv`: a later `try_recv` by this thread
+            // sees the flag set too (read-read coherence), and then looks at the
+            // slot once more behind [broadcast.read.fence].
+            Some(_) => shared.closed.load(Ordering::Relaxed),
+        }
+    }
+
     #[inline(always)]
     fn advance(&mut self, capacity: usize) {
         self.seq = self.seq.wrapping_add(1);
@@ -425,6 +450,25 @@ impl<T: Plain> Subscriber<T> {
     /// ```
     pub fn capacity(&self) -> usize {
         self.shared.capacity
+    }
+}
+
+/// A subscriber waits for an event past its position, a lag, or the
+/// publisher to go: the condition of a blocking receive.
+#[cfg(feature = "std")]
+impl<T: Plain> crate::wait::Waitable for Subscriber<T> {
+    type Seen = ();
+
+    fn ready_cell(&self) -> &crate::wait::WaitCell {
+        &self.shared.cell
+    }
+
+    fn looks_ready(&self, (): ()) -> bool {
+        self.pos.is_ready(&self.shared)
+    }
+
+    fn is_ready(&self, (): ()) -> bool {
+        self.pos.is_ready(&self.shared)
     }
 }
 

@@ -306,6 +306,24 @@ impl JobExecutor {
     }
 }
 
+/// An executor waits for a job, or for every submitter to go: its queue's
+/// condition.
+impl Waitable for JobExecutor {
+    type Seen = ();
+
+    fn ready_cell(&self) -> &WaitCell {
+        self.rx.ready_cell()
+    }
+
+    fn looks_ready(&self, (): ()) -> bool {
+        self.rx.looks_ready(())
+    }
+
+    fn is_ready(&self, (): ()) -> bool {
+        self.rx.is_ready(())
+    }
+}
+
 pub(super) struct JobSource {
     exec: JobExecutor,
     done: bool,

@@ -719,6 +719,15 @@ impl<T> crate::wait::Waitable for Receiver<T> {
     fn looks_ready(&self, (): ()) -> bool {
         self.chan.queue.looks_nonempty() || self.chan.senders_gone()
     }
+
+    fn is_ready(&self, (): ()) -> bool {
+        // A `tail` past `head` means a push has claimed a slot, and a `try_pop`
+        // that finds that slot still being written waits for it rather than
+        // failing: it returns an item unless another receiver takes it first.
+        // Once every sender is gone (an acquire load), a pop returns an item or
+        // `Disconnected`.
+        !self.chan.queue.is_empty() || self.chan.senders_gone()
+    }
 }
 
 impl<T> Clone for Receiver<T> {

@@ -372,6 +372,14 @@ impl<T> Waitable for Consumer<T> {
         // follows reloads `tail` with acquire before it reads a slot.
         self.ring.tail.load(Ordering::Relaxed) != self.head || self.ring.producer_gone()
     }
+
+    fn is_ready(&self, (): ()) -> bool {
+        // Only this consumer moves `head`, and `tail` only grows: once `len`
+        // sees an item, the acquire load of `tail` in the next `try_pop` sees it
+        // too (read-read coherence), so that pop returns it. Once the producer is
+        // gone (an acquire load), the pop returns an item or `Disconnected`.
+        !self.is_empty() || self.is_disconnected()
+    }
 }
 
 /// Nothing can be received once the consumer goes, so its drop drops the items

@@ -20,4 +20,13 @@ pub(crate) trait Waitable {
     /// disconnected. A hint for whether to park, read with `Relaxed` loads: the
     /// poll that follows decides with the primitive's own acquire loads.
     fn looks_ready(&self, seen: Self::Seen) -> bool;
+
+    /// True if the primitive's next non-blocking receive (its `try_pop`,
+    /// `try_recv`, `try_wait`, a read newer than `seen`) would not come back
+    /// empty now: it would return something, or report the disconnection. Unlike
+    /// [`looks_ready`](Self::looks_ready) this is an answer, not a hint: it
+    /// decides on the same condition as that receive, through loads that a later
+    /// receive by the same thread cannot see older values than (a receive by
+    /// another receiver of a shared source may take the item first, as ever).
+    fn is_ready(&self, seen: Self::Seen) -> bool;
 }
