@@ -235,15 +235,7 @@ fn woken_by(kind: Kind) {
                 (stx, mtx, publisher, submit, dtx)
             })
         };
-        let i = selector.select(&[
-            &srx,
-            &mrx,
-            &sub,
-            &flag.newer_than(0),
-            &*ev,
-            &exec,
-            &drx,
-        ]);
+        let i = selector.select(&[&srx, &mrx, &sub, &flag.newer_than(0), &*ev, &exec, &drx]);
         match kind {
             Kind::Spsc => assert_eq!((i, srx.try_pop()), (0, Ok(1))),
             Kind::Mpmc => assert_eq!((i, mrx.try_pop()), (1, Ok(2))),
@@ -431,6 +423,9 @@ fn stress_one_selector_many_producers() {
     for p in producers {
         p.join().unwrap();
     }
-    assert_eq!((spsc_next, mpmc_next, broadcast_next), (N, [N, N], BROADCAST));
+    assert_eq!(
+        (spsc_next, mpmc_next, broadcast_next),
+        (N, [N, N], BROADCAST)
+    );
     assert_eq!(seen, GENERATIONS);
 }
