@@ -613,6 +613,23 @@ impl Event {
         self.state.load(Ordering::Acquire)
     }
 
+    /// How many times the event has changed (set or unset); odd while set.
+    /// Each set after an unset makes a new count, so a reader that remembers
+    /// the count of the set it handled knows when another set came.
+    #[cfg(feature = "std")]
+    #[inline]
+    pub(crate) fn changes(&self) -> usize {
+        self.begin()
+    }
+
+    /// True if a change count from [`changes`](Self::changes) is that of a set
+    /// event.
+    #[cfg(feature = "std")]
+    #[inline]
+    pub(crate) fn is_set_at(count: usize) -> bool {
+        count & SET != 0
+    }
+
     /// Where a wait begins. With [`Event::wait_from`] it lets a test (and a
     /// loom model) begin a wait on one thread before a set and finish it on
     /// another. A test hook (the `test-hooks` feature), not part of the API.

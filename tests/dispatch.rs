@@ -1155,3 +1155,126 @@ fn a_panicking_drop_of_a_finished_source_does_not_unwind_out_of_run() {
     // The dispatcher is usable and empty afterwards.
     assert_eq!(d.poll(), 0);
 }
+
+#[test]
+fn broadcast_source_redelivers_and_ends_on_disconnection() {
+    let (mut publisher, sub) = ringkit::broadcast::channel::<u64>(64);
+    let got = Arc::new(Mutex::new(Vec::new()));
+    let log = got.clone();
+    let mut d = Dispatcher::new();
+    d.on_broadcast(sub, move |m| {
+        log.lock().unwrap().push((m.seq, m.attempt, *m.message));
+        if *m.message % 3 == 0 && m.attempt == 1 {
+            Err(())
+        } else {
+            Ok(())
+        }
+    });
+    let producer = thread::spawn(move || {
+        for v in 0..20 {
+            publisher.publish(v);
+        }
+    });
+    assert_eq!(d.run(), RunEnd::Disconnected);
+    producer.join().unwrap();
+    let got = got.lock().unwrap();
+    let mut want = Vec::new();
+    for v in 0..20 {
+        want.push((v, 1, v));
+        if v % 3 == 0 {
+            want.push((v, 2, v));
+        }
+    }
+    assert_eq!(*got, want);
+}
+
+#[test]
+fn broadcast_source_skips_what_was_overwritten() {
+    let (mut publisher, sub) = ringkit::broadcast::channel::<u64>(2);
+    let got = Arc::new(Mutex::new(Vec::new()));
+    let log = got.clone();
+    let mut d = Dispatcher::new();
+    d.on_broadcast(sub, move |m| {
+        log.lock().unwrap().push(m.seq);
+        Ok::<(), ()>(())
+    });
+    for v in 0..5 {
+        publisher.publish(v);
+    }
+    assert_eq!(d.poll(), 2);
+    assert_eq!(*got.lock().unwrap(), [3, 4]);
+}
+
+#[test]
+fn signal_source_auto_reset_consumes_each_set() {
+    let ev = Arc::new(ringkit::event::Event::auto_reset());
+    let count = Arc::new(AtomicUsize::new(0));
+    let c = count.clone();
+    let mut d = Dispatcher::new();
+    ev.set(); // pending before the registration: delivered
+    d.on_signal(ev.clone(), move |m| {
+        assert_eq!(m.seq as usize, c.fetch_add(1, Ordering::Relaxed));
+        Ok::<(), ()>(())
+    });
+    assert_eq!(d.poll(), 1);
+    assert!(!ev.is_set());
+    assert_eq!(d.poll(), 0);
+    ev.set();
+    ev.set(); // sets do not accumulate
+    assert_eq!(d.poll(), 1);
+    assert_eq!(d.poll(), 0);
+    assert_eq!(count.load(Ordering::Relaxed), 2);
+}
+
+#[test]
+fn signal_source_dead_letters_after_its_attempts() {
+    let ev = Arc::new(ringkit::event::Event::manual_reset());
+    let dead = Arc::new(AtomicUsize::new(0));
+    let sink = dead.clone();
+    let retry = Retry::attempts(2).dead_letter(move |letter: DeadLetter<(), &str>| {
+        assert_eq!((letter.seq, letter.attempts), (0, 2));
+        sink.fetch_add(1, Ordering::Relaxed);
+    });
+    let mut d = Dispatcher::new();
+    d.on_signal_with(ev.clone(), retry, |_| Err("no"));
+    ev.set();
+    assert_eq!(d.poll(), 1);
+    assert_eq!(d.poll(), 1);
+    assert_eq!(d.poll(), 0); // dead-lettered, and the set counts as delivered
+    assert_eq!(dead.load(Ordering::Relaxed), 1);
+    assert!(ev.is_set()); // manual-reset: the dispatcher only looked
+}
+
+/// A running dispatcher parked on a broadcast subscriber and an event is woken
+/// by a publish and by a set from other threads; the signal handler stops it.
+#[test]
+fn run_is_woken_by_a_publish_and_a_set() {
+    for _ in 0..50 {
+        let (mut publisher, sub) = ringkit::broadcast::channel::<u64>(4);
+        let ev = Arc::new(ringkit::event::Event::auto_reset());
+        let seen = Arc::new(AtomicUsize::new(0));
+        let mut d = Dispatcher::new();
+        let stop = d.stop_handle();
+        let s = seen.clone();
+        d.on_broadcast(sub, move |m| {
+            s.fetch_add(*m.message as usize, Ordering::Relaxed);
+            Ok::<(), ()>(())
+        });
+        let s = seen.clone();
+        d.on_signal(ev.clone(), move |_| {
+            if s.load(Ordering::Relaxed) == 7 {
+                stop.stop();
+            }
+            Ok::<(), ()>(())
+        });
+        let runner = thread::spawn(move || d.run());
+        publisher.publish(7);
+        // Set until the handler has seen the event first and stopped the run.
+        while !runner.is_finished() {
+            ev.set();
+            thread::yield_now();
+        }
+        assert_eq!(runner.join().unwrap(), RunEnd::Stopped);
+        drop(publisher);
+    }
+}

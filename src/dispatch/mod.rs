@@ -1,9 +1,10 @@
 //! Callbacks with acknowledgement: handlers that run on the receiving thread.
 //!
 //! A [`Dispatcher`] is owned by one thread. Handlers are registered for sources,
-//! an SPSC [`Consumer`](spsc::Consumer), an MPMC [`Receiver`](mpmc::Receiver), an
-//! [`EventFlag`] or a [`JobExecutor`], and [`poll`](Dispatcher::poll) or
-//! [`run`](Dispatcher::run) calls them, on that thread, with what has arrived.
+//! an SPSC [`Consumer`](spsc::Consumer), an MPMC [`Receiver`](mpmc::Receiver), a
+//! broadcast [`Subscriber`], an [`EventFlag`], an [`Event`] or a [`JobExecutor`],
+//! and [`poll`](Dispatcher::poll) or [`run`](Dispatcher::run) calls them, on that
+//! thread, with what has arrived.
 //!
 //! ```
 //! use ringkit::dispatch::{Dispatcher, RunEnd};
@@ -130,9 +131,9 @@
 //!
 //! `run` returns [`RunEnd::Stopped`] once [`Stop::stop`] has been called (from any
 //! thread; stopping is sticky), and [`RunEnd::Disconnected`] once every queue
-//! source (SPSC, MPMC, jobs) is disconnected and drained, provided at least one was
-//! registered. Event flags never disconnect and are not counted: a dispatcher with
-//! event flags only runs until stopped.
+//! source (SPSC, MPMC, broadcast, jobs) is disconnected and drained, provided at
+//! least one was registered. Event flags and events never disconnect and are not
+//! counted: a dispatcher with only those runs until stopped.
 //!
 //! Handlers and callbacks must be `Send` (so a dispatcher can be built on one
 //! thread and moved to the one that runs it) and `'static`.
@@ -157,9 +158,10 @@ pub use jobs::{jobs, Job, JobExecutor, JobSubmitter};
 use backoff::Now;
 use delivery::drop_caught;
 use jobs::JobSource;
-use source::{EventSource, Kind, MpmcSource, Source, SpscSource};
+use source::{EventSource, Kind, SignalSource, Source, SpscSource, TakingSource};
 
-use crate::event::EventFlag;
+use crate::broadcast::Subscriber;
+use crate::event::{Event, EventFlag};
 use crate::plain::Plain;
 use crate::sync::{spin_hint, Arc, AtomicBool, Ordering};
 use crate::wait::{WaitCell, SPIN_LIMIT};
@@ -560,7 +562,150 @@ impl Dispatcher {
         E: 'static,
         H: FnMut(Delivery<'_, T>) -> Result<(), E> + Send + 'static,
     {
-        self.add(Box::new(MpmcSource::new(rx, retry, handler)));
+        self.add(Box::new(TakingSource::new(rx, retry, handler)));
+    }
+
+    /// Handles the events of a broadcast subscriber, with the default
+    /// [`Retry`]. Each event is received (the subscriber's position moves on)
+    /// and kept by the dispatcher until its handler succeeds, as an MPMC
+    /// source keeps its pending message. [`Delivery::seq`] is the event's
+    /// sequence number; events the publisher overwrote before the dispatcher
+    /// read them show as a gap in it (the subscriber's `Lagged`). The source
+    /// ends once the publisher is gone and every event is handled.
+    ///
+    /// ```
+    /// use ringkit::dispatch::{Dispatcher, RunEnd};
+    /// use std::sync::{Arc, Mutex};
+    ///
+    /// let (mut publisher, sub) = ringkit::broadcast::channel::<u32>(2);
+    /// let got = Arc::new(Mutex::new(Vec::new()));
+    /// let log = got.clone();
+    /// let mut dispatcher = Dispatcher::new();
+    /// dispatcher.on_broadcast(sub, move |d| {
+    ///     log.lock().unwrap().push((d.seq, *d.message));
+    ///     Ok::<(), ()>(())
+    /// });
+    /// for v in [10, 20, 30] {
+    ///     publisher.publish(v); // the third overwrites the first
+    /// }
+    /// drop(publisher);
+    /// assert_eq!(dispatcher.run(), RunEnd::Disconnected);
+    /// assert_eq!(*got.lock().unwrap(), [(1, 20), (2, 30)]); // event 0 was lost
+    /// ```
+    pub fn on_broadcast<T, E, H>(&mut self, sub: Subscriber<T>, handler: H)
+    where
+        T: Plain,
+        E: 'static,
+        H: FnMut(Delivery<'_, T>) -> Result<(), E> + Send + 'static,
+    {
+        self.on_broadcast_with(sub, Retry::default(), handler)
+    }
+
+    /// Like [`on_broadcast`](Self::on_broadcast), retrying and dead-lettering
+    /// as `retry` says.
+    ///
+    /// ```
+    /// use ringkit::dispatch::{Dispatcher, Retry};
+    /// use std::sync::{Arc, Mutex};
+    ///
+    /// let (mut publisher, sub) = ringkit::broadcast::channel::<u32>(4);
+    /// let dead = Arc::new(Mutex::new(Vec::new()));
+    /// let sink = dead.clone();
+    /// let retry = Retry::attempts(2).dead_letter(move |letter| {
+    ///     sink.lock().unwrap().push((letter.seq, letter.message));
+    /// });
+    /// let mut dispatcher = Dispatcher::new();
+    /// dispatcher.on_broadcast_with(sub, retry, |d| if *d.message == 0 { Err(()) } else { Ok(()) });
+    /// publisher.publish(0);
+    /// publisher.publish(1);
+    /// assert_eq!(dispatcher.poll(), 1); // event 0 fails; event 1 waits behind it
+    /// assert_eq!(dispatcher.poll(), 1); // event 0 fails again: dead-lettered
+    /// assert_eq!(*dead.lock().unwrap(), [(0, 0)]);
+    /// assert_eq!(dispatcher.poll(), 1); // event 1
+    /// ```
+    pub fn on_broadcast_with<T, E, H>(&mut self, sub: Subscriber<T>, retry: Retry<T, E>, handler: H)
+    where
+        T: Plain,
+        E: 'static,
+        H: FnMut(Delivery<'_, T>) -> Result<(), E> + Send + 'static,
+    {
+        self.add(Box::new(TakingSource::new(sub, retry, handler)));
+    }
+
+    /// Calls `handler` once for each set of `event` that a poll observes, with
+    /// the default [`Retry`]: [`Delivery::seq`] counts the sets delivered (0 for
+    /// the first), and the message is `()`. An auto-reset event's set is
+    /// consumed by the dispatcher (as a `try_wait` would). A manual-reset
+    /// event is only looked at: a set is delivered once, however long the
+    /// event stays set, and a set that follows a reset is a new one. Sets
+    /// that come while one is being handled (or waits for its retry) are
+    /// coalesced into the next delivery, as an event's sets are. A set that
+    /// is pending when the event is added is delivered. Like an event flag, an
+    /// event never disconnects, and neither ends `run` nor keeps it alive.
+    ///
+    /// ```
+    /// use ringkit::dispatch::Dispatcher;
+    /// use ringkit::event::Event;
+    /// use std::sync::{Arc, Mutex};
+    ///
+    /// let reload = Arc::new(Event::manual_reset());
+    /// let got = Arc::new(Mutex::new(Vec::new()));
+    /// let log = got.clone();
+    /// let mut dispatcher = Dispatcher::new();
+    /// dispatcher.on_signal(reload.clone(), move |d| {
+    ///     log.lock().unwrap().push(d.seq);
+    ///     Ok::<(), ()>(())
+    /// });
+    /// assert_eq!(dispatcher.poll(), 0);
+    /// reload.set();
+    /// assert_eq!(dispatcher.poll(), 1);
+    /// assert_eq!(dispatcher.poll(), 0); // still set, but already delivered
+    /// reload.reset();
+    /// reload.set();
+    /// assert_eq!(dispatcher.poll(), 1); // a new set
+    /// assert_eq!(*got.lock().unwrap(), [0, 1]);
+    /// ```
+    pub fn on_signal<E, H>(&mut self, event: std::sync::Arc<Event>, handler: H)
+    where
+        E: 'static,
+        H: FnMut(Delivery<'_, ()>) -> Result<(), E> + Send + 'static,
+    {
+        self.on_signal_with(event, Retry::default(), handler)
+    }
+
+    /// Like [`on_signal`](Self::on_signal), retrying and dead-lettering as
+    /// `retry` says.
+    ///
+    /// ```
+    /// use ringkit::dispatch::{Dispatcher, Retry};
+    /// use ringkit::event::Event;
+    /// use std::sync::{Arc, Mutex};
+    ///
+    /// let wake = Arc::new(Event::auto_reset());
+    /// let attempts = Arc::new(Mutex::new(Vec::new()));
+    /// let log = attempts.clone();
+    /// let mut dispatcher = Dispatcher::new();
+    /// dispatcher.on_signal_with(wake.clone(), Retry::attempts(3), move |d| {
+    ///     log.lock().unwrap().push(d.attempt);
+    ///     if d.attempt < 2 { Err("busy") } else { Ok(()) }
+    /// });
+    /// wake.set();
+    /// assert_eq!(dispatcher.poll(), 1); // consumes the set; the handler fails
+    /// assert!(!wake.is_set());
+    /// assert_eq!(dispatcher.poll(), 1); // delivered again, and handled
+    /// assert_eq!(dispatcher.poll(), 0);
+    /// assert_eq!(*attempts.lock().unwrap(), [1, 2]);
+    /// ```
+    pub fn on_signal_with<E, H>(
+        &mut self,
+        event: std::sync::Arc<Event>,
+        retry: Retry<(), E>,
+        handler: H,
+    ) where
+        E: 'static,
+        H: FnMut(Delivery<'_, ()>) -> Result<(), E> + Send + 'static,
+    {
+        self.add(Box::new(SignalSource::new(event, retry, handler)));
     }
 
     /// Calls `handler` with each new generation of `flag` that a poll observes

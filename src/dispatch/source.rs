@@ -4,7 +4,8 @@
 
 use super::backoff::Now;
 use super::delivery::{deliver, drop_caught, DeadLetter, Delivery, EventUpdate, Retry};
-use crate::event::EventFlag;
+use crate::broadcast::{RecvError, Subscriber};
+use crate::event::{Event, EventFlag};
 use crate::plain::Plain;
 use crate::wait::{WaitCell, Waitable};
 use crate::{mpmc, spsc, PopError};
@@ -188,20 +189,74 @@ struct Pending<T> {
     message: T,
 }
 
-pub(super) struct MpmcSource<T, E, H> {
-    rx: mpmc::Receiver<T>,
+/// A receiver whose receive takes the message out of the ring, so that the
+/// source keeps it in its pending slot until its handler succeeds: an MPMC
+/// receiver (another receiver could take the next message) and a broadcast
+/// subscriber (its position moves on).
+pub(super) trait Take: Send {
+    type Item: Send;
+    /// The next message and its sequence number; `Disconnected` once there
+    /// will be none.
+    fn take(&mut self) -> Result<(u64, Self::Item), PopError>;
+    fn looks_ready(&self) -> bool;
+    fn cell(&self) -> &WaitCell;
+}
+
+impl<T: Send> Take for mpmc::Receiver<T> {
+    type Item = T;
+
+    fn take(&mut self) -> Result<(u64, T), PopError> {
+        self.try_pop_with_seq()
+    }
+
+    fn looks_ready(&self) -> bool {
+        Waitable::looks_ready(self, ())
+    }
+
+    fn cell(&self) -> &WaitCell {
+        self.ready_cell()
+    }
+}
+
+impl<T: Plain> Take for Subscriber<T> {
+    type Item = T;
+
+    /// A lag is skipped: the next receive returns the oldest event still
+    /// held, and the handler sees the gap in the sequence numbers.
+    fn take(&mut self) -> Result<(u64, T), PopError> {
+        loop {
+            return match self.try_recv() {
+                Ok(event) => Ok(event),
+                Err(RecvError::Lagged(_)) => continue,
+                Err(RecvError::Empty) => Err(PopError::Empty),
+                Err(RecvError::Disconnected) => Err(PopError::Disconnected),
+            };
+        }
+    }
+
+    fn looks_ready(&self) -> bool {
+        Waitable::looks_ready(self, ())
+    }
+
+    fn cell(&self) -> &WaitCell {
+        self.ready_cell()
+    }
+}
+
+pub(super) struct TakingSource<R: Take, E, H> {
+    rx: R,
     handler: H,
-    retry: Retry<T, E>,
-    /// Owned by this dispatcher from the pop until the handler succeeds.
-    pending: Option<Pending<T>>,
+    retry: Retry<R::Item, E>,
+    /// Owned by this dispatcher from the receive until the handler succeeds.
+    pending: Option<Pending<R::Item>>,
     /// When the pending message may be delivered again (with a backoff).
     retry_at: Option<Instant>,
     done: bool,
 }
 
-impl<T, E, H> MpmcSource<T, E, H> {
-    pub(super) fn new(rx: mpmc::Receiver<T>, retry: Retry<T, E>, handler: H) -> Self {
-        MpmcSource {
+impl<R: Take, E, H> TakingSource<R, E, H> {
+    pub(super) fn new(rx: R, retry: Retry<R::Item, E>, handler: H) -> Self {
+        TakingSource {
             rx,
             handler,
             retry,
@@ -212,10 +267,10 @@ impl<T, E, H> MpmcSource<T, E, H> {
     }
 }
 
-impl<T, E, H> Source for MpmcSource<T, E, H>
+impl<R, E, H> Source for TakingSource<R, E, H>
 where
-    T: Send,
-    H: FnMut(Delivery<'_, T>) -> Result<(), E> + Send,
+    R: Take,
+    H: FnMut(Delivery<'_, R::Item>) -> Result<(), E> + Send,
 {
     fn poll(&mut self, batch: usize, now: &Now<'_>) -> usize {
         if let Some(at) = self.retry_at {
@@ -227,7 +282,7 @@ where
         let mut delivered = 0;
         while delivered < batch {
             if self.pending.is_none() {
-                match self.rx.try_pop_with_seq() {
+                match self.rx.take() {
                     Ok((seq, message)) => {
                         self.pending = Some(Pending {
                             seq,
@@ -285,7 +340,7 @@ where
     }
 
     fn looks_ready(&self) -> bool {
-        self.retry_at.is_none() && (self.pending.is_some() || self.rx.looks_ready(()))
+        self.retry_at.is_none() && (self.pending.is_some() || self.rx.looks_ready())
     }
 
     fn finished(&self) -> bool {
@@ -293,7 +348,7 @@ where
     }
 
     fn cell(&self) -> &WaitCell {
-        self.rx.ready_cell()
+        self.rx.cell()
     }
 
     fn kind(&self) -> Kind {
@@ -402,6 +457,136 @@ where
 
     fn cell(&self) -> &WaitCell {
         self.flag.ready_cell()
+    }
+
+    fn kind(&self) -> Kind {
+        Kind::Event
+    }
+}
+
+pub(super) struct SignalSource<E, H> {
+    event: Arc<Event>,
+    handler: H,
+    retry: Retry<(), E>,
+    /// The number of the next set to deliver (0 for the first).
+    next: u64,
+    /// A set taken for delivery (an auto-reset event's consumed set, a
+    /// manual-reset event's set seen) whose handler has not succeeded yet,
+    /// and its failed attempts so far.
+    pending: Option<u32>,
+    /// Manual-reset: the event's change count when its set was last taken;
+    /// the same set is not delivered twice.
+    seen: Option<usize>,
+    /// When the pending set may be delivered again (with a backoff).
+    retry_at: Option<Instant>,
+}
+
+impl<E, H> SignalSource<E, H> {
+    pub(super) fn new(event: Arc<Event>, retry: Retry<(), E>, handler: H) -> Self {
+        SignalSource {
+            event,
+            handler,
+            retry,
+            next: 0,
+            pending: None,
+            seen: None,
+            retry_at: None,
+        }
+    }
+
+    /// Takes a set for delivery, if there is a new one: consumes it
+    /// (auto-reset), or remembers which one it was (manual-reset).
+    fn take(&mut self) -> bool {
+        if self.event.is_auto_reset() {
+            return self.event.try_wait();
+        }
+        let count = self.event.changes();
+        if Event::is_set_at(count) && self.seen != Some(count) {
+            self.seen = Some(count);
+            return true;
+        }
+        false
+    }
+}
+
+impl<E, H> Source for SignalSource<E, H>
+where
+    H: FnMut(Delivery<'_, ()>) -> Result<(), E> + Send,
+{
+    fn poll(&mut self, _batch: usize, now: &Now<'_>) -> usize {
+        if let Some(at) = self.retry_at {
+            if now.get() < at {
+                return 0;
+            }
+            self.retry_at = None;
+        }
+        let failures = match self.pending {
+            Some(failures) => failures,
+            None => {
+                if !self.take() {
+                    return 0;
+                }
+                0
+            }
+        };
+        let (seq, attempt) = (self.next, failures + 1);
+        let handler = &mut self.handler;
+        let outcome = self.retry.attempt(&mut (), now, |message| {
+            handler(Delivery {
+                seq,
+                attempt,
+                message,
+            })
+        });
+        match outcome {
+            None | Some(Ok(())) => {
+                self.pending = None;
+                self.next = seq.wrapping_add(1);
+            }
+            Some(Err(failure)) => {
+                if attempt >= self.retry.attempts {
+                    self.pending = None;
+                    self.next = seq.wrapping_add(1);
+                    self.retry.give_up(DeadLetter {
+                        seq,
+                        attempts: attempt,
+                        message: (),
+                        failure,
+                    });
+                } else {
+                    self.pending = Some(attempt);
+                    self.retry_at = self.retry.retry_at(attempt, now);
+                    drop_caught(failure);
+                }
+            }
+        }
+        1
+    }
+
+    fn retry_at(&self) -> Option<Instant> {
+        self.retry_at
+    }
+
+    fn looks_ready(&self) -> bool {
+        if self.retry_at.is_some() {
+            return false;
+        }
+        if self.pending.is_some() {
+            return true;
+        }
+        if self.event.is_auto_reset() {
+            return self.event.is_set();
+        }
+        let count = self.event.changes();
+        Event::is_set_at(count) && self.seen != Some(count)
+    }
+
+    fn finished(&self) -> bool {
+        false
+    }
+
+    fn cell(&self) -> &WaitCell {
+        self.event.ready_cell()
     }
 
     fn kind(&self) -> Kind {
