@@ -17,10 +17,14 @@
 //! * [`broadcast`]: a lossy broadcast ring: one publisher that never blocks, any
 //!   number of subscribers, each of which sees every event or is told exactly how
 //!   many it lost ([`RecvError::Lagged`](broadcast::RecvError::Lagged)).
+//! * [`select`]: a [`Selector`](select::Selector) waits for whichever of several
+//!   rings, broadcast subscribers, event flags, events and job queues is ready,
+//!   fairly, and returns its index; the caller receives from it.
 //! * [`dispatch`]: callbacks with acknowledgement: a [`Dispatcher`](dispatch::Dispatcher)
-//!   runs handlers for rings, queues and event flags on the receiving thread,
-//!   removes a message only after its handler succeeds (redelivery, dead letters),
-//!   and parks while every source is empty; plus a job queue for closures.
+//!   runs handlers for rings, queues, broadcast subscribers, event flags and
+//!   events on the receiving thread, removes a message only after its handler
+//!   succeeds (redelivery, dead letters), and parks while every source is empty;
+//!   plus a job queue for closures.
 //!
 //! ```
 //! use std::thread;

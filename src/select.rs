@@ -2,9 +2,9 @@
 //!
 //! A [`Selector`] takes a slice of sources, any mix of SPSC
 //! [`Consumer`](crate::spsc::Consumer)s, MPMC [`Receiver`](crate::mpmc::Receiver)s,
-//! broadcast [`Subscriber`](crate::broadcast::Subscriber)s, event flags (through
+//! broadcast [`Subscriber`]s, event flags (through
 //! [`EventFlag::newer_than`](crate::event::EventFlag::newer_than)),
-//! [`Event`](crate::event::Event)s and [`JobExecutor`](crate::dispatch::JobExecutor)s,
+//! [`Event`]s and [`JobExecutor`]s,
 //! and returns the index of one that is ready. The caller then receives from it
 //! with the source's own non-blocking operation (`try_pop`, `try_recv`,
 //! `try_wait`, `read`, `run_pending`): the select borrows the sources only for
