@@ -450,3 +450,40 @@ fn notify_after_a_timed_out_wait_makes_no_system_call() {
         end.signal()
     );
 }
+
+/// A selector reuses its scratch space, and a source's list of doorbells keeps
+/// its capacity after a detach: after one warm-up round, neither a select that
+/// finds a source ready nor one that parks (and times out) allocates.
+#[test]
+#[cfg(all(feature = "std", not(miri)))]
+fn select_allocates_nothing_after_its_first_park() {
+    use ringkit::select::Selector;
+    use std::time::Duration;
+
+    let (mut tx, mut rx) = spsc::channel::<u64>(4);
+    let (_mtx, mrx) = mpmc::channel::<u64>(4);
+    let (_publisher, sub) = broadcast::channel::<u64>(4);
+    let flag = EventFlag::new(0u64);
+    let event = Event::manual_reset();
+    let mut selector = Selector::new();
+    let round = |selector: &mut Selector,
+                 tx: &mut spsc::Producer<u64>,
+                 rx: &mut spsc::Consumer<u64>| {
+        let wait = Duration::from_micros(100);
+        let none = selector.select_timeout(&[&*rx, &mrx, &sub, &flag.newer_than(0), &event], wait);
+        assert_eq!(none, None);
+        tx.try_push(1).unwrap();
+        assert_eq!(
+            selector.select(&[&*rx, &mrx, &sub, &flag.newer_than(0), &event]),
+            0
+        );
+        assert_eq!(selector.try_select(&[&mrx, &*rx]), Some(1));
+        rx.try_pop().unwrap()
+    };
+    round(&mut selector, &mut tx, &mut rx);
+    let before = allocs();
+    for _ in 0..3 {
+        round(&mut selector, &mut tx, &mut rx);
+    }
+    assert_eq!(allocs() - before, 0, "a select allocated");
+}
