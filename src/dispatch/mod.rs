@@ -803,7 +803,8 @@ impl Dispatcher {
     /// calls, including failed ones, duplicates skipped, and jobs run). A source
     /// whose failed message waits for its [retry delay](Retry::backoff) delivers
     /// nothing until it is due. Never blocks (except, briefly,
-    /// for an MPMC push that has claimed a slot and is still writing it).
+    /// for an MPMC push that has claimed a slot and is still writing it, or a
+    /// broadcast publish that is writing the slot a subscriber source reads).
     ///
     /// Does not unwind from a panic in a handler, a dead-letter callback, a job or
     /// a message's `Drop`: see the
