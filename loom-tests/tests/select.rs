@@ -9,6 +9,10 @@
 //! deadline has passed racing a push (it returns the ready index or `None`, and
 //! never parks), and a blocking select after it, which must not lose that push
 //! to the cell state the timed-out select left behind.
+//!
+//! The two-thread models with one wake-up run without a preemption bound; the
+//! others with a bound of 3 (a few seconds; a bound of 4 takes about 45 s, and
+//! the flag model does not finish unbounded in 5 minutes).
 #![cfg(loom)]
 
 use loom::thread;
@@ -24,7 +28,7 @@ use std::time::Instant;
 /// wake-up; the epoch re-check in `park_any` saves it.
 #[test]
 fn select_racing_pushes_on_two_sources() {
-    bounded(2, || {
+    bounded(3, || {
         let (mut stx, mut srx) = ringkit::spsc::channel::<u32>(2);
         let (mtx, mrx) = ringkit::mpmc::channel::<u32>(2);
         let a = thread::spawn(move || {
@@ -55,7 +59,7 @@ fn select_racing_pushes_on_two_sources() {
 /// the disconnection, in either order, without losing either wake-up.
 #[test]
 fn select_on_a_flag_and_a_disconnecting_ring() {
-    bounded(2, || {
+    bounded(3, || {
         let (tx, mut rx) = ringkit::spsc::channel::<u32>(2);
         let flag = std::sync::Arc::new(EventFlag::new(0u32));
         let publisher = {
@@ -93,7 +97,7 @@ fn select_on_a_flag_and_a_disconnecting_ring() {
 /// parked: the select returns the disconnected source's index.
 #[test]
 fn a_source_disconnecting_while_selected() {
-    bounded(2, || {
+    loom::model(|| {
         let (tx, mut rx) = ringkit::spsc::channel::<u32>(2);
         let (live_tx, live_rx) = ringkit::mpmc::channel::<u32>(2);
         let dropper = thread::spawn(move || drop(tx));
@@ -111,7 +115,7 @@ fn a_source_disconnecting_while_selected() {
 /// the wake-up.
 #[test]
 fn a_timed_out_select_racing_a_push() {
-    bounded(3, || {
+    loom::model(|| {
         let (mut tx, mut rx) = ringkit::spsc::channel::<u32>(2);
         let (_live_tx, live_rx) = ringkit::mpmc::channel::<u32>(2);
         let pusher = thread::spawn(move || {
