@@ -526,6 +526,46 @@ mod tests {
         assert_eq!(Arc::strong_count(&selector.bell), 1);
     }
 
+    /// A source whose check panics once the doorbell is attached.
+    struct Boom<'a> {
+        flag: &'a EventFlag<u8>,
+        checks: core::cell::Cell<u32>,
+    }
+
+    impl sealed::Readiness for Boom<'_> {
+        fn cell(&self) -> sealed::Cell<'_> {
+            sealed::Cell(self.flag.ready_cell())
+        }
+        fn looks_ready(&self) -> bool {
+            false
+        }
+        fn is_ready(&self) -> bool {
+            self.checks.set(self.checks.get() + 1);
+            assert!(self.checks.get() < 2, "a check that panics");
+            false
+        }
+    }
+
+    impl Source for Boom<'_> {}
+
+    /// A select that unwinds while parking detaches its doorbell on the way out.
+    #[test]
+    fn the_doorbell_is_detached_when_a_select_unwinds() {
+        let flag = EventFlag::new(0u8);
+        let boom = Boom {
+            flag: &flag,
+            checks: core::cell::Cell::new(0),
+        };
+        let (_tx, rx) = spsc::channel::<u8>(2);
+        let mut selector = Selector::new();
+        let unwound = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            selector.select(&[&rx, &boom])
+        }));
+        assert!(unwound.is_err());
+        assert_eq!(boom.checks.get(), 2, "the second check runs after the attach");
+        assert_eq!(Arc::strong_count(&selector.bell), 1);
+    }
+
     /// Two sources on one cell are armed once.
     #[test]
     fn a_shared_cell_is_armed_once() {

@@ -110,4 +110,11 @@ fn chunks_and_iterators_print_their_extent() {
     assert!(format!("{:?}", mrx.iter()).starts_with("Iter(Receiver {"));
     drop(mtx);
     assert!(format!("{:?}", mrx.into_iter()).starts_with("IntoIter(Receiver {"));
+
+    let flag = ringkit::event::EventFlag::new(0u8);
+    assert_eq!(
+        format!("{:?}", flag.newer_than(0)),
+        "Newer { seen: 0, generation: 0 }"
+    );
+    assert!(format!("{:?}", ringkit::select::Selector::new()).starts_with("Selector {"));
 }
