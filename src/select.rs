@@ -562,7 +562,11 @@ mod tests {
             selector.select(&[&rx, &boom])
         }));
         assert!(unwound.is_err());
-        assert_eq!(boom.checks.get(), 2, "the second check runs after the attach");
+        assert_eq!(
+            boom.checks.get(),
+            2,
+            "the second check runs after the attach"
+        );
         assert_eq!(Arc::strong_count(&selector.bell), 1);
     }
 
