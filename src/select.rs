@@ -416,6 +416,10 @@ impl Selector {
             }
             spin_hint();
         }
+        if deadline.is_some_and(|d| Instant::now() >= d) {
+            // Out of time before parking: one last check, no attaching.
+            return scan(sources, start);
+        }
         let Selector { bell, keys, .. } = self;
         // Detaches on every way out, unwinding included.
         let _attached = Attached::new(bell, sources);

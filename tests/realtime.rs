@@ -68,6 +68,8 @@ struct Prims {
     /// A resend table with a maximum of attempts (a clock of its own, as above).
     #[cfg(feature = "std")]
     resend: (ringkit::resend::Outstanding<u64>, std::time::Instant),
+    #[cfg(feature = "std")]
+    selector: ringkit::select::Selector,
 }
 
 impl Prims {
@@ -93,6 +95,8 @@ impl Prims {
                     .with_max_attempts(3),
                 std::time::Instant::now(),
             ),
+            #[cfg(feature = "std")]
+            selector: ringkit::select::Selector::new(),
         }
     }
 
@@ -168,6 +172,20 @@ impl Prims {
             sum += sub.try_recv().unwrap().1;
             p.publish(i);
             sum += sub.try_recv_now().unwrap().1;
+
+            // Selects over every kind of source, one of them ready: no parking.
+            #[cfg(feature = "std")]
+            {
+                let (tx, rx) = &mut self.spsc;
+                tx.try_push(i).unwrap();
+                let newer = self.flag.newer_than(self.flag.generation());
+                let sources: [&dyn ringkit::select::Source; 5] =
+                    [&self.chan.1, &self.bcast.1, &newer, &self.event, &*rx];
+                assert_eq!(self.selector.try_select(&sources), Some(4));
+                assert_eq!(self.selector.select(&sources), 4);
+                assert_eq!(self.selector.try_select(&sources[..4]), None);
+                sum += rx.try_pop().unwrap();
+            }
 
             // Past the window's bound every record evicts the oldest id.
             #[cfg(feature = "std")]
