@@ -725,8 +725,9 @@ impl<T> crate::wait::Waitable for Receiver<T> {
         // that finds that slot still being written waits for it rather than
         // failing: it returns an item unless another receiver takes it first.
         // Once every sender is gone (an acquire load), a pop returns an item or
-        // `Disconnected`.
-        !self.chan.queue.is_empty() || self.chan.senders_gone()
+        // `Disconnected`. The slot at `head` is looked at first: when it holds
+        // an item, `tail` (the pushers' line) is not read at all.
+        self.chan.queue.head_ready() || !self.chan.queue.is_empty() || self.chan.senders_gone()
     }
 }
 

@@ -637,6 +637,24 @@ impl<T> Queue<T> {
         self.is_closed(self.tail.load(Ordering::Relaxed))
     }
 
+    /// True if the slot at `head` holds the item pushed at `head`, so that a
+    /// pop now takes it (unless another pop claims it first). Reads `head` and
+    /// that slot's stamp, which the pop reads anyway, and not `tail`, which
+    /// every push writes: a receiver that checks several queues before it pops
+    /// (a select) does not pull the pushers' line over for each.
+    #[cfg(feature = "std")]
+    #[inline]
+    pub(super) fn head_ready(&self) -> bool {
+        // ORDERING: Relaxed: a check. The pop that follows reloads `head` and
+        // the stamp with acquire ([mpmc.head.acquire], [mpmc.stamp.acquire.pop]);
+        // by read-read coherence it sees them no older, and only a pop moves
+        // `head` or the stamp on from "holds the item pushed at `head`".
+        let head = self.head.load(Ordering::Relaxed);
+        // ORDERING: Relaxed, as above.
+        let stamp = self.buf[self.index(head)].stamp.load(Ordering::Relaxed);
+        stamp == head.wrapping_add(1)
+    }
+
     /// Whether a pop could find something: head and tail differ (for waiting).
     #[cfg(feature = "std")]
     #[inline]

@@ -378,7 +378,9 @@ impl<T> Waitable for Consumer<T> {
         // sees an item, the acquire load of `tail` in the next `try_pop` sees it
         // too (read-read coherence), so that pop returns it. Once the producer is
         // gone (an acquire load), the pop returns an item or `Disconnected`.
-        !self.is_empty() || self.is_disconnected()
+        // The cached `tail` is never ahead of the real one: if it is past
+        // `head`, there is an item and the producer's line is not read.
+        self.cached_tail != self.head || !self.is_empty() || self.is_disconnected()
     }
 }
 
