@@ -131,3 +131,44 @@ fn a_timed_out_select_racing_a_push() {
         drop(pusher.join().unwrap());
     });
 }
+
+/// A select over a broadcast subscriber and an auto-reset event; another
+/// thread publishes once, drops the publisher and sets the event. The
+/// selector receives the event, then sees the disconnection, and takes the
+/// set, in whatever order they become ready, without losing a wake-up.
+#[test]
+fn select_on_a_subscriber_and_an_event() {
+    bounded(3, || {
+        let (mut publisher, mut sub) = ringkit::broadcast::channel::<u32>(2);
+        let ev = std::sync::Arc::new(ringkit::event::Event::auto_reset());
+        let other = {
+            let ev = ev.clone();
+            thread::spawn(move || {
+                publisher.publish(7);
+                drop(publisher);
+                ev.set();
+            })
+        };
+        let mut selector = Selector::new();
+        let (mut got, mut disconnected, mut set) = (None, false, false);
+        while !(disconnected && set) {
+            let i = match (disconnected, set) {
+                (false, false) => selector.select(&[&sub, &*ev]),
+                (false, true) => selector.select(&[&sub]),
+                _ => selector.select(&[&*ev]) + 1,
+            };
+            if i == 0 {
+                match sub.try_recv() {
+                    Ok(event) => got = Some(event),
+                    Err(ringkit::broadcast::RecvError::Disconnected) => disconnected = true,
+                    Err(e) => panic!("a ready subscriber said {e:?}"),
+                }
+            } else {
+                assert!(ev.try_wait(), "a ready auto-reset event was taken");
+                set = true;
+            }
+        }
+        assert_eq!(got, Some((0, 7)));
+        other.join().unwrap();
+    });
+}
