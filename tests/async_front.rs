@@ -62,12 +62,32 @@ fn woken(c: &CountingWaker) -> usize {
     c.0.load(Ordering::Relaxed)
 }
 
+/// Polls a wait that cannot finish yet as a runtime would, until it has
+/// armed: its first poll wakes its own task and returns `Pending` (a task's
+/// one yield before it arms; see docs/realtime.md), the second registers the
+/// waker and arms the cell. The yield's wake-up is taken off `count`, so that
+/// a test counts only the wake-ups that notifiers make.
+fn arm<T>(count: &CountingWaker, mut poll: impl FnMut() -> Poll<T>) {
+    let before = woken(count);
+    assert!(poll().is_pending(), "the wait finished");
+    assert_eq!(woken(count), before + 1, "the first poll did not yield");
+    count.0.fetch_sub(1, Ordering::Relaxed);
+    assert!(poll().is_pending(), "the wait finished");
+    assert_eq!(woken(count), before, "the second poll yielded again");
+}
+
+/// `arm` for a poll whose waker counts nothing (`Waker::noop`).
+fn arm_noop<T>(mut poll: impl FnMut() -> Poll<T>) {
+    assert!(poll().is_pending(), "the wait finished");
+    assert!(poll().is_pending(), "the wait finished");
+}
+
 #[test]
 fn a_pending_pop_is_woken_once_by_the_push_and_then_not_again() {
     let (mut tx, mut rx) = spsc::channel::<u32>(4);
     let (count, waker) = counting();
     let mut cx = Context::from_waker(&waker);
-    assert_eq!(Pin::new(&mut rx).poll_next(&mut cx), Poll::Pending);
+    arm(&count, || Pin::new(&mut rx).poll_next(&mut cx));
     assert_eq!(woken(&count), 0);
     tx.try_push(1).unwrap();
     assert_eq!(woken(&count), 1, "the push woke the waiting task");
@@ -87,11 +107,11 @@ fn a_ready_poll_takes_its_parked_bit_back() {
     let (count, waker) = counting();
     let mut cx = Context::from_waker(&waker);
     let mut pop = pin!(rx.pop_async());
-    assert_eq!(pop.as_mut().poll(&mut cx), Poll::Pending);
+    arm(&count, || pop.as_mut().poll(&mut cx));
     tx.try_push(1).unwrap(); // wakes the task once
     assert_eq!(pop.as_mut().poll(&mut cx), Poll::Ready(Ok(1)));
     let mut pop = pin!(rx.pop_async());
-    assert_eq!(pop.as_mut().poll(&mut cx), Poll::Pending);
+    arm(&count, || pop.as_mut().poll(&mut cx));
     assert_eq!(woken(&count), 1);
     tx.try_push(2).unwrap();
     assert_eq!(woken(&count), 2);
@@ -107,7 +127,7 @@ fn a_dropped_pending_future_is_never_woken() {
     {
         let mut pop = pin!(rx.pop_async());
         let mut cx = Context::from_waker(&waker);
-        assert_eq!(pop.as_mut().poll(&mut cx), Poll::Pending);
+        arm(&count, || pop.as_mut().poll(&mut cx));
     }
     tx.try_push(1).unwrap();
     assert_eq!(woken(&count), 0, "a dropped future's waker was woken");
@@ -120,10 +140,7 @@ fn a_later_poll_replaces_the_waker() {
     let (first, w1) = counting();
     let (second, w2) = counting();
     let mut pop = pin!(rx.pop_async());
-    assert_eq!(
-        pop.as_mut().poll(&mut Context::from_waker(&w1)),
-        Poll::Pending
-    );
+    arm(&first, || pop.as_mut().poll(&mut Context::from_waker(&w1)));
     assert_eq!(
         pop.as_mut().poll(&mut Context::from_waker(&w2)),
         Poll::Pending
@@ -141,8 +158,8 @@ fn every_waiting_task_is_woken() {
     let (tx, rx) = mpmc::channel::<u32>(4);
     let wakers: Vec<_> = (0..20).map(|_| counting()).collect();
     let mut futures: Vec<_> = (0..20).map(|_| Box::pin(rx.pop_async())).collect();
-    for (f, (_, w)) in futures.iter_mut().zip(&wakers) {
-        assert_eq!(f.as_mut().poll(&mut Context::from_waker(w)), Poll::Pending);
+    for (f, (c, w)) in futures.iter_mut().zip(&wakers) {
+        arm(c, || f.as_mut().poll(&mut Context::from_waker(w)));
     }
     tx.try_push(1).unwrap();
     // More waiters than the cold path takes in one batch: all are woken.
@@ -163,14 +180,14 @@ fn waiting_again_allocates_nothing() {
     let waker = Waker::noop();
     let mut cx = Context::from_waker(waker);
     let mut cycle = |round: u32| {
-        assert_eq!(Pin::new(&mut rx).poll_next(&mut cx), Poll::Pending);
+        arm_noop(|| Pin::new(&mut rx).poll_next(&mut cx));
         tx.try_push(round).unwrap();
         assert_eq!(
             Pin::new(&mut rx).poll_next(&mut cx),
             Poll::Ready(Some(round))
         );
         let mut pop = pin!(rx2.pop_async());
-        assert_eq!(pop.as_mut().poll(&mut cx), Poll::Pending);
+        arm_noop(|| pop.as_mut().poll(&mut cx));
         tx2.try_push(round).unwrap();
         assert_eq!(pop.as_mut().poll(&mut cx), Poll::Ready(Ok(round)));
     };
@@ -219,7 +236,7 @@ fn sink_hands_the_value_back_once_the_consumer_is_gone() {
     let mut cx = Context::from_waker(Waker::noop());
     assert_eq!(Pin::new(&mut tx).poll_ready(&mut cx), Poll::Ready(Ok(())));
     Pin::new(&mut tx).start_send(1).unwrap();
-    assert_eq!(Pin::new(&mut tx).poll_ready(&mut cx), Poll::Pending);
+    arm_noop(|| Pin::new(&mut tx).poll_ready(&mut cx));
     drop(rx); // wakes the waiting sink, which now reports ready
     assert_eq!(Pin::new(&mut tx).poll_ready(&mut cx), Poll::Ready(Ok(())));
     assert_eq!(
@@ -233,10 +250,9 @@ fn disconnection_wakes_a_waiting_task() {
     let (tx, rx) = mpmc::channel::<u32>(1);
     let (count, waker) = counting();
     let mut pop = pin!(rx.pop_async());
-    assert_eq!(
-        pop.as_mut().poll(&mut Context::from_waker(&waker)),
-        Poll::Pending
-    );
+    arm(&count, || {
+        pop.as_mut().poll(&mut Context::from_waker(&waker))
+    });
     drop(tx);
     assert_eq!(woken(&count), 1);
     assert_eq!(
@@ -255,7 +271,7 @@ fn mpmc_send_sink_keeps_one_item_and_hands_it_back_on_disconnection() {
     Pin::new(&mut sink).start_send(2).unwrap(); // full: kept
                                                 // A second item before the kept one is pushed comes straight back.
     assert_eq!(Pin::new(&mut sink).start_send(3), Err(PushError::Full(3)));
-    assert_eq!(Pin::new(&mut sink).poll_ready(&mut cx), Poll::Pending);
+    arm(&count, || Pin::new(&mut sink).poll_ready(&mut cx));
     drop(rx); // drops item 1, wakes the waiting sink
     assert_eq!(woken(&count), 1);
     assert_eq!(
@@ -290,14 +306,14 @@ fn a_broadcast_stream_is_woken_by_a_publish_and_ends_with_the_publisher() {
     let (mut publisher, mut sub) = broadcast::channel::<u32>(4);
     let (count, waker) = counting();
     let mut cx = Context::from_waker(&waker);
-    assert_eq!(Pin::new(&mut sub).poll_next(&mut cx), Poll::Pending);
+    arm(&count, || Pin::new(&mut sub).poll_next(&mut cx));
     publisher.publish(5);
     assert_eq!(woken(&count), 1);
     assert_eq!(
         Pin::new(&mut sub).poll_next(&mut cx),
         Poll::Ready(Some(Ok((0, 5))))
     );
-    assert_eq!(Pin::new(&mut sub).poll_next(&mut cx), Poll::Pending);
+    arm(&count, || Pin::new(&mut sub).poll_next(&mut cx));
     drop(publisher);
     assert_eq!(woken(&count), 2);
     assert_eq!(Pin::new(&mut sub).poll_next(&mut cx), Poll::Ready(None));

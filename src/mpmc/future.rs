@@ -117,7 +117,9 @@ impl<T> futures_core::Stream for Receiver<T> {
             if armed {
                 return Poll::Pending;
             }
-            cell.arm_for(&mut this.task, cx.waker());
+            if !cell.arm_for(&mut this.task, cx.waker()) {
+                return Poll::Pending;
+            }
             armed = true;
         }
     }

@@ -55,7 +55,9 @@ impl<T> Producer<T> {
             if armed {
                 return Poll::Pending;
             }
-            self.ring.not_full.arm_for(&mut self.task, cx.waker());
+            if !self.ring.not_full.arm_for(&mut self.task, cx.waker()) {
+                return Poll::Pending;
+            }
             armed = true;
         }
     }
@@ -103,7 +105,9 @@ impl<T> Consumer<T> {
             if armed {
                 return Poll::Pending;
             }
-            self.ring.not_empty.arm_for(&mut self.task, cx.waker());
+            if !self.ring.not_empty.arm_for(&mut self.task, cx.waker()) {
+                return Poll::Pending;
+            }
             armed = true;
         }
     }
@@ -176,7 +180,9 @@ impl<T> futures_sink::Sink<T> for Producer<T> {
             if armed {
                 return Poll::Pending;
             }
-            this.ring.not_full.arm_for(&mut this.task, cx.waker());
+            if !this.ring.not_full.arm_for(&mut this.task, cx.waker()) {
+                return Poll::Pending;
+            }
             armed = true;
         }
     }

@@ -1,7 +1,8 @@
 //! [`WaitCell`] is an eventcount on one 32-bit futex word, changed only by
 //! read-modify-writes. Bit 0 (`PARKED`) says "somebody is parked"; bit 1
-//! (`SHARED`) says "more than one waiter has relied on this parked bit"; the other
-//! bits are an epoch.
+//! (`SHARED`) says "more than one waiter has relied on this parked bit"; bit 2
+//! (`SLEEPER`) says "one of them is a thread that may sleep on this very word";
+//! the other bits are an epoch.
 //!
 //! * A waiter spins a bounded number of times re-checking its condition, then arms
 //!   the cell with a compare-exchange (remembering the word it left): if the parked
@@ -12,8 +13,10 @@
 //!   in between changed the epoch, so the futex returns at once.
 //! * A notifier, after making the condition true, runs the light half of the
 //!   barrier (a compiler fence on Linux) and loads the word. Only if the parked bit
-//!   is set does it bump the epoch, clear both bits and wake everybody. With nobody
-//!   parked a notify is one plain load: no read-modify-write, no system call.
+//!   is set does it bump the epoch, clear the bits and wake everybody: the futex
+//!   sleepers with a system call, but only if the sleeper bit was set too, and the
+//!   tasks and doorbells (below) without one. With nobody parked a notify is one
+//!   plain load: no read-modify-write, no system call.
 //! * A waiter that leaves without being woken (its re-check found the condition
 //!   true, or its deadline passed) takes its parked bit back if it owns it alone
 //!   and nothing has changed since: a compare-exchange from the word it left to
@@ -45,6 +48,8 @@
 //! waiter does. `docs/design.md` ("Parking on several sources") shows why both
 //! re-checks are needed.
 
+#[cfg(feature = "async")]
+use super::TASK_YIELD_LIMIT;
 use super::{SPIN_LIMIT, YIELD_LIMIT};
 use crate::sync::{
     heavy_barrier, light_barrier, prepare_barriers, spin_hint, yield_now, Arc, Futex, Mutex,
@@ -61,8 +66,13 @@ const PARKED: u32 = 1;
 /// More than one waiter has armed since the last wake-up, so the parked bit is
 /// not any single waiter's to take back.
 const SHARED: u32 = 2;
+/// A thread may be asleep on this word: a wake-up must make the futex system
+/// call. Tasks and dispatchers that arm a source cell wait elsewhere (a waker, a
+/// doorbell), so their arming leaves it clear and waking them costs no system
+/// call. Set and cleared together with the parked bit.
+const SLEEPER: u32 = 4;
 /// One step of the epoch.
-const EPOCH: u32 = 4;
+const EPOCH: u32 = 8;
 
 /// How many wakers the cold path takes out of the lock at a time.
 const WAKE_BATCH: usize = 8;
@@ -90,14 +100,16 @@ struct Cold {
     free: Vec<usize>,
 }
 
-/// A task's place among a cell's waiters: the slot its waker sits in, and the
-/// word its last arming left if that arming set the parked bit (see `disarm`).
-/// Its owner gives it back with [`WaitCell::cancel`] before it goes.
+/// A task's place among a cell's waiters: the slot its waker sits in, the word
+/// its last arming left if that arming set the parked bit (see `disarm`), and
+/// how often this wait has yielded so far (see `arm_for`). Its owner gives it
+/// back with [`WaitCell::cancel`] before it goes.
 #[cfg(feature = "async")]
 #[derive(Debug, Default)]
 pub(crate) struct TaskWait {
     slot: Option<usize>,
     mine: Option<u32>,
+    yields: u8,
 }
 
 impl WaitCell {
@@ -141,11 +153,18 @@ impl WaitCell {
             .futex
             .word()
             .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |w| {
-                Some(w.wrapping_add(EPOCH) & !(PARKED | SHARED))
+                Some(w.wrapping_add(EPOCH) & !(PARKED | SHARED | SLEEPER))
             })
             .unwrap_or_else(|w| w);
         if old & PARKED != 0 {
-            self.futex.wake_all();
+            // A thread sleeps only on a word it armed with the sleeper bit, and
+            // the bit stays until an epoch bump (which woke that thread, or made
+            // its futex wait return at once) or until its owner takes it back on
+            // the way out (see `disarm`). So with the bit clear nobody is asleep
+            // on the futex.
+            if old & SLEEPER != 0 {
+                self.futex.wake_all();
+            }
             self.wake_others();
         }
     }
@@ -207,16 +226,18 @@ impl WaitCell {
 
     /// Arms the cell with a read-modify-write: sets the parked bit if it is clear
     /// (this waiter then owns it alone), else the shared bit (a write even if that
-    /// was set already, so the heavy barrier that follows orders it). Returns the
+    /// was set already, so the heavy barrier that follows orders it), and the
+    /// sleeper bit too if the caller will sleep on this cell's futex. Returns the
     /// word as it now is: the key a later [`changed_since`](Self::changed_since)
     /// compares with, and, if it has no shared bit, the key of a
     /// [`disarm`](Self::disarm).
-    fn arm(&self) -> u32 {
+    fn arm(&self, sleeper: bool) -> u32 {
+        let sleeper = if sleeper { SLEEPER } else { 0 };
         let armed = |w: u32| {
             if w & PARKED == 0 {
-                w | PARKED
+                w | PARKED | sleeper
             } else {
-                w | SHARED
+                w | SHARED | sleeper
             }
         };
         // ORDERING: Relaxed; the heavy barrier in `park_any` orders it before the
@@ -229,7 +250,8 @@ impl WaitCell {
         armed(old)
     }
 
-    /// Takes back the parked bit that this waiter set and owns alone, if the word
+    /// Takes back the parked bit that this waiter set and owns alone (with its
+    /// sleeper bit, if it set that too), if the word
     /// is still `key` (the word its arming left, with no shared bit). A waiter
     /// calls it when it leaves without needing a wake-up: its condition is true or
     /// it gave up. If it waits again later, it arms afresh and re-checks behind
@@ -259,7 +281,7 @@ impl WaitCell {
         // arms and epoch bumps of the same word (see above).
         let _ = self.futex.word().compare_exchange(
             key,
-            key & !PARKED,
+            key & !(PARKED | SLEEPER),
             Ordering::Relaxed,
             Ordering::Relaxed,
         );
@@ -296,7 +318,9 @@ impl WaitCell {
             self.leave(task);
             return Poll::Ready(done);
         }
-        self.arm_for(task, cx.waker());
+        if !self.arm_for(task, cx.waker()) {
+            return Poll::Pending;
+        }
         match attempt() {
             Some(done) => {
                 self.leave(task);
@@ -307,15 +331,29 @@ impl WaitCell {
     }
 
     /// The middle of [`poll_wait`](Self::poll_wait), for a caller whose attempt
-    /// cannot be a closure (it needs `&mut` to the handle that owns `task`):
-    /// stores the waker, arms the word and runs the heavy barrier. The caller
-    /// then tries once more, returns `Pending` if that fails, and calls
-    /// [`leave`](Self::leave) whenever it returns `Ready`.
+    /// cannot be a closure (it needs `&mut` to the handle that owns `task`).
+    ///
+    /// The first [`TASK_YIELD_LIMIT`] times in a wait (since the task last
+    /// left), it only wakes the task and returns false: the caller returns
+    /// `Pending` at once, and the runtime polls the task again after the others
+    /// that are ready, which often make the condition true (the other end of a
+    /// ping-pong on the same runtime, a producer thread that is mid-burst).
+    /// That is the task's spin: a trip through the run queue instead of the
+    /// heavy barrier's system call now and a wake-up later. From then on it
+    /// stores the waker, arms the word, runs the heavy barrier and returns true;
+    /// the caller then tries once more, returns `Pending` if that fails, and
+    /// calls [`leave`](Self::leave) whenever it returns `Ready`.
     #[cfg(feature = "async")]
-    pub(crate) fn arm_for(&self, task: &mut TaskWait, waker: &Waker) {
+    pub(crate) fn arm_for(&self, task: &mut TaskWait, waker: &Waker) -> bool {
+        if task.yields < TASK_YIELD_LIMIT {
+            task.yields += 1;
+            waker.wake_by_ref();
+            return false;
+        }
         self.register(task, waker);
         self.arm_task(task);
         heavy_barrier();
+        true
     }
 
     /// Stores `waker` in the task's slot (taking a slot first if it has none),
@@ -363,7 +401,7 @@ impl WaitCell {
                 return;
             }
         }
-        let key = self.arm();
+        let key = self.arm(false);
         task.mine = (key & SHARED == 0).then_some(key);
     }
 
@@ -372,6 +410,7 @@ impl WaitCell {
     #[cfg(feature = "async")]
     #[inline]
     pub(crate) fn leave(&self, task: &mut TaskWait) {
+        task.yields = 0;
         if let Some(key) = task.mine.take() {
             self.disarm(key);
         }
@@ -426,8 +465,8 @@ impl WaitCell {
         ready: impl FnOnce() -> bool,
     ) {
         keys.clear();
-        keys.extend(sources.clone().map(WaitCell::arm));
-        let key = self.arm();
+        keys.extend(sources.clone().map(|c| c.arm(false)));
+        let key = self.arm(true);
         heavy_barrier();
         if !ready()
             && !sources
@@ -497,14 +536,16 @@ impl WaitCell {
             // ORDERING: Relaxed; the word guards no data (see wake_slow).
             let seen = self.futex.word().load(Ordering::Relaxed);
             let key = if seen & PARKED == 0 {
-                seen | PARKED
+                seen | PARKED | SLEEPER
             } else if seen & SHARED == 0 && mine != Some(seen) {
                 // Somebody else's parked bit: mark it shared before relying on it,
                 // so that its owner does not take it back (see `disarm`).
-                seen | SHARED
+                seen | SHARED | SLEEPER
             } else {
-                // Our own parked bit, or a shared one: already armed for us.
-                seen
+                // Our own parked bit, or a shared one: armed for us once the
+                // sleeper bit is set (a task's or a dispatcher's arming leaves
+                // it clear).
+                seen | SLEEPER
             };
             if key != seen {
                 // ORDERING: Relaxed; the heavy barrier below orders this store
@@ -584,13 +625,13 @@ mod tests {
     #[test]
     fn a_parked_bit_found_set_is_shared_not_taken_back() {
         let cell = WaitCell::new();
-        let other = cell.arm(); // another waiter, asleep on `other`
-        assert_eq!(other, PARKED);
+        let other = cell.arm(true); // another thread, asleep on `other`
+        assert_eq!(other, PARKED | SLEEPER);
         assert!(cell.wait_until(None, || cell.word() & SHARED != 0));
-        assert_eq!(cell.word(), PARKED | SHARED);
+        assert_eq!(cell.word(), PARKED | SHARED | SLEEPER);
         // The other waiter leaving cannot clear it either.
         cell.disarm(other);
-        assert_eq!(cell.word(), PARKED | SHARED);
+        assert_eq!(cell.word(), PARKED | SHARED | SLEEPER);
         cell.notify();
         assert_eq!(cell.word(), EPOCH);
     }
@@ -600,12 +641,29 @@ mod tests {
     #[test]
     fn park_any_takes_back_the_bits_it_owns() {
         let (a, b, bell) = (WaitCell::new(), WaitCell::new(), WaitCell::new());
-        let other = b.arm(); // another waiter parked on `b`
+        let other = b.arm(true); // another thread parked on `b`
         let mut keys = Vec::new();
         bell.park_any([&a, &b].into_iter(), &mut keys, None, || true);
-        assert_eq!(keys, [PARKED, PARKED | SHARED]);
-        assert_eq!((a.word(), b.word(), bell.word()), (0, PARKED | SHARED, 0));
+        // The dispatcher sleeps on the doorbell, not on the sources: its arming
+        // of a source sets no sleeper bit of its own.
+        assert_eq!(keys, [PARKED, PARKED | SHARED | SLEEPER]);
+        let shared = PARKED | SHARED | SLEEPER;
+        assert_eq!((a.word(), b.word(), bell.word()), (0, shared, 0));
         b.disarm(other);
-        assert_eq!(b.word(), PARKED | SHARED);
+        assert_eq!(b.word(), shared);
+    }
+
+    /// A thread that finds the parked bit set by an arming that will not sleep
+    /// on the futex (a task's, a dispatcher's) still sets the sleeper bit, so the
+    /// next notify makes the system call that wakes it.
+    #[test]
+    fn a_thread_sets_the_sleeper_bit_on_a_word_a_task_armed() {
+        let cell = WaitCell::new();
+        let task = cell.arm(false);
+        assert_eq!(task, PARKED);
+        assert!(cell.wait_until(None, || cell.word() & SLEEPER != 0));
+        assert_eq!(cell.word(), PARKED | SHARED | SLEEPER);
+        cell.notify();
+        assert_eq!(cell.word(), EPOCH);
     }
 }

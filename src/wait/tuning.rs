@@ -27,6 +27,15 @@ pub(crate) const SLOT_RECHECKS: u32 = if MODEL_CHECKED { 0 } else { 2 };
 #[cfg(feature = "std")]
 pub(crate) const YIELD_LIMIT: u32 = if MODEL_CHECKED { 0 } else { 4 };
 
+/// How many times an async wait wakes its own task and returns `Pending`
+/// (so the runtime runs the other ready tasks first) before it registers its
+/// waker and arms the cell: a task's spin. Each try costs a trip through the
+/// runtime's run queue; arming costs the heavy barrier's system call, and the
+/// notifier then pays a wake-up. Zero under loom, as above: a self-wake is a
+/// spurious wake-up, which the models' executors already allow.
+#[cfg(feature = "async")]
+pub(crate) const TASK_YIELD_LIMIT: u8 = if MODEL_CHECKED { 0 } else { 1 };
+
 /// One step of a spin loop: spin hints first, then yields, so that a writer that
 /// was preempted in the middle of a write gets the CPU back.
 #[inline]
