@@ -9,8 +9,8 @@
 //! Models with blocking waits, whose unbounded state space is too large, run with
 //! a preemption bound (`bounded_unless_env`); each has an unbounded `try_` twin.
 
-use loom::sync::atomic::AtomicUsize;
-use loom::sync::atomic::Ordering::Relaxed;
+use loom::sync::atomic::Ordering::{Acquire, Relaxed, Release};
+use loom::sync::atomic::{AtomicBool, AtomicUsize};
 use loom::sync::Arc;
 use loom::thread;
 use loom_tests::{bounded_unless_env, Counted};
@@ -304,5 +304,154 @@ fn mpmc_force_push_publishes_to_pop() {
             }
         }
         pusher.join().unwrap();
+    });
+}
+
+/// Never a spurious `Full`: the positions' release/acquire pairs carry a pop to
+/// a push that did not see it directly. Capacity 2, item 0 in the queue. A
+/// consumer pops it and raises a flag; a second producer pushes only if it saw
+/// the flag. A third producer's push therefore never meets two items (0 and 1
+/// are never in the queue together, and its own is the other), so `Full` would
+/// be spurious. It is reachable if that push reads the tail the second
+/// producer wrote but a stamp and head from before the pop. The checked push
+/// runs on a spawned thread: on the model's main thread loom explored no stale
+/// read after that tail.
+#[test]
+fn mpmc_try_push_never_spuriously_full() {
+    loom::model(|| {
+        let q = Arc::new(Queue::<u32>::new(2));
+        q.try_push(0).unwrap();
+        let popped = Arc::new(AtomicBool::new(false));
+        let consumer = {
+            let (q, popped) = (q.clone(), popped.clone());
+            thread::spawn(move || {
+                assert_eq!(q.try_pop(), Some(0));
+                popped.store(true, Release);
+            })
+        };
+        let producer = {
+            let (q, popped) = (q.clone(), popped.clone());
+            thread::spawn(move || {
+                if popped.load(Acquire) {
+                    assert_eq!(q.try_push(1), Ok(()));
+                }
+            })
+        };
+        let checked = {
+            let q = q.clone();
+            thread::spawn(move || assert_eq!(q.try_push(2), Ok(()), "spurious Full"))
+        };
+        checked.join().unwrap();
+        consumer.join().unwrap();
+        producer.join().unwrap();
+    });
+}
+
+/// Never a spurious empty, the mirror of `mpmc_try_push_never_spuriously_full`:
+/// capacity 2, item 0 in the queue. A producer pushes item 1 and raises a flag;
+/// a second consumer pops only if it saw the flag. Until a third consumer
+/// pops, an item is always in the queue (0 until the second consumer takes it,
+/// and 1 was pushed before that), so `None` would be spurious. It is reachable
+/// if that pop reads the head the second consumer wrote but a stamp and tail
+/// from before the push.
+#[test]
+fn mpmc_try_pop_never_spuriously_empty() {
+    loom::model(|| {
+        let q = Arc::new(Queue::<u32>::new(2));
+        q.try_push(0).unwrap();
+        let pushed = Arc::new(AtomicBool::new(false));
+        let producer = {
+            let (q, pushed) = (q.clone(), pushed.clone());
+            thread::spawn(move || {
+                assert_eq!(q.try_push(1), Ok(()));
+                pushed.store(true, Release);
+            })
+        };
+        let consumer = {
+            let (q, pushed) = (q.clone(), pushed.clone());
+            thread::spawn(move || {
+                if pushed.load(Acquire) {
+                    assert!(q.try_pop().is_some(), "spurious empty (second consumer)");
+                }
+            })
+        };
+        let checked = {
+            let q = q.clone();
+            thread::spawn(move || assert!(q.try_pop().is_some(), "spurious empty"))
+        };
+        checked.join().unwrap();
+        producer.join().unwrap();
+        consumer.join().unwrap();
+    });
+}
+
+/// A `force_push` that reads the tail another eviction stored must also see
+/// that eviction's head, or it waits for a pop nobody has claimed. Capacity 2,
+/// full with items 1 and 2, no consumer; two threads force in items 3 and 4.
+/// With the tail store or load weakened the second one can see the new tail
+/// but the old head, take the oldest item for one that a pop is still reading,
+/// and sleep for ever: loom reports the deadlock.
+#[test]
+fn mpmc_force_push_after_eviction() {
+    loom::model(|| {
+        let q = Arc::new(Queue::<u32>::new(2));
+        q.try_push(0).unwrap();
+        q.try_push(1).unwrap();
+        assert_eq!(q.try_pop(), Some(0));
+        q.try_push(2).unwrap();
+        let forcers: Vec<_> = [3, 4]
+            .into_iter()
+            .map(|v| {
+                let q = q.clone();
+                thread::spawn(move || q.force_push(v))
+            })
+            .collect();
+        let mut evicted: Vec<u32> = forcers
+            .into_iter()
+            .map(|f| f.join().unwrap().unwrap())
+            .collect();
+        evicted.sort_unstable();
+        assert_eq!(evicted, [1, 2]);
+        let mut left = [q.try_pop().unwrap(), q.try_pop().unwrap()];
+        left.sort_unstable();
+        assert_eq!(left, [3, 4]);
+    });
+}
+
+/// Never a spurious empty after an eviction: capacity 2, item 0 in the queue.
+/// A producer pushes item 1 and raises a flag; an evicting producer calls
+/// `force_push(2)` only if it saw the flag, so it evicts item 0 only while
+/// item 1 is in the queue. A consumer that reads the head the eviction moved
+/// must therefore find an item. (With one thread doing both pushes, loom finds
+/// no stale read here.)
+#[test]
+fn mpmc_try_pop_after_eviction_never_spuriously_empty() {
+    loom::model(|| {
+        let q = Arc::new(Queue::<u32>::new(2));
+        q.try_push(0).unwrap();
+        let pushed = Arc::new(AtomicBool::new(false));
+        let producer = {
+            let (q, pushed) = (q.clone(), pushed.clone());
+            thread::spawn(move || {
+                assert_eq!(q.try_push(1), Ok(()));
+                pushed.store(true, Release);
+            })
+        };
+        let evicter = {
+            let (q, pushed) = (q.clone(), pushed.clone());
+            thread::spawn(move || {
+                if pushed.load(Acquire) {
+                    // Item 0 if it is still there, else nothing (room).
+                    assert!(matches!(q.force_push(2), None | Some(0)));
+                }
+            })
+        };
+        let consumer = {
+            let q = q.clone();
+            thread::spawn(move || assert!(q.try_pop().is_some(), "spurious empty"))
+        };
+        consumer.join().unwrap();
+        producer.join().unwrap();
+        evicter.join().unwrap();
     });
 }

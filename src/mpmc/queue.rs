@@ -201,11 +201,7 @@ impl<T> Queue<T> {
     /// ```
     #[inline]
     pub fn try_push(&self, mut value: T) -> Result<(), PushError<T>> {
-        // ORDERING: [mpmc.tail.acquire] pairs with [mpmc.tail.release]: the pushes
-        // and pops that led to this tail happen before our head load, so a full
-        // verdict is never spurious (a stale tail only makes the claim fail).
-        // Miri: tests/mpmc.rs try_ops_never_fail_spuriously.
-        let mut tail = self.tail.load(Ordering::Acquire);
+        let mut tail = self.load_tail();
         loop {
             let index = self.index(tail);
             // The slot lookup's bounds check doubles as the closed check: a closed
@@ -248,9 +244,31 @@ impl<T> Queue<T> {
                 // Our tail is stale: another push has already claimed this slot.
                 spin_hint();
             }
-            // ORDERING: [mpmc.tail.acquire], as at the top.
-            tail = self.tail.load(Ordering::Acquire);
+            tail = self.load_tail();
         }
+    }
+
+    /// The tail for `try_push` and `force_push` to decide on: at the start and
+    /// again after each wait or spin. One function, so that one ordering covers
+    /// every tail load whose value can end in a verdict.
+    #[inline(always)]
+    fn load_tail(&self) -> u64 {
+        // ORDERING: [mpmc.tail.acquire] pairs with [mpmc.tail.release]: the pushes
+        // and pops that led to this tail happen before our stamp and head loads,
+        // so a full verdict is never spurious (a stale tail only makes the claim
+        // fail), and `force_push` never waits for a pop that nobody has claimed.
+        // Loom: mpmc_try_push_never_spuriously_full, mpmc_force_push_after_eviction.
+        self.tail.load(Ordering::Acquire)
+    }
+
+    /// The head for `try_pop` to decide on, as [`Queue::load_tail`] is for pushes.
+    #[inline(always)]
+    fn load_head(&self) -> u64 {
+        // ORDERING: [mpmc.head.acquire] pairs with [mpmc.head.release]: the pops
+        // and pushes that led to this head happen before our stamp and tail loads,
+        // so an empty verdict is never spurious (a stale head only makes the claim
+        // fail). Loom: mpmc_try_pop_never_spuriously_empty.
+        self.head.load(Ordering::Acquire)
     }
 
     /// The push itself, for `try_push` and `force_push`, once a stamp load with
@@ -332,11 +350,7 @@ impl<T> Queue<T> {
     /// ```
     #[inline]
     pub fn try_pop_with_seq(&self) -> Option<(u64, T)> {
-        // ORDERING: [mpmc.head.acquire] pairs with [mpmc.head.release]: the pops
-        // and pushes that led to this head happen before our tail load, so an
-        // empty verdict is never spurious (a stale head only makes the claim fail).
-        // Miri: tests/mpmc.rs try_ops_never_fail_spuriously.
-        let mut head = self.head.load(Ordering::Acquire);
+        let mut head = self.load_head();
         loop {
             let index = self.index(head);
             let slot = &self.buf[index];
@@ -396,8 +410,7 @@ impl<T> Queue<T> {
                 // Our head is stale: another pop has already claimed this slot.
                 spin_hint();
             }
-            // ORDERING: [mpmc.head.acquire], as at the top.
-            head = self.head.load(Ordering::Acquire);
+            head = self.load_head();
         }
     }
 
@@ -414,11 +427,7 @@ impl<T> Queue<T> {
     /// ```
     #[inline]
     pub fn force_push(&self, mut value: T) -> Option<T> {
-        // ORDERING: [mpmc.tail.acquire] pairs with [mpmc.tail.release]: the pushes
-        // and pops that led to this tail happen before our head load, so
-        // we evict only from a queue that is really full (a stale tail only makes the claim fail).
-        // Miri: tests/mpmc.rs try_ops_never_fail_spuriously.
-        let mut tail = self.tail.load(Ordering::Acquire);
+        let mut tail = self.load_tail();
         loop {
             let index = self.index(tail);
             let slot = &self.buf[index];
@@ -485,8 +494,7 @@ impl<T> Queue<T> {
                 // Our tail is stale.
                 spin_hint();
             }
-            // ORDERING: [mpmc.tail.acquire], as at the top.
-            tail = self.tail.load(Ordering::Acquire);
+            tail = self.load_tail();
         }
     }
 
