@@ -5,23 +5,35 @@
 
 /// Runs a loom model with at most `bound` preemptions, whatever
 /// `LOOM_MAX_PREEMPTIONS` says: for models with blocking waits or many threads,
-/// whose unbounded state space is too large to explore.
+/// whose unbounded state space is too large to explore. With
+/// `RINGKIT_LOOM_UNBOUNDED=1` it runs without a bound, to measure that (see
+/// docs/verification.md, "Bounded loom models").
 #[cfg(loom)]
 pub fn bounded(bound: usize, f: impl Fn() + Sync + Send + 'static) {
     let mut b = loom::model::Builder::new();
-    b.preemption_bound = Some(bound);
+    b.preemption_bound = preemption_bound(Some(bound));
     b.check(f);
 }
 
 /// Runs a loom model with at most `bound` preemptions, unless
-/// `LOOM_MAX_PREEMPTIONS` sets another bound.
+/// `LOOM_MAX_PREEMPTIONS` sets another bound (or `RINGKIT_LOOM_UNBOUNDED=1`
+/// lifts it, as for [`bounded`]).
 #[cfg(loom)]
 pub fn bounded_unless_env(bound: usize, f: impl Fn() + Sync + Send + 'static) {
     let mut b = loom::model::Builder::new();
     if b.preemption_bound.is_none() {
-        b.preemption_bound = Some(bound);
+        b.preemption_bound = preemption_bound(Some(bound));
     }
     b.check(f);
+}
+
+/// `bound`, or no bound when `RINGKIT_LOOM_UNBOUNDED=1`.
+#[cfg(loom)]
+pub fn preemption_bound(bound: Option<usize>) -> Option<usize> {
+    match std::env::var("RINGKIT_LOOM_UNBOUNDED") {
+        Ok(v) if v == "1" => None,
+        _ => bound,
+    }
 }
 
 /// An item that counts its drops in a shared counter, so that a model can say

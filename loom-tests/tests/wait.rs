@@ -21,7 +21,7 @@ use ringkit::event::EventFlag;
 /// generation they waited for: no wake-up is lost to a taken-back parked bit.
 fn two_waiters_one_leaves(bound: Option<usize>) {
     let mut b = loom::model::Builder::new();
-    b.preemption_bound = bound;
+    b.preemption_bound = loom_tests::preemption_bound(bound);
     b.check(|| {
         let flag = Arc::new(EventFlag::new(0u64));
         let first = {

@@ -1,7 +1,7 @@
 //! The asymmetric store-load barrier pair that every wake-up relies on; see
 //! [`light_barrier`].
 
-use super::{fence, Ordering};
+use super::{fence, AtomicU32, Ordering};
 
 /// The cheap half of an asymmetric store-load barrier; see [`heavy_barrier`].
 ///
@@ -14,6 +14,7 @@ use super::{fence, Ordering};
 /// Where `membarrier` is missing, and under loom and miri, both halves are
 /// `fence(SeqCst)`.
 #[inline(always)]
+#[cfg_attr(all(loom, ringkit_loom_membarrier), allow(dead_code))]
 pub(crate) fn light_barrier() {
     #[cfg(all(target_os = "linux", not(loom), not(miri)))]
     {
@@ -28,6 +29,41 @@ pub(crate) fn light_barrier() {
     // ORDERING: [wait.light] pairs with the fence(SeqCst) in heavy_barrier
     // (store-buffering: the notifier's condition store and the waiter's bit store).
     fence(Ordering::SeqCst);
+}
+
+/// The notifier's half of the barrier pair together with the load it orders:
+/// runs [`light_barrier`], then loads `word` (the wait word with its parked bit).
+///
+/// Under loom there are two models of the pair. By default both halves are
+/// `fence(SeqCst)`, exactly the code that runs where `membarrier` is missing.
+/// With `--cfg ringkit_loom_membarrier` the pair is modelled as it works on
+/// Linux, where the light half is no fence at all: `membarrier` makes each
+/// other thread pass a full barrier at some point of its program during the
+/// call. If that point came before this load, the load sees the waiter's
+/// arming (which preceded the call), so a notifier that missed the arming has
+/// its point after the load, and everything it wrote before the load is
+/// visible to the waiter once its heavy barrier returns. A `Release`
+/// read-modify-write of the word says exactly that: the waiter's arming, also a
+/// read-modify-write, either comes before it in the word's order (and the
+/// notifier sees the parked bit) or reads from it (and the waiter's heavy
+/// barrier acquires what the notifier wrote before). It orders nothing else,
+/// in particular none of the notifier's later writes, which the fence model
+/// would release by accident.
+#[inline(always)]
+pub(crate) fn light_barrier_load(word: &AtomicU32) -> u32 {
+    #[cfg(all(loom, ringkit_loom_membarrier))]
+    {
+        // ORDERING: [wait.light] pairs with the fence(SeqCst) in heavy_barrier,
+        // the model of membarrier's barrier in this thread (see above). Adding 0
+        // changes no bit.
+        word.fetch_add(0, Ordering::Release)
+    }
+    #[cfg(not(all(loom, ringkit_loom_membarrier)))]
+    {
+        light_barrier();
+        // ORDERING: Relaxed; light_barrier orders it after the condition store.
+        word.load(Ordering::Relaxed)
+    }
 }
 
 /// Readies the asymmetric barrier: on Linux, registers the process for

@@ -22,9 +22,12 @@
 //!   and an announced access that is not ordered after the previous conflicting one
 //!   fails the model. In normal builds the tracker is a zero-sized no-op
 //!   (`tracker.rs`).
-//! * [`light_barrier`] / [`heavy_barrier`]: an asymmetric store-load barrier, the
-//!   heart of every wake-up (`barrier.rs`; on Linux the heavy half is
-//!   `membarrier(2)`, `membarrier.rs`).
+//! * [`light_barrier_load`] / [`heavy_barrier`]: an asymmetric store-load
+//!   barrier, the heart of every wake-up (`barrier.rs`; on Linux the heavy half
+//!   is `membarrier(2)`, `membarrier.rs`). loom checks it in two models: both
+//!   halves as `fence(SeqCst)` (the code where `membarrier` is missing), and,
+//!   with `--cfg ringkit_loom_membarrier`, `membarrier`'s effect as a release
+//!   read-modify-write of the wait word (see `light_barrier_load`).
 
 #[cfg(all(not(loom), target_has_atomic = "64"))]
 pub(crate) use core::sync::atomic::AtomicU64;
@@ -60,7 +63,7 @@ mod barrier;
 #[cfg(all(target_os = "linux", not(loom), not(miri), feature = "std"))]
 mod membarrier;
 #[cfg(feature = "std")]
-pub(crate) use barrier::{heavy_barrier, light_barrier, prepare_barriers};
+pub(crate) use barrier::{heavy_barrier, light_barrier_load, prepare_barriers};
 
 #[cfg(all(target_os = "linux", not(loom), not(miri), feature = "std"))]
 mod futex;

@@ -52,7 +52,7 @@
 use super::TASK_YIELD_LIMIT;
 use super::{SPIN_LIMIT, YIELD_LIMIT};
 use crate::sync::{
-    heavy_barrier, light_barrier, prepare_barriers, spin_hint, yield_now, Arc, Futex, Mutex,
+    heavy_barrier, light_barrier_load, prepare_barriers, spin_hint, yield_now, Arc, Futex, Mutex,
     Ordering,
 };
 use alloc::vec::Vec;
@@ -135,10 +135,9 @@ impl WaitCell {
     /// condition true.
     #[inline]
     pub(crate) fn notify(&self) {
-        light_barrier();
-        // ORDERING: Relaxed; the light/heavy barrier pair [wait.light]/[wait.heavy]
-        // orders it against the waiter's compare-exchange of the parked bit.
-        if self.futex.word().load(Ordering::Relaxed) & PARKED != 0 {
+        // The light/heavy barrier pair [wait.light]/[wait.heavy] orders this load
+        // against the waiter's arming of the parked bit.
+        if light_barrier_load(self.futex.word()) & PARKED != 0 {
             self.wake_slow();
         }
     }
