@@ -23,9 +23,9 @@ enum Which {
 /// A dispatcher with an SPSC ring, an MPMC queue and an event flag, woken by one
 /// push (or publish) on one of them from another thread; the handler stops it.
 /// Every other source stays connected and empty, so the dispatcher must park on
-/// all three and be woken by the right one.
+/// all three and be woken by the right one. Unbounded: one wake-up, two threads.
 fn parked_on_three_woken_by(which: Which) {
-    bounded(2, move || {
+    loom::model(move || {
         let (mut stx, srx) = ringkit::spsc::channel::<u32>(2);
         let (mtx, mrx) = ringkit::mpmc::channel::<u32>(2);
         let flag = std::sync::Arc::new(EventFlag::new(0u32));
@@ -95,6 +95,8 @@ fn parked_dispatcher_woken_by_publish() {
 /// nor either disconnection may be lost, whichever of them arms or clears a parked
 /// bit first. This is the case where one notifier clears the bit the dispatcher set
 /// and the other notifier finds it clear: the epoch check in `park_any` saves it.
+/// Four threads: bounded. Its unbounded twins are the `parked_dispatcher_woken_by_*`
+/// models (one push wakes a dispatcher parked on several sources).
 #[test]
 fn two_pushes_on_two_sources_then_disconnect() {
     bounded(2, || {
@@ -129,6 +131,7 @@ fn two_pushes_on_two_sources_then_disconnect() {
 /// Two pushes on one MPMC source from two threads: the second push may find the
 /// parked bit already cleared by the first one's wake-up, so only the first rings
 /// the doorbell. Both messages must be handled before `run` sees the disconnection.
+/// Four threads: bounded. Its unbounded twin is `parked_dispatcher_woken_by_mpmc_push`.
 #[test]
 fn two_pushes_on_one_source() {
     bounded(2, || {
@@ -181,6 +184,8 @@ fn stop_from_other_thread() {
 
 /// A dispatcher with only a disconnecting SPSC source: the producer's drop wakes
 /// it and `run` returns `Disconnected` after handling what was pushed before.
+/// Two wake-ups (the push, the drop) take it past what runs unbounded;
+/// `disconnect_alone_wakes_parked_dispatcher` is its unbounded twin.
 #[test]
 fn disconnect_wakes_parked_dispatcher() {
     bounded(3, || {
@@ -199,6 +204,21 @@ fn disconnect_wakes_parked_dispatcher() {
         });
         assert_eq!(d.run(), RunEnd::Disconnected);
         assert_eq!(got.load(Ordering::Relaxed), 5);
+        p.join().unwrap();
+    });
+}
+
+/// The unbounded twin of `disconnect_wakes_parked_dispatcher`: the producer
+/// only leaves, and its drop alone must wake the parked dispatcher, whose `run`
+/// then returns `Disconnected`.
+#[test]
+fn disconnect_alone_wakes_parked_dispatcher() {
+    loom::model(|| {
+        let (tx, rx) = ringkit::spsc::channel::<u32>(2);
+        let mut d = Dispatcher::new();
+        d.on_spsc(rx, |_| Ok::<(), ()>(()));
+        let p = thread::spawn(move || drop(tx));
+        assert_eq!(d.run(), RunEnd::Disconnected);
         p.join().unwrap();
     });
 }
