@@ -45,6 +45,8 @@ fn two_waiters_one_leaves(bound: Option<usize>) {
     });
 }
 
+/// Bounded: three threads and two publishes. Its unbounded twin is
+/// `waiter_leaving_with_its_bit_racing_a_notifier` (one waiter).
 #[test]
 fn waiter_leaving_with_its_bit_racing_a_second_waiter_and_a_notifier() {
     two_waiters_one_leaves(Some(2));

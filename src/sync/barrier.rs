@@ -1,5 +1,5 @@
 //! The asymmetric store-load barrier pair that every wake-up relies on; see
-//! [`light_barrier`].
+//! [`light_barrier`] and [`light_barrier_load`].
 
 use super::{fence, AtomicU32, Ordering};
 
@@ -11,8 +11,9 @@ use super::{fence, AtomicU32, Ordering};
 /// is exactly a lost wake-up. On Linux the heavy side is `membarrier(2)`, which
 /// makes every running thread of the process pass a full barrier; the light side is
 /// then only a compiler fence, so the notifier's hot path costs no fence at all.
-/// Where `membarrier` is missing, and under loom and miri, both halves are
-/// `fence(SeqCst)`.
+/// Where `membarrier` is missing, and under miri and loom's default
+/// configuration, both halves are `fence(SeqCst)` (loom's other configuration
+/// is at [`light_barrier_load`]).
 #[inline(always)]
 #[cfg_attr(all(loom, ringkit_loom_membarrier), allow(dead_code))]
 pub(crate) fn light_barrier() {
