@@ -265,12 +265,13 @@ impl<T: Plain> core::fmt::Debug for Newer<'_, T> {
 /// let (mut tx_a, rx_a) = ringkit::spsc::channel::<u8>(4);
 /// let (mut tx_b, mut rx_b) = ringkit::spsc::channel::<u8>(4);
 /// let mut selector = Selector::new();
-/// std::thread::spawn(move || {
+/// let producer = std::thread::spawn(move || {
 ///     tx_b.push(2).unwrap();
-///     tx_a // kept alive: `rx_a` stays connected and empty
+///     tx_a // kept in the join handle: `rx_a` stays connected and empty
 /// });
 /// assert_eq!(selector.select(&[&rx_a, &rx_b]), 1);
 /// assert_eq!(rx_b.try_pop(), Ok(2));
+/// drop(producer.join().unwrap());
 /// ```
 pub struct Selector {
     /// The cell this selector sleeps on, attached to every source's cell while a
