@@ -84,6 +84,35 @@ fn future_dropped_while_a_notify_is_in_flight() {
     });
 }
 
+/// The unbounded twin of `future_dropped_while_a_notify_is_in_flight`, with
+/// one task: a future polled once (registered and armed if it was pending) is
+/// dropped while the push's notify may be in flight, and a new future on the
+/// same receiver still gets the item, unless the first already had it.
+#[test]
+fn future_dropped_then_a_new_one_gets_the_item() {
+    loom::model(|| {
+        let (tx, rx) = mpmc::channel::<u32>(1);
+        let producer = thread::spawn(move || {
+            tx.try_push(7).unwrap();
+            tx // connected until the end: only the push can wake the new future
+        });
+        let got_first = {
+            let mut first = pin!(rx.pop_async());
+            let mut cx = Context::from_waker(Waker::noop());
+            match first.as_mut().poll(&mut cx) {
+                Poll::Ready(got) => Some(got),
+                Poll::Pending => None,
+            }
+        };
+        let got = match got_first {
+            Some(got) => got,
+            None => block_on(rx.pop_async()),
+        };
+        assert_eq!(got, Ok(7));
+        drop(producer.join().unwrap());
+    });
+}
+
 /// A future first polled with one waker and then driven by another (as when
 /// a future moves between tasks): the wake-up goes to the newer waker.
 #[test]

@@ -68,3 +68,25 @@ fn waiter_leaving_with_its_bit_racing_a_notifier() {
         assert_eq!(p.join().unwrap(), 1);
     });
 }
+
+/// Two publishes from one thread and a waiter for the second, unbounded: the
+/// first publish's wake-up clears the parked bit, and the second publish may
+/// load the word before the woken waiter arms it again. The waiter's re-check
+/// after its arming (behind the heavy barrier) must then see the second
+/// generation. The three-thread models reach the same race with the notifiers
+/// on two threads, under a bound.
+#[test]
+fn second_publish_finds_the_bit_cleared_by_the_first() {
+    loom::model(|| {
+        let flag = Arc::new(EventFlag::new(0u64));
+        let p = {
+            let flag = flag.clone();
+            thread::spawn(move || {
+                flag.publish(1);
+                flag.publish(2);
+            })
+        };
+        assert_eq!(flag.wait_newer(1), (2, 2));
+        p.join().unwrap();
+    });
+}
