@@ -8,7 +8,8 @@
 //! with a condition that is not yet true, may be relying on that same bit and a
 //! notifier may be loading it. The second waiter marks the bit shared before it
 //! relies on it, so the first waiter's take-back fails; a waiter that takes back a
-//! bit nobody shares leaves nobody asleep on it.
+//! bit nobody shares leaves nobody asleep on it. The last model is the other
+//! side: a notifier that finds the bit already cleared by an earlier wake-up.
 #![cfg(loom)]
 
 use loom::sync::Arc;
