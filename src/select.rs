@@ -127,8 +127,8 @@ use crate::broadcast::Subscriber;
 use crate::dispatch::JobExecutor;
 use crate::event::{Event, EventFlag};
 use crate::plain::Plain;
-use crate::sync::{spin_hint, Arc};
-use crate::wait::{WaitCell, Waitable, SPIN_LIMIT};
+use crate::sync::Arc;
+use crate::wait::{spin_until_ready, WaitCell, Waitable};
 use crate::{mpmc, spsc};
 use std::prelude::rust_2021::*;
 use std::time::{Duration, Instant};
@@ -409,13 +409,16 @@ impl Selector {
         if let Some(i) = scan(sources, start) {
             return Some(i);
         }
-        for _ in 0..SPIN_LIMIT {
-            if sources.iter().any(|s| s.looks_ready()) {
-                if let Some(i) = scan(sources, start) {
-                    return Some(i);
-                }
-            }
-            spin_hint();
+        let mut found = None;
+        if spin_until_ready(deadline, || {
+            found = sources
+                .iter()
+                .any(|s| s.looks_ready())
+                .then(|| scan(sources, start))
+                .flatten();
+            found.is_some()
+        }) {
+            return found;
         }
         if deadline.is_some_and(|d| Instant::now() >= d) {
             // Out of time before parking: one last check, no attaching.

@@ -163,8 +163,8 @@ use source::{EventSource, Kind, SignalSource, Source, SpscSource, TakingSource};
 use crate::broadcast::Subscriber;
 use crate::event::{Event, EventFlag};
 use crate::plain::Plain;
-use crate::sync::{spin_hint, Arc, AtomicBool, Ordering};
-use crate::wait::{WaitCell, SPIN_LIMIT};
+use crate::sync::{Arc, AtomicBool, Ordering};
+use crate::wait::{spin_until_ready, WaitCell};
 use crate::{mpmc, spsc};
 use std::prelude::rust_2021::*;
 use std::time::Instant;
@@ -911,11 +911,8 @@ impl Dispatcher {
                 Instant::now().checked_add(at - now)
             }
         };
-        for _ in 0..SPIN_LIMIT {
-            if self.looks_ready() {
-                return;
-            }
-            spin_hint();
+        if spin_until_ready(wake_at, || self.looks_ready()) {
+            return;
         }
         let Dispatcher {
             sources,

@@ -50,10 +50,9 @@
 
 #[cfg(feature = "async")]
 use super::TASK_YIELD_LIMIT;
-use super::{SPIN_LIMIT, YIELD_LIMIT};
+use super::{spin_until_ready, YIELD_LIMIT};
 use crate::sync::{
-    heavy_barrier, light_barrier_load, prepare_barriers, spin_hint, yield_now, Arc, Futex, Mutex,
-    Ordering,
+    heavy_barrier, light_barrier_load, prepare_barriers, yield_now, Arc, Futex, Mutex, Ordering,
 };
 use alloc::vec::Vec;
 use core::task::Waker;
@@ -499,11 +498,8 @@ impl WaitCell {
         deadline: Option<Instant>,
         mut ready: impl FnMut() -> bool,
     ) -> bool {
-        for _ in 0..SPIN_LIMIT {
-            if ready() {
-                return true;
-            }
-            spin_hint();
+        if spin_until_ready(deadline, &mut ready) {
+            return true;
         }
         for _ in 0..YIELD_LIMIT {
             if ready() {
