@@ -635,3 +635,27 @@ fn write_chunks_refuse_a_ring_without_consumer() {
     );
     assert_eq!(ChunkError::Disconnected.available(), 0);
 }
+
+/// A read chunk of items without `Drop`, committed in part and across the
+/// end of the buffer: the position and the sequence number move by exactly
+/// the items committed, and the rest stay, in order.
+#[test]
+fn a_partial_read_commit_of_plain_items_moves_position_and_sequence_by_k() {
+    let (mut tx, mut rx) = channel::<u32>(4);
+    for v in [0, 1, 2] {
+        tx.try_push(v).unwrap();
+    }
+    rx.read_chunk(2).unwrap().commit(2); // head is now slot 2
+    for v in [3, 4, 5] {
+        tx.try_push(v).unwrap();
+    }
+    let chunk = rx.read_chunk(4).unwrap();
+    assert_eq!(chunk.as_slices(), (&[2, 3][..], &[4, 5][..])); // wraps
+    assert_eq!(chunk.first_seq(), 2);
+    chunk.commit(3);
+    assert_eq!(rx.next_seq(), 5);
+    assert_eq!(rx.len(), 1);
+    assert_eq!(tx.len(), 1, "the producer sees the slots freed");
+    assert_eq!(rx.try_pop(), Ok(5));
+    assert_eq!(rx.try_pop(), Err(PopError::Empty));
+}
