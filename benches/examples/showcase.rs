@@ -305,7 +305,7 @@ fn main() {
         "peer",
         "speedup",
         "floor",
-        "target (issue 7)",
+        "target",
     );
     for o in &outcomes {
         print_row(o);
