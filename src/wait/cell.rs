@@ -4,7 +4,8 @@
 //! (`SLEEPER`) says "one of them is a thread that may sleep on this very word";
 //! the other bits are an epoch.
 //!
-//! * A waiter spins a bounded number of times re-checking its condition, then arms
+//! * A waiter re-checks its condition, spinning for a bounded time and then
+//!   yielding a few times (`tuning.rs`), then arms
 //!   the cell with a compare-exchange (remembering the word it left): if the parked
 //!   bit is clear it sets it, and owns it alone; if another waiter set it, it sets
 //!   the shared bit too (once set, nobody needs to write it again). It then runs the
