@@ -368,8 +368,6 @@ pub enum Versus {
     BestPeer,
     /// One named peer's median.
     Peer(&'static str),
-    /// The best median among the named peers.
-    BestOf(&'static [&'static str]),
     /// The physical floor's median.
     Floor,
 }
@@ -433,11 +431,6 @@ impl Outcome {
         match v {
             Versus::BestPeer => self.best_peer(),
             Versus::Peer(name) => self.peer(name),
-            Versus::BestOf(names) => self
-                .rows
-                .iter()
-                .filter(|r| r.kind == Kind::Peer && names.contains(&r.name))
-                .max_by(|a, b| self.speed(a.median).total_cmp(&self.speed(b.median))),
             Versus::Floor => self.floor(),
         }
     }

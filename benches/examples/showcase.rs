@@ -236,10 +236,6 @@ fn print_row(o: &Outcome) {
                 (Some((s, met)), Versus::Peer(name)) if *name != bp.name => {
                     format!("{s:.2}x {name}, {}", yes(met))
                 }
-                (Some((s, met)), Versus::BestOf(_)) => {
-                    let name = o.reference(&t.versus).map_or("-", |r| r.name);
-                    format!("{s:.2}x {name}, {}", yes(met))
-                }
                 (Some((_, met)), _) => yes(met).to_string(),
                 (None, _) => "-".to_string(),
             };
