@@ -1,7 +1,8 @@
 //! Event-flag workload 5 of issue 7: reading a `[u64; 4]` from ringkit's
 //! `EventFlag` against crossbeam-utils' `AtomicCell`, `std::sync::RwLock` and
 //! `std::sync::Mutex`, with no writer and with a writer on the other core
-//! publishing non-stop; and publish-to-waiter wake-up latency against std
+//! publishing non-stop; the writer's own publish rate while a reader on the
+//! other core reads non-stop; and publish-to-waiter wake-up latency against std
 //! `Condvar` and `thread::park`.
 //!
 //! Two passes, as in `spsc.rs`: criterion groups (`event_read_alone`,
@@ -110,6 +111,31 @@ fn compare_read_under_writer(s: &Sizes) -> common::Outcome {
     )
 }
 
+fn compare_write_under_reader(s: &Sizes) -> common::Outcome {
+    let t = s.window;
+    let mut cs = [
+        Contestant::new("ringkit", Kind::Ringkit, || {
+            w::write_under_reader::<EventFlag<Payload>>(t)
+        }),
+        Contestant::new("AtomicCell", Kind::Peer, || {
+            w::write_under_reader::<AtomicCell<Payload>>(t)
+        }),
+        Contestant::new("RwLock", Kind::Peer, || {
+            w::write_under_reader::<RwLock<Payload>>(t)
+        }),
+        Contestant::new("Mutex", Kind::Peer, || {
+            w::write_under_reader::<Mutex<Payload>>(t)
+        }),
+    ];
+    alternate(
+        "event flag publish, reader reading non-stop",
+        "M publishes/s",
+        true,
+        s.reps,
+        &mut cs,
+    )
+}
+
 fn compare_wake_up(s: &Sizes) -> common::Outcome {
     let (n, gap) = (s.wakes, s.gap);
     // One repetition: the median wake-up of `n` publishes.
@@ -168,6 +194,7 @@ fn main() {
         for o in [
             compare_read_alone(&sizes),
             compare_read_under_writer(&sizes),
+            compare_write_under_reader(&sizes),
             compare_wake_up(&sizes),
         ] {
             o.print();

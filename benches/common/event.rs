@@ -134,6 +134,46 @@ pub fn read_under_writer<C: Cell4>(window: Duration) -> f64 {
     reads as f64 / elapsed.as_secs_f64() / 1e6
 }
 
+/// Million publishes a second by a writer on this core while a reader on the
+/// other core loads the cell back to back: the writer's side of
+/// `read_under_writer`. Publishes for `window` (checking the clock every 256
+/// publishes); the reader checks every value it sees for tearing.
+pub fn write_under_reader<C: Cell4>(window: Duration) -> f64 {
+    let cell = Arc::new(C::make([0; 4]));
+    let stop = Arc::new(AtomicBool::new(false));
+    let ready = Arc::new(Barrier::new(2));
+    let reader = {
+        let (cell, stop, ready) = (cell.clone(), stop.clone(), ready.clone());
+        thread::spawn(move || {
+            pin_to(OTHER_CORE);
+            ready.wait();
+            let mut reads = 0u64;
+            while !stop.load(Ordering::Relaxed) {
+                check(black_box(cell.load()));
+                reads += 1;
+            }
+            reads
+        })
+    };
+    pin_to(MAIN_CORE);
+    ready.wait();
+    let start = Instant::now();
+    let mut i = 1u64;
+    let elapsed = loop {
+        for _ in 0..256 {
+            cell.store([i; 4]);
+            i += 1;
+        }
+        let e = start.elapsed();
+        if e >= window {
+            break e;
+        }
+    };
+    stop.store(true, Ordering::Relaxed);
+    black_box(reader.join().unwrap());
+    (i - 1) as f64 / elapsed.as_secs_f64() / 1e6
+}
+
 /// How a waiter is woken: one implementation per contestant.
 pub trait Wake: Send + Sync + 'static {
     fn make() -> Self;

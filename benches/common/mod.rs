@@ -410,6 +410,9 @@ pub fn target_for(workload: &str) -> Option<Target> {
         "event flag read, writer publishing non-stop" => {
             t(Versus::Peer("AtomicCell"), 1.5, None, ">= 1.5x AtomicCell")
         }
+        "event flag publish, reader reading non-stop" => {
+            t(Versus::Peer("AtomicCell"), 0.8, None, ">= 0.8x AtomicCell")
+        }
         "event flag read, no writer" => {
             t(Versus::Peer("AtomicCell"), 1.0, None, ">= 1x AtomicCell")
         }
