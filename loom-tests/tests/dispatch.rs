@@ -222,3 +222,80 @@ fn disconnect_alone_wakes_parked_dispatcher() {
         p.join().unwrap();
     });
 }
+
+/// `run_async`: the dispatcher waits as a task in the cell of each source and in
+/// its doorbell (under `loom::future::block_on`, which parks the loom thread
+/// until the waker is woken, so a lost wake-up deadlocks the model). A push on
+/// one of two connected sources from another thread wakes it; the handler
+/// stops it.
+#[test]
+fn run_async_woken_by_a_push() {
+    loom::model(|| {
+        let (mut stx, srx) = ringkit::spsc::channel::<u32>(2);
+        let (_mtx, mrx) = ringkit::mpmc::channel::<u32>(2);
+        let mut d = Dispatcher::new();
+        let stop = d.stop_handle();
+        let got = std::sync::Arc::new(AtomicUsize::new(0));
+        {
+            let (stop, got) = (stop.clone(), got.clone());
+            d.on_spsc(srx, move |m| {
+                assert_eq!((m.seq, *m.message), (0, 7));
+                got.fetch_add(1, Ordering::Relaxed);
+                stop.stop();
+                Ok::<(), ()>(())
+            });
+        }
+        d.on_mpmc(mrx, |_| -> Result<(), ()> {
+            unreachable!("nothing is pushed here")
+        });
+        let p = thread::spawn(move || {
+            stx.push(7).unwrap();
+            stx // stays connected until the end
+        });
+        let end = loom::future::block_on(d.run_async(|_| std::future::ready(())));
+        assert_eq!(end, RunEnd::Stopped);
+        assert_eq!(got.load(Ordering::Relaxed), 1);
+        drop(p.join().unwrap());
+    });
+}
+
+/// `run_async` waiting on a connected, empty source is woken by a `Stop` from
+/// another thread (through the doorbell), and what that thread wrote before
+/// `stop()` is visible after it returns.
+#[test]
+fn run_async_stopped_from_other_thread() {
+    loom::model(|| {
+        let (tx, rx) = ringkit::spsc::channel::<u32>(2);
+        let mut d = Dispatcher::new();
+        d.on_spsc(rx, |_| Ok::<(), ()>(()));
+        let stop = d.stop_handle();
+        let side = std::sync::Arc::new(AtomicUsize::new(0));
+        let r = {
+            let side = side.clone();
+            thread::spawn(move || {
+                let end = loom::future::block_on(d.run_async(|_| std::future::ready(())));
+                assert_eq!(end, RunEnd::Stopped);
+                assert_eq!(side.load(Ordering::Relaxed), 1);
+            })
+        };
+        side.store(1, Ordering::Relaxed);
+        stop.stop();
+        r.join().unwrap();
+        drop(tx);
+    });
+}
+
+/// `run_async` with one source whose producer only leaves: the disconnection
+/// alone wakes the waiting task, and it returns `Disconnected`.
+#[test]
+fn run_async_woken_by_a_disconnect() {
+    loom::model(|| {
+        let (tx, rx) = ringkit::spsc::channel::<u32>(2);
+        let mut d = Dispatcher::new();
+        d.on_spsc(rx, |_| Ok::<(), ()>(()));
+        let p = thread::spawn(move || drop(tx));
+        let end = loom::future::block_on(d.run_async(|_| std::future::ready(())));
+        assert_eq!(end, RunEnd::Disconnected);
+        p.join().unwrap();
+    });
+}

@@ -4,7 +4,9 @@
 //! an SPSC [`Consumer`](spsc::Consumer), an MPMC [`Receiver`](mpmc::Receiver), a
 //! broadcast [`Subscriber`], an [`EventFlag`], an [`Event`] or a [`JobExecutor`],
 //! and [`poll`](Dispatcher::poll) or [`run`](Dispatcher::run) calls them, on that
-//! thread, with what has arrived.
+//! thread, with what has arrived. In async code,
+//! [`run_async`](Dispatcher::run_async) is `run` as a future: it waits as a
+//! task instead of parking the thread.
 //!
 //! ```
 //! use ringkit::dispatch::{Dispatcher, RunEnd};
@@ -129,6 +131,12 @@
 //! plain load, and only a push that finds the source armed takes the cold path
 //! (`docs/design.md`, "Parking on several sources", has the proof).
 //!
+//! [`run_async`](Dispatcher::run_async) waits as a task instead: it leaves its
+//! waker in the wait cell of every source and in the doorbell, as a `select!`
+//! over `pop_async` futures would, and yields to the executor after each poll
+//! that delivered something. A retry delay needs a timer, so it takes the
+//! runtime's sleep function.
+//!
 //! `run` returns [`RunEnd::Stopped`] once [`Stop::stop`] has been called (from any
 //! thread; stopping is sticky), and [`RunEnd::Disconnected`] once every queue
 //! source (SPSC, MPMC, broadcast, jobs) is disconnected and drained, provided at
@@ -149,6 +157,8 @@
 mod backoff;
 mod delivery;
 mod jobs;
+#[cfg(feature = "async")]
+mod run_async;
 mod source;
 
 pub use backoff::Backoff;
@@ -239,7 +249,8 @@ struct Shared {
     bell: Arc<WaitCell>,
 }
 
-/// Stops a dispatcher's [`run`](Dispatcher::run) from any thread. Cloneable.
+/// Stops a dispatcher's [`run`](Dispatcher::run) (or
+/// [`run_async`](Dispatcher::run_async)) from any thread. Cloneable.
 ///
 /// ```
 /// use ringkit::dispatch::{Dispatcher, RunEnd};
@@ -255,9 +266,9 @@ pub struct Stop {
 }
 
 impl Stop {
-    /// Asks the dispatcher to stop: its `run` returns [`RunEnd::Stopped`] after the
-    /// poll in progress, or at once if it is parked. Sticky: later `run` calls
-    /// return at once. What this thread did before `stop` is visible to the
+    /// Asks the dispatcher to stop: its `run` (or `run_async`) returns
+    /// [`RunEnd::Stopped`] after the poll in progress, or at once if it is
+    /// parked (or its task waits). Sticky: later calls return at once. What this thread did before `stop` is visible to the
     /// dispatcher's thread after `run` returns.
     ///
     /// ```
@@ -327,6 +338,10 @@ pub struct Dispatcher {
     shared: Arc<Shared>,
     /// Scratch space for parking: the key of each armed source cell.
     keys: Vec<u32>,
+    /// `run_async`'s places in the wait cells while it waits: the doorbell's,
+    /// then one per notifiable source. Kept, so waiting does not allocate.
+    #[cfg(feature = "async")]
+    tasks: Vec<crate::wait::TaskWait>,
     batch: usize,
     /// Queue sources ever registered (SPSC, MPMC, jobs).
     queues: usize,
@@ -350,6 +365,8 @@ impl Dispatcher {
                 bell: Arc::new(WaitCell::new()),
             }),
             keys: Vec::new(),
+            #[cfg(feature = "async")]
+            tasks: Vec::new(),
             batch: DEFAULT_BATCH,
             queues: 0,
             // A function item: a zero-sized box, no allocation.
@@ -900,7 +917,7 @@ impl Dispatcher {
     /// Nothing was ready: spin briefly, then park until a source or a stop rings,
     /// or until the earliest retry is due.
     fn idle(&mut self) {
-        let wake_at = match self.sources.iter().filter_map(|s| s.retry_at()).min() {
+        let wake_at = match self.earliest_retry() {
             None => None,
             Some(at) => {
                 let now = (self.clock)();
@@ -927,6 +944,11 @@ impl Dispatcher {
         });
     }
 
+    /// When the earliest failed message waiting for its retry delay is due.
+    fn earliest_retry(&self) -> Option<Instant> {
+        self.sources.iter().filter_map(|s| s.retry_at()).min()
+    }
+
     fn looks_ready(&self) -> bool {
         // ORDERING: Relaxed, as in `idle`.
         self.shared.stop.load(Ordering::Relaxed) || self.sources.iter().any(|s| s.looks_ready())
@@ -938,10 +960,13 @@ impl Dispatcher {
 /// cannot (its deadline, a timer, wakes the dispatcher), so pushes into it do
 /// not wake the dispatcher for nothing.
 fn armed(sources: &[Box<dyn Source>]) -> impl Iterator<Item = &WaitCell> + Clone {
-    sources
-        .iter()
-        .filter(|s| s.retry_at().is_none())
-        .map(|s| s.cell())
+    notifiable(sources).map(|s| s.cell())
+}
+
+/// The sources that a notify can make ready: all but those whose failed message
+/// waits for its retry.
+fn notifiable(sources: &[Box<dyn Source>]) -> impl Iterator<Item = &Box<dyn Source>> + Clone {
+    sources.iter().filter(|s| s.retry_at().is_none())
 }
 
 impl Default for Dispatcher {
