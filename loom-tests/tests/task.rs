@@ -16,6 +16,17 @@ use std::future::Future;
 use std::pin::pin;
 use std::task::{Context, Poll, Waker};
 
+/// Polls `future` once with a waker that does nothing and drops it: its result
+/// if it was ready, else `None` (it was then registered and armed when dropped).
+fn poll_once<F: Future>(future: F) -> Option<F::Output> {
+    let mut future = pin!(future);
+    let mut cx = Context::from_waker(Waker::noop());
+    match future.as_mut().poll(&mut cx) {
+        Poll::Ready(got) => Some(got),
+        Poll::Pending => None,
+    }
+}
+
 /// A task's registration races the push that makes it ready: whichever
 /// order the push's notify and the task's arming and re-check take, the task
 /// gets the item.
@@ -57,15 +68,8 @@ fn future_dropped_while_a_notify_is_in_flight() {
         let rx2 = rx.clone();
         let producer = thread::spawn(move || tx.try_push(7).unwrap());
         let second = thread::spawn(move || block_on(rx2.pop_async()));
-        let got_first = {
-            let mut first = pin!(rx.pop_async());
-            let mut cx = Context::from_waker(Waker::noop());
-            match first.as_mut().poll(&mut cx) {
-                Poll::Ready(got) => Some(got),
-                Poll::Pending => None,
-            }
-            // dropped here, registered and armed if it was pending
-        };
+        // Dropped at once, registered and armed if it was pending.
+        let got_first = poll_once(rx.pop_async());
         drop(rx);
         producer.join().unwrap();
         let got_second = second.join().unwrap();
@@ -96,14 +100,7 @@ fn future_dropped_then_a_new_one_gets_the_item() {
             tx.try_push(7).unwrap();
             tx // connected until the end: only the push can wake the new future
         });
-        let got_first = {
-            let mut first = pin!(rx.pop_async());
-            let mut cx = Context::from_waker(Waker::noop());
-            match first.as_mut().poll(&mut cx) {
-                Poll::Ready(got) => Some(got),
-                Poll::Pending => None,
-            }
-        };
+        let got_first = poll_once(rx.pop_async());
         let got = match got_first {
             Some(got) => got,
             None => block_on(rx.pop_async()),
