@@ -268,8 +268,9 @@ pub struct Stop {
 impl Stop {
     /// Asks the dispatcher to stop: its `run` (or `run_async`) returns
     /// [`RunEnd::Stopped`] after the poll in progress, or at once if it is
-    /// parked (or its task waits). Sticky: later calls return at once. What this thread did before `stop` is visible to the
-    /// dispatcher's thread after `run` returns.
+    /// parked (or its task waits). Sticky: later calls return at once. What
+    /// this thread did before `stop` is visible to the dispatcher's thread
+    /// after `run` (or `run_async`) returns.
     ///
     /// ```
     /// use ringkit::dispatch::{Dispatcher, RunEnd};

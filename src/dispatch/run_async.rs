@@ -129,7 +129,7 @@ impl Future for YieldOnce {
 /// One wait of an idle dispatcher's task: ready when the stop flag is set, a
 /// source whose cell it waits in looks ready, or the timer fires. `tasks[0]` is
 /// its place in the doorbell, `tasks[1..]` its places in the cells of the
-/// [notifiable](notifiable) sources, in order (the set does not change during
+/// notifiable sources (`notifiable`), in order (the set does not change during
 /// the wait: nothing polls the sources meanwhile). Dropping it, done or not,
 /// gives every place back.
 struct Idle<'a, F> {
