@@ -28,6 +28,11 @@ impl<T> Sender<T> {
     /// assert_eq!(consumer.join().unwrap(), (Ok(1), Ok(2)));
     /// ```
     pub async fn push_async(&self, value: T) -> Result<(), PushError<T>> {
+        // The first attempt, before the wait's state exists: most pushes end here.
+        let value = match self.try_push(value) {
+            Err(PushError::Full(v)) => v,
+            done => return done,
+        };
         let mut value = Some(value);
         let mut waiting = Waiting::new(&self.chan.queue.not_full);
         poll_fn(|cx| {
@@ -66,6 +71,10 @@ impl<T> Receiver<T> {
     /// });
     /// ```
     pub async fn pop_async(&self) -> Result<T, PopError> {
+        // The first attempt, before the wait's state exists: most pops end here.
+        if let Some(done) = ready(self.try_pop()) {
+            return done;
+        }
         let mut waiting = Waiting::new(&self.chan.queue.not_empty);
         poll_fn(|cx| waiting.poll(cx, || ready(self.try_pop()))).await
     }
