@@ -71,9 +71,14 @@ impl<T> Receiver<T> {
     /// });
     /// ```
     pub async fn pop_async(&self) -> Result<T, PopError> {
-        // The first attempt, before the wait's state exists: most pops end here.
-        if let Some(done) = ready(self.try_pop()) {
-            return done;
+        // The first attempt, before the wait's state exists, if the slot at the
+        // head holds an item: most pops in a stream end here. An empty queue goes
+        // straight to the wait, whose first step is the full `try_pop`, so an
+        // empty pop does not pay for two.
+        if self.chan.queue.head_ready() {
+            if let Some(done) = ready(self.try_pop()) {
+                return done;
+            }
         }
         let mut waiting = Waiting::new(&self.chan.queue.not_empty);
         poll_fn(|cx| waiting.poll(cx, || ready(self.try_pop()))).await
