@@ -15,7 +15,9 @@
 
 mod common;
 
-use common::spsc::{self as w, ArrayQueue, Nexus, Ringbuf, Ringkit, Rtrb, Spsc, SpscChunks};
+use common::spsc::{
+    self as w, ArrayQueue, Nexus, Ringbuf, Ringkit, RingkitStamped, Rtrb, Spsc, SpscChunks,
+};
 use common::spsc_slice::RingkitSlice;
 use common::{alternate, median, record, Contestant, Kind};
 use criterion::{Criterion, Throughput};
@@ -58,6 +60,7 @@ fn criterion_pass(c: &mut Criterion) {
     let mut g = c.benchmark_group("spsc_per_item");
     g.throughput(Throughput::Elements(ITEMS_PER_ITER));
     per_item_bench::<Ringkit>(&mut g, "ringkit");
+    per_item_bench::<RingkitStamped>(&mut g, "ringkit stamped");
     per_item_bench::<Rtrb>(&mut g, "rtrb");
     per_item_bench::<Ringbuf>(&mut g, "ringbuf");
     per_item_bench::<Nexus>(&mut g, "nexus-queue");
@@ -75,6 +78,7 @@ fn criterion_pass(c: &mut Criterion) {
     let mut g = c.benchmark_group("spsc_round_trip");
     g.throughput(Throughput::Elements(1));
     round_trip_bench::<Ringkit>(&mut g, "ringkit");
+    round_trip_bench::<RingkitStamped>(&mut g, "ringkit stamped");
     round_trip_bench::<Rtrb>(&mut g, "rtrb");
     round_trip_bench::<Ringbuf>(&mut g, "ringbuf");
     round_trip_bench::<Nexus>(&mut g, "nexus-queue");
@@ -103,6 +107,9 @@ fn compare_per_item(s: &Sizes) -> common::Outcome {
     let mut cs = [
         Contestant::new("ringkit", Kind::Ringkit, || {
             w::mips(n, w::per_item::<Ringkit>(n))
+        }),
+        Contestant::new("ringkit stamped", Kind::Ringkit, || {
+            w::mips(n, w::per_item::<RingkitStamped>(n))
         }),
         Contestant::new("rtrb", Kind::Peer, || w::mips(n, w::per_item::<Rtrb>(n))),
         Contestant::new("ringbuf", Kind::Peer, || {
@@ -153,6 +160,9 @@ fn compare_round_trip(s: &Sizes) -> common::Outcome {
     let mut cs = [
         Contestant::new("ringkit", Kind::Ringkit, || {
             median(&w::round_trip::<Ringkit>(b, p))
+        }),
+        Contestant::new("ringkit stamped", Kind::Ringkit, || {
+            median(&w::round_trip::<RingkitStamped>(b, p))
         }),
         Contestant::new("rtrb", Kind::Peer, || median(&w::round_trip::<Rtrb>(b, p))),
         Contestant::new("ringbuf", Kind::Peer, || {

@@ -5,7 +5,8 @@
 //!
 //! * [`spsc`]: a bounded single-producer single-consumer ring with try, blocking
 //!   and timeout operations, zero-copy chunks, disconnection and per-message
-//!   sequence numbers.
+//!   sequence numbers; and [`spsc::stamped`], a try-only ring for small `Copy`
+//!   items whose slots carry their own stamps, for the lowest hand-off latency.
 //! * [`seqlock`]: a sound sequence lock (data in atomic words) for small plain-data
 //!   values: readers never see a torn value (`try_read` returns at once; `read`
 //!   waits out a write in progress).

@@ -19,6 +19,7 @@ use counting::allocs;
 /// Everything the hot paths touch, built up front.
 struct Prims {
     spsc: (spsc::Producer<u64>, spsc::Consumer<u64>),
+    stamped: (spsc::stamped::Producer<u64>, spsc::stamped::Consumer<u64>),
     queue: mpmc::Queue<u64>,
     chan: (mpmc::Sender<u64>, mpmc::Receiver<u64>),
     seqlock: SeqLock<[u64; 4]>,
@@ -46,6 +47,7 @@ impl Prims {
     fn new() -> Self {
         Prims {
             spsc: spsc::channel(64),
+            stamped: spsc::stamped::channel(64),
             queue: mpmc::Queue::new(64),
             chan: mpmc::channel(64),
             seqlock: SeqLock::new([0; 4]),
@@ -97,6 +99,11 @@ impl Prims {
             let mut out = [0u64; 8];
             assert_eq!(rx.pop_slice(&mut out), 8);
             sum += out.iter().sum::<u64>();
+
+            let (tx, rx) = &mut self.stamped;
+            tx.try_push(i).unwrap();
+            sum += rx.try_pop().unwrap() + rx.next_seq();
+            assert!(rx.try_pop().is_err());
 
             self.queue.try_push(i).unwrap();
             sum += self.queue.try_pop().unwrap();

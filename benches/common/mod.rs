@@ -174,8 +174,14 @@ pub fn alternate(
 }
 
 impl Outcome {
+    /// ringkit's fastest contestant (a workload may run several of its types
+    /// or APIs, such as the index ring and the stamped ring): the toolkit's
+    /// answer to the workload, which its target is checked on.
     pub fn ringkit(&self) -> Option<&Summary> {
-        self.rows.iter().find(|r| r.kind == Kind::Ringkit)
+        self.rows
+            .iter()
+            .filter(|r| r.kind == Kind::Ringkit)
+            .max_by(|a, b| self.speed(a.median).total_cmp(&self.speed(b.median)))
     }
 
     pub fn floor(&self) -> Option<&Summary> {
@@ -234,18 +240,22 @@ impl Outcome {
                 r.max / r.min
             );
         }
-        if let (Some(rk), Some(bp)) = (self.ringkit(), self.best_peer()) {
-            println!(
-                "  ringkit vs best peer ({}): {:.2}x as fast",
-                bp.name,
-                self.speedup(rk, bp)
-            );
-        }
-        if let (Some(rk), Some(fl)) = (self.ringkit(), self.floor()) {
-            println!(
-                "  ringkit / floor: {:.2}x (1.00 = as fast as physics allows)",
-                rk.median / fl.median
-            );
+        for rk in self.rows.iter().filter(|r| r.kind == Kind::Ringkit) {
+            if let Some(bp) = self.best_peer() {
+                println!(
+                    "  {} vs best peer ({}): {:.2}x as fast",
+                    rk.name,
+                    bp.name,
+                    self.speedup(rk, bp)
+                );
+            }
+            if let Some(fl) = self.floor() {
+                println!(
+                    "  {} / floor: {:.2}x (1.00 = as fast as physics allows)",
+                    rk.name,
+                    rk.median / fl.median
+                );
+            }
         }
     }
 }

@@ -33,6 +33,8 @@ pub trait SpscChunks: Spsc {
 }
 
 pub struct Ringkit;
+/// ringkit's stamped ring (`spsc::stamped`): try operations only, `Copy` items.
+pub struct RingkitStamped;
 pub struct Rtrb;
 pub struct Ringbuf;
 pub struct Nexus;
@@ -43,6 +45,22 @@ impl Spsc for Ringkit {
     type Rx = ringkit::spsc::Consumer<u64>;
     fn channel(capacity: usize) -> (Self::Tx, Self::Rx) {
         ringkit::spsc::channel(capacity)
+    }
+    #[inline(always)]
+    fn try_push(tx: &mut Self::Tx, v: u64) -> bool {
+        tx.try_push(v).is_ok()
+    }
+    #[inline(always)]
+    fn try_pop(rx: &mut Self::Rx) -> Option<u64> {
+        rx.try_pop().ok()
+    }
+}
+
+impl Spsc for RingkitStamped {
+    type Tx = ringkit::spsc::stamped::Producer<u64>;
+    type Rx = ringkit::spsc::stamped::Consumer<u64>;
+    fn channel(capacity: usize) -> (Self::Tx, Self::Rx) {
+        ringkit::spsc::stamped::channel(capacity)
     }
     #[inline(always)]
     fn try_push(tx: &mut Self::Tx, v: u64) -> bool {

@@ -236,3 +236,62 @@ fn forgotten_chunk_iterator_then_blocking_ends() {
         p.join().unwrap();
     });
 }
+
+/// Spins (yielding to loom) until the push lands, on the stamped ring.
+fn stamped_push_spin(tx: &mut ringkit::spsc::stamped::Producer<u32>, v: u32) {
+    loop {
+        match tx.try_push(v) {
+            Ok(()) => return,
+            Err(PushError::Full(_)) => thread::yield_now(),
+            Err(e) => panic!("{e:?}"),
+        }
+    }
+}
+
+fn stamped_pop_spin(rx: &mut ringkit::spsc::stamped::Consumer<u32>) -> Result<u32, PopError> {
+    loop {
+        match rx.try_pop() {
+            Ok(v) => return Ok(v),
+            Err(PopError::Empty) => thread::yield_now(),
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+/// The stamped ring: three items through two slots whose positions (and stamps)
+/// cross usize::MAX. A slot's value is handed over by its stamp (release/acquire)
+/// and handed back by `head` (release/acquire); loom's slot tracking fails the
+/// model if either is weakened.
+#[test]
+fn stamped_push_pop_across_wrap() {
+    loom::model(|| {
+        let (mut tx, mut rx) =
+            ringkit::spsc::stamped::channel_starting_at::<u32>(2, usize::MAX - 1);
+        let p = thread::spawn(move || {
+            for i in 0..3 {
+                stamped_push_spin(&mut tx, i);
+            }
+        });
+        for i in 0..3 {
+            assert_eq!(stamped_pop_spin(&mut rx), Ok(i));
+        }
+        p.join().unwrap();
+    });
+}
+
+/// The stamped ring: the producer pushes and leaves; the consumer must get the
+/// item before it sees Disconnected (the gone flag's release/acquire, then the
+/// stamp looked at again).
+#[test]
+fn stamped_disconnect_after_push() {
+    loom::model(|| {
+        let (mut tx, mut rx) = ringkit::spsc::stamped::channel::<u32>(2);
+        let p = thread::spawn(move || {
+            stamped_push_spin(&mut tx, 7);
+            drop(tx);
+        });
+        assert_eq!(stamped_pop_spin(&mut rx), Ok(7));
+        assert_eq!(stamped_pop_spin(&mut rx), Err(PopError::Disconnected));
+        p.join().unwrap();
+    });
+}

@@ -42,6 +42,7 @@ mod io;
 mod producer;
 mod ring;
 mod slice;
+pub mod stamped;
 
 pub use chunk::{ReadChunk, ReadChunkIntoIter, WriteChunk, WriteChunkUninit};
 #[cfg(feature = "std")]
