@@ -272,7 +272,7 @@ impl<T: Copy> Producer<T> {
         // SAFETY: fewer than `cap` items are in the ring (checked above against a
         // `head` loaded with acquire), so the consumer has finished with this
         // slot, and it reads it again only after the stamp store below.
-        unsafe { (*slot.value.get()).write(value) };
+        unsafe { slot.value.get().cast::<T>().write(value) };
         let tail = self.tail.wrapping_add(1);
         // ORDERING: [stamped.stamp.release] pairs with the consumer's acquire
         // load of the stamp: our write of the value happens before its read.
@@ -349,7 +349,7 @@ impl<T: Copy> Consumer<T> {
         // SAFETY: the stamp says the producer wrote the value for our position
         // (ordered before us by the acquire above, or by the flag's), and it
         // writes the slot again only after our `head` store below.
-        let value = unsafe { (*slot.value.get()).assume_init_read() };
+        let value = unsafe { slot.value.get().cast::<T>().read() };
         self.head = want;
         self.head_slot = step(self.head_slot, self.cap);
         self.seq = self.seq.wrapping_add(1);
