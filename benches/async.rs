@@ -640,20 +640,6 @@ fn compare_watch(s: &Sizes) -> (Outcome, [(&'static str, u64); 2]) {
     )
 }
 
-/// The ratio lines `Outcome::print` leaves out: it compares the first ringkit
-/// row with the best peer; this adds every other ringkit row.
-fn print_other_ringkit_rows(o: &Outcome) {
-    let Some(bp) = o.best_peer() else { return };
-    for r in o.rows.iter().filter(|r| r.kind == Kind::Ringkit).skip(1) {
-        println!(
-            "  {} vs best peer ({}): {:.2}x as fast",
-            r.name,
-            bp.name,
-            o.speedup(r, bp)
-        );
-    }
-}
-
 fn main() {
     let mode = common::BenchMode::from_env();
     let test_mode = mode.test;
@@ -720,7 +706,6 @@ fn main() {
         outcomes.push(watch_outcome);
         for o in &outcomes {
             o.print();
-            print_other_ringkit_rows(o);
             if o.workload == WATCH_WORKLOAD {
                 for (name, waits) in watch_waits {
                     println!(
