@@ -32,9 +32,9 @@
 //!
 //! What that buys and costs:
 //!
-//! - A ping-pong round trip measured about 1.5x faster than rtrb's and
-//!   nexus-queue's, and than [`spsc::channel`](super::channel)'s (see
-//!   `docs/benchmarks.md`).
+//! - A ping-pong round trip measured 1.25x-1.5x faster than the best of
+//!   rtrb's and nexus-queue's, and than [`spsc::channel`](super::channel)'s
+//!   (see `docs/benchmarks.md`).
 //! - Items are `Copy`, so nothing is ever dropped: a ring can be torn down
 //!   at any point without running user code.
 //! - Try operations only. There are no blocking, timeout or async forms, no
