@@ -33,8 +33,10 @@ impl<T> Producer<T> {
     ///
     /// The shared `tail` is stored before this handle's own copies are updated,
     /// so that no other store sits between the slot writes and the publication.
-    /// On a 2-core Intel Xeon VM, stores to the handle in between (lines this
-    /// core holds) made a ping-pong round trip about 90 ns slower (measured in
+    /// This is source order: a compiler may move a later plain store above a
+    /// release store, but the code measured kept the order. On a 2-core Intel
+    /// Xeon VM, stores to the handle in between (lines this core holds) made a
+    /// ping-pong round trip about 90 ns slower (measured in
     /// docs/lab/2026-12-spsc-round-trip.md).
     #[inline(always)]
     pub(super) fn publish(&mut self, n: usize) {

@@ -25,16 +25,19 @@
 //! Each slot holds a stamp next to its value. The producer writes the value,
 //! then stores the stamp `position + 1` (release). The consumer waits for
 //! exactly that stamp in the slot at its position (acquire), so it never reads
-//! the producer's position: an item crosses from core to core in one cache
-//! line, where an index ring moves two (the slot's and the index's). The
-//! consumer still publishes its position, on a line of its own, and the
-//! producer reads it only when its cached copy says the ring is full.
+//! the producer's position: an item and its stamp cross from core to core
+//! side by side, normally in one cache line, where an index ring moves two
+//! (the slot's and the index's). The consumer still publishes its position,
+//! on a line of its own, and the producer reads it only when its cached copy
+//! says the ring is full.
 //!
 //! What that buys and costs:
 //!
 //! - A ping-pong round trip measured 1.25x-1.5x faster than the best of
-//!   rtrb's and nexus-queue's, and than [`spsc::channel`](super::channel)'s
-//!   (see `docs/benchmarks.md`).
+//!   rtrb's and nexus-queue's, and 1.3x-1.55x faster than
+//!   [`spsc::channel`](super::channel)'s (see `docs/benchmarks.md`).
+//! - Streaming one item at a time, both sides busy, it is no faster than the
+//!   index ring: both ran at 0.4x-0.5x the best of those peers.
 //! - Items are `Copy`, so nothing is ever dropped: a ring can be torn down
 //!   at any point without running user code.
 //! - Try operations only. There are no blocking, timeout or async forms, no
@@ -58,8 +61,10 @@ use core::mem::MaybeUninit;
 use crossbeam_utils::CachePadded;
 
 /// One slot: the value, and the stamp that says which position it holds.
-/// Stamp `p` (initially the slot's first position) means "free for position
-/// `p`"; stamp `p + 1` means "holds the item pushed at position `p`".
+/// Stamp `p + 1` means "holds the item pushed at position `p`". Before its
+/// first push a slot holds its first position, which no consumer expects. The
+/// stamp is never cleared: whether a slot is free for the producer is decided
+/// by `head`, not by the stamp.
 struct Slot<T> {
     stamp: AtomicUsize,
     value: UnsafeCell<MaybeUninit<T>>,
@@ -276,8 +281,8 @@ impl<T: Copy> Producer<T> {
         let tail = self.tail.wrapping_add(1);
         // ORDERING: [stamped.stamp.release] pairs with the consumer's acquire
         // load of the stamp: our write of the value happens before its read.
-        // Stored before our own fields are updated, so that no other store
-        // sits between the value and its publication.
+        // Stored before our own fields are updated, in source order, as the
+        // index ring's `Producer::publish` does (see there why).
         slot.stamp.store(tail, Ordering::Release);
         self.tail = tail;
         self.tail_slot = step(self.tail_slot, self.cap);
@@ -362,8 +367,8 @@ impl<T: Copy> Consumer<T> {
 
 impl<T> Consumer<T> {
     /// The sequence number of the next item to be popped: the number of items
-    /// popped so far (wrapping at `u64::MAX`). The item `try_pop` returns next
-    /// has this number.
+    /// popped so far (wrapping to 0 after `u64::MAX`). The item `try_pop`
+    /// returns next has this number.
     ///
     /// ```
     /// let (mut tx, mut rx) = ringkit::spsc::stamped::channel::<char>(4);
