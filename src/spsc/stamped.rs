@@ -37,7 +37,8 @@
 //!   rtrb's and nexus-queue's, and 1.3x-1.55x faster than
 //!   [`spsc::channel`](super::channel)'s (see `docs/benchmarks.md`).
 //! - Streaming one item at a time, both sides busy, it is no faster than the
-//!   index ring: both ran at 0.4x-0.5x the best of those peers.
+//!   index ring: both ran at 0.4x-0.5x the bench's best peer there (ringbuf
+//!   or rtrb).
 //! - Items are `Copy`, so nothing is ever dropped: a ring can be torn down
 //!   at any point without running user code.
 //! - Try operations only. There are no blocking, timeout or async forms, no
