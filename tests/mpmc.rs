@@ -6,7 +6,7 @@
 
 mod common;
 
-use common::{expect_injected_panic, scaled_per_build, Counted, DropTable};
+use common::{expect_injected_panic, scaled, scaled_per_build, Counted, DropTable};
 use ringkit::mpmc::{self, Queue};
 use ringkit::{CapacityError, PopError, PopTimeoutError, PushError, PushTimeoutError};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
@@ -540,6 +540,113 @@ fn wrap_around_of_positions_and_stamps() {
         }
         assert!(next_in as usize > laps as usize * cap);
     }
+}
+
+/// Each channel handle starts a pop or push at its own guess of the position
+/// (the one after its last success). With several handles taking turns, each
+/// handle's guess is stale most of the time, by up to several laps and across
+/// the u64 wrap-around of positions. The verdicts must still be exact: `Full`
+/// and `Empty` exactly when a model queue says so, items in order with their
+/// sequence numbers.
+#[test]
+fn stale_handle_guesses_keep_verdicts_exact() {
+    use std::collections::VecDeque;
+    for cap in [1usize, 2, 3, 4, 7, 8] {
+        let (tx, rx) = mpmc::channel_starting_at::<u64>(cap, 2);
+        let txs = [tx.clone(), tx.clone(), tx];
+        let rxs = [rx.clone(), rx.clone(), rx];
+        let mut model = VecDeque::new();
+        let (mut next_in, mut next_seq) = (0u64, None::<u64>);
+        // Sequence numbers count positions modulo 2^64 / one_lap * capacity.
+        let modulus = (1u128 << 64) / (cap as u128 + 1).next_power_of_two() * cap as u128;
+        let mut rng = 0x9e37_79b9_7f4a_7c15u64;
+        for _ in 0..scaled(400, 40) as usize * cap {
+            rng ^= rng << 13;
+            rng ^= rng >> 7;
+            rng ^= rng << 17;
+            // A run of one to 2 * cap operations by one handle, so that the
+            // others' guesses fall behind by more than a lap.
+            let who = (rng % 3) as usize;
+            let run = (rng >> 8) as usize % (2 * cap) + 1;
+            let push = (rng >> 20) % 2 == 0;
+            for _ in 0..run {
+                if push {
+                    let got = txs[who].try_push(next_in);
+                    if model.len() == cap {
+                        assert_eq!(got, Err(PushError::Full(next_in)), "cap {cap}");
+                    } else {
+                        assert_eq!(got, Ok(()), "cap {cap}: spurious Full");
+                        model.push_back(next_in);
+                        next_in += 1;
+                    }
+                } else {
+                    match (rxs[who].try_pop_with_seq(), model.pop_front()) {
+                        (Err(PopError::Empty), None) => {}
+                        (Ok((seq, v)), Some(m)) => {
+                            assert_eq!(v, m, "cap {cap}");
+                            if let Some(s) = next_seq {
+                                assert_eq!(seq, s, "cap {cap}");
+                            }
+                            next_seq = Some(((seq as u128 + 1) % modulus) as u64);
+                        }
+                        (got, want) => panic!("cap {cap}: popped {got:?}, model {want:?}"),
+                    }
+                }
+            }
+        }
+        assert!(next_in > 3 * cap as u64, "cap {cap}: too few laps");
+    }
+}
+
+/// The concurrent form of the test above: two sending and two receiving
+/// threads, each with its own clone of a handle, so every handle's guess is
+/// often stale. A push that the credits say has room must not see `Full`, a pop
+/// that they say has an item must not see `Empty`.
+#[test]
+fn channel_try_ops_never_fail_spuriously_with_stale_guesses() {
+    const CAP: usize = 3;
+    let per = scaled_per_build(100_000, 10_000, 50);
+    let (tx, rx) = mpmc::channel::<u64>(CAP);
+    let room = Arc::new(AtomicUsize::new(CAP));
+    let items = Arc::new(AtomicUsize::new(0));
+    fn take(credits: &AtomicUsize) {
+        let mut n = credits.load(Ordering::Acquire);
+        loop {
+            if n == 0 {
+                std::hint::spin_loop();
+                thread::yield_now();
+                n = credits.load(Ordering::Acquire);
+                continue;
+            }
+            match credits.compare_exchange_weak(n, n - 1, Ordering::Acquire, Ordering::Acquire) {
+                Ok(_) => return,
+                Err(m) => n = m,
+            }
+        }
+    }
+    let workers: Vec<_> = (0..4)
+        .map(|w| {
+            let (tx, rx) = (tx.clone(), rx.clone());
+            let (room, items) = (room.clone(), items.clone());
+            thread::spawn(move || {
+                for i in 0..per {
+                    if w % 2 == 0 {
+                        take(&room);
+                        assert_eq!(tx.try_push(i), Ok(()), "spurious Full");
+                        items.fetch_add(1, Ordering::Release);
+                    } else {
+                        take(&items);
+                        assert!(rx.try_pop().is_ok(), "spurious Empty");
+                        room.fetch_add(1, Ordering::Release);
+                    }
+                }
+            })
+        })
+        .collect();
+    for w in workers {
+        w.join().unwrap();
+    }
+    assert_eq!(rx.try_pop(), Err(PopError::Empty));
 }
 
 #[test]
