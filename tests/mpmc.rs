@@ -542,14 +542,12 @@ fn wrap_around_of_positions_and_stamps() {
     }
 }
 
-/// Each channel handle starts a pop or push at its own guess of the position
-/// (the one after its last success). With several handles taking turns, each
-/// handle's guess is stale most of the time, by up to several laps and across
-/// the u64 wrap-around of positions. The verdicts must still be exact: `Full`
-/// and `Empty` exactly when a model queue says so, items in order with their
-/// sequence numbers.
+/// Three clones of each handle take turns in runs of one to two laps, across
+/// the u64 wrap-around of positions, against a model queue: `Full` and `Empty`
+/// exactly when the model says so, the items in order with consecutive sequence
+/// numbers, whichever handle pushed or pops them.
 #[test]
-fn stale_handle_guesses_keep_verdicts_exact() {
+fn handles_taking_turns_get_exact_verdicts() {
     use std::collections::VecDeque;
     for cap in [1usize, 2, 3, 4, 7, 8] {
         let (tx, rx) = mpmc::channel_starting_at::<u64>(cap, 2);
@@ -564,8 +562,7 @@ fn stale_handle_guesses_keep_verdicts_exact() {
             rng ^= rng << 13;
             rng ^= rng >> 7;
             rng ^= rng << 17;
-            // A run of one to 2 * cap operations by one handle, so that the
-            // others' guesses fall behind by more than a lap.
+            // A run of one to 2 * cap operations by one handle.
             let who = (rng % 3) as usize;
             let run = (rng >> 8) as usize % (2 * cap) + 1;
             let push = (rng >> 20) % 2 == 0;
@@ -598,12 +595,12 @@ fn stale_handle_guesses_keep_verdicts_exact() {
     }
 }
 
-/// The concurrent form of the test above: two sending and two receiving
-/// threads, each with its own clone of a handle, so every handle's guess is
-/// often stale. A push that the credits say has room must not see `Full`, a pop
-/// that they say has an item must not see `Empty`.
+/// `try_ops_never_fail_spuriously` through channel handles: two sending and two
+/// receiving threads, each with its own clone. A push that the credits say has
+/// room must not see `Full`, a pop that they say has an item must not see
+/// `Empty`.
 #[test]
-fn channel_try_ops_never_fail_spuriously_with_stale_guesses() {
+fn channel_try_ops_never_fail_spuriously() {
     const CAP: usize = 3;
     let per = scaled_per_build(100_000, 10_000, 50);
     let (tx, rx) = mpmc::channel::<u64>(CAP);
