@@ -14,7 +14,7 @@ mod common;
 
 use common::event::{self as ev, CondvarWake, ParkWake, Payload};
 use common::mpmc::{self as mp, CbChannel, Kanal, StdSync};
-use common::spsc::{self as sp, ArrayQueue, Nexus, Ringbuf, Ringkit, Rtrb};
+use common::spsc::{self as sp, ArrayQueue, Nexus, Ringbuf, Ringkit, RingkitStamped, Rtrb};
 use common::{alternate, median, Contestant, Kind, Outcome, Versus};
 use crossbeam_utils::atomic::AtomicCell;
 use ringkit::event::EventFlag;
@@ -28,6 +28,9 @@ fn spsc_outcomes() -> Vec<Outcome> {
     let mut per_item = [
         Contestant::new("ringkit", Kind::Ringkit, || {
             sp::mips(n, sp::per_item::<Ringkit>(n))
+        }),
+        Contestant::new("ringkit stamped", Kind::Ringkit, || {
+            sp::mips(n, sp::per_item::<RingkitStamped>(n))
         }),
         Contestant::new("rtrb", Kind::Peer, || sp::mips(n, sp::per_item::<Rtrb>(n))),
         Contestant::new("ringbuf", Kind::Peer, || {
@@ -70,6 +73,9 @@ fn spsc_outcomes() -> Vec<Outcome> {
     let mut rt = [
         Contestant::new("ringkit", Kind::Ringkit, || {
             median(&sp::round_trip::<Ringkit>(b, p))
+        }),
+        Contestant::new("ringkit stamped", Kind::Ringkit, || {
+            median(&sp::round_trip::<RingkitStamped>(b, p))
         }),
         Contestant::new("rtrb", Kind::Peer, || median(&sp::round_trip::<Rtrb>(b, p))),
         Contestant::new("ringbuf", Kind::Peer, || {
@@ -243,9 +249,16 @@ fn print_row(o: &Outcome) {
         }
         None => ("-", "-".to_string()),
     };
+    // A workload with several ringkit contestants shows the fastest, named.
+    let several = o.rows.iter().filter(|r| r.kind == Kind::Ringkit).count() > 1;
+    let workload = if several {
+        format!("{} [{}]", o.workload, rk.name)
+    } else {
+        o.workload.to_string()
+    };
     println!(
         "{:<44} {:>10} {:>9} {:>13}  {:<21} {:>9} {:>7} {:>7}  {:<31} {}",
-        o.workload,
+        workload,
         o.unit,
         fmt(rk.median),
         format!("{}..{}", fmt(rk.min), fmt(rk.max)),
@@ -309,8 +322,10 @@ fn main() {
     }
     println!(
         "\nspeedup = how many times faster ringkit is than the best peer (above 1: ringkit wins;\n\
-         for ns and us the inverse ratio). MPMC 2P2C runs 4 threads: oversubscribed on a\n\
-         2-core machine; there ArrayQueue, having no blocking operations, spins then yields.\n\
+         for ns and us the inverse ratio). Where ringkit has two contestants (the SPSC index\n\
+         ring and spsc::stamped), the row shows the faster, named in brackets.\n\
+         MPMC 2P2C runs 4 threads: oversubscribed on a 2-core machine; there ArrayQueue,\n\
+         having no blocking operations, spins then yields.\n\
          All contestants: cargo bench -p ringkit-benches --benches; details in\n\
          docs/benchmarks.md. Took {:.0} s.",
         started.elapsed().as_secs_f64()
