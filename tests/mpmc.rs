@@ -91,6 +91,24 @@ fn stress_4p4c_exactly_once_in_producer_order() {
 /// `try_push`/`try_pop` never fail spuriously: credits handed over by other
 /// threads (release/acquire) prove there is room or an item, and the `try_`
 /// operation must then succeed even while other pushes and pops are in progress.
+/// Takes one credit from `credits`, waiting (spin, then yield) while there is
+/// none. The acquire makes whatever the giver did before its release visible.
+fn take_credit(credits: &AtomicUsize) {
+    let mut n = credits.load(Ordering::Acquire);
+    loop {
+        if n == 0 {
+            std::hint::spin_loop();
+            thread::yield_now();
+            n = credits.load(Ordering::Acquire);
+            continue;
+        }
+        match credits.compare_exchange_weak(n, n - 1, Ordering::Acquire, Ordering::Acquire) {
+            Ok(_) => return,
+            Err(m) => n = m,
+        }
+    }
+}
+
 #[test]
 fn try_ops_never_fail_spuriously() {
     const CAP: usize = 3;
@@ -98,32 +116,17 @@ fn try_ops_never_fail_spuriously() {
     let q = Arc::new(Queue::<u64>::new(CAP));
     let room = Arc::new(AtomicUsize::new(CAP));
     let items = Arc::new(AtomicUsize::new(0));
-    fn take(credits: &AtomicUsize) {
-        let mut n = credits.load(Ordering::Acquire);
-        loop {
-            if n == 0 {
-                std::hint::spin_loop();
-                thread::yield_now();
-                n = credits.load(Ordering::Acquire);
-                continue;
-            }
-            match credits.compare_exchange_weak(n, n - 1, Ordering::Acquire, Ordering::Acquire) {
-                Ok(_) => return,
-                Err(m) => n = m,
-            }
-        }
-    }
     let workers: Vec<_> = (0..4)
         .map(|w| {
             let (q, room, items) = (q.clone(), room.clone(), items.clone());
             thread::spawn(move || {
                 for i in 0..per {
                     if w % 2 == 0 {
-                        take(&room);
+                        take_credit(&room);
                         assert_eq!(q.try_push(i), Ok(()), "spurious Full");
                         items.fetch_add(1, Ordering::Release);
                     } else {
-                        take(&items);
+                        take_credit(&items);
                         assert!(q.try_pop().is_some(), "spurious empty");
                         room.fetch_add(1, Ordering::Release);
                     }
@@ -542,7 +545,7 @@ fn wrap_around_of_positions_and_stamps() {
     }
 }
 
-/// Three clones of each handle take turns in runs of one to two laps, across
+/// Three clones of each handle take turns in runs of up to two laps, across
 /// the u64 wrap-around of positions, against a model queue: `Full` and `Empty`
 /// exactly when the model says so, the items in order with consecutive sequence
 /// numbers, whichever handle pushed or pops them.
@@ -606,21 +609,6 @@ fn channel_try_ops_never_fail_spuriously() {
     let (tx, rx) = mpmc::channel::<u64>(CAP);
     let room = Arc::new(AtomicUsize::new(CAP));
     let items = Arc::new(AtomicUsize::new(0));
-    fn take(credits: &AtomicUsize) {
-        let mut n = credits.load(Ordering::Acquire);
-        loop {
-            if n == 0 {
-                std::hint::spin_loop();
-                thread::yield_now();
-                n = credits.load(Ordering::Acquire);
-                continue;
-            }
-            match credits.compare_exchange_weak(n, n - 1, Ordering::Acquire, Ordering::Acquire) {
-                Ok(_) => return,
-                Err(m) => n = m,
-            }
-        }
-    }
     let workers: Vec<_> = (0..4)
         .map(|w| {
             let (tx, rx) = (tx.clone(), rx.clone());
@@ -628,11 +616,11 @@ fn channel_try_ops_never_fail_spuriously() {
             thread::spawn(move || {
                 for i in 0..per {
                     if w % 2 == 0 {
-                        take(&room);
+                        take_credit(&room);
                         assert_eq!(tx.try_push(i), Ok(()), "spurious Full");
                         items.fetch_add(1, Ordering::Release);
                     } else {
-                        take(&items);
+                        take_credit(&items);
                         assert!(rx.try_pop().is_ok(), "spurious Empty");
                         room.fetch_add(1, Ordering::Release);
                     }
