@@ -109,25 +109,31 @@ fn take_credit(credits: &AtomicUsize) {
     }
 }
 
-#[test]
-fn try_ops_never_fail_spuriously() {
-    const CAP: usize = 3;
-    let per = scaled_per_build(200_000, 20_000, 50);
-    let q = Arc::new(Queue::<u64>::new(CAP));
-    let room = Arc::new(AtomicUsize::new(CAP));
+/// Two pushing and two popping threads on `capacity` slots, `per` operations
+/// each, every operation paid for with a credit handed over by release/acquire:
+/// a push takes a unit of room, a pop an item. `push` must then never report
+/// full, nor `pop` empty (each returns whether it succeeded).
+fn credits_never_fail<H: Clone + Send + 'static>(
+    capacity: usize,
+    per: u64,
+    handles: H,
+    push: fn(&H, u64) -> bool,
+    pop: fn(&H) -> bool,
+) {
+    let room = Arc::new(AtomicUsize::new(capacity));
     let items = Arc::new(AtomicUsize::new(0));
     let workers: Vec<_> = (0..4)
         .map(|w| {
-            let (q, room, items) = (q.clone(), room.clone(), items.clone());
+            let (h, room, items) = (handles.clone(), room.clone(), items.clone());
             thread::spawn(move || {
                 for i in 0..per {
                     if w % 2 == 0 {
                         take_credit(&room);
-                        assert_eq!(q.try_push(i), Ok(()), "spurious Full");
+                        assert!(push(&h, i), "spurious Full");
                         items.fetch_add(1, Ordering::Release);
                     } else {
                         take_credit(&items);
-                        assert!(q.try_pop().is_some(), "spurious empty");
+                        assert!(pop(&h), "spurious empty");
                         room.fetch_add(1, Ordering::Release);
                     }
                 }
@@ -137,6 +143,19 @@ fn try_ops_never_fail_spuriously() {
     for w in workers {
         w.join().unwrap();
     }
+}
+
+#[test]
+fn try_ops_never_fail_spuriously() {
+    let q = Arc::new(Queue::<u64>::new(3));
+    let per = scaled_per_build(200_000, 20_000, 50);
+    credits_never_fail(
+        3,
+        per,
+        q.clone(),
+        |q, i| q.try_push(i).is_ok(),
+        |q| q.try_pop().is_some(),
+    );
     assert!(q.is_empty());
 }
 
@@ -598,39 +617,19 @@ fn handles_taking_turns_get_exact_verdicts() {
     }
 }
 
-/// `try_ops_never_fail_spuriously` through channel handles: two sending and two
-/// receiving threads, each with its own clone. A push that the credits say has
-/// room must not see `Full`, a pop that they say has an item must not see
-/// `Empty`.
+/// `try_ops_never_fail_spuriously` through channel handles, each thread with
+/// its own clone of a sender and a receiver.
 #[test]
 fn channel_try_ops_never_fail_spuriously() {
-    const CAP: usize = 3;
+    let (tx, rx) = mpmc::channel::<u64>(3);
     let per = scaled_per_build(100_000, 10_000, 50);
-    let (tx, rx) = mpmc::channel::<u64>(CAP);
-    let room = Arc::new(AtomicUsize::new(CAP));
-    let items = Arc::new(AtomicUsize::new(0));
-    let workers: Vec<_> = (0..4)
-        .map(|w| {
-            let (tx, rx) = (tx.clone(), rx.clone());
-            let (room, items) = (room.clone(), items.clone());
-            thread::spawn(move || {
-                for i in 0..per {
-                    if w % 2 == 0 {
-                        take_credit(&room);
-                        assert_eq!(tx.try_push(i), Ok(()), "spurious Full");
-                        items.fetch_add(1, Ordering::Release);
-                    } else {
-                        take_credit(&items);
-                        assert!(rx.try_pop().is_ok(), "spurious Empty");
-                        room.fetch_add(1, Ordering::Release);
-                    }
-                }
-            })
-        })
-        .collect();
-    for w in workers {
-        w.join().unwrap();
-    }
+    credits_never_fail(
+        3,
+        per,
+        (tx.clone(), rx.clone()),
+        |(tx, _), i| tx.try_push(i).is_ok(),
+        |(_, rx)| rx.try_pop().is_ok(),
+    );
     assert_eq!(rx.try_pop(), Err(PopError::Empty));
 }
 
