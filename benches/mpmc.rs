@@ -2,7 +2,7 @@
 //! `ArrayQueue`, crossbeam-channel `bounded`, kanal `bounded` (sync API) and std
 //! `sync_channel` (u64 items, capacity 1024):
 //! * 1 producer + 1 consumer, `try_` operations with a spin, pinned to different
-//!   cores (ringkit: `mpmc::Queue`);
+//!   cores (ringkit: `mpmc::Queue`, and the channel's `try_push`/`try_pop`);
 //! * 2 producers + 2 consumers with the blocking operations (ringkit:
 //!   `mpmc::channel`), **oversubscribed** on a 2-core machine (4 threads). ArrayQueue
 //!   has no blocking operations: it retries with spin-then-yield (`Backoff::snooze`),
@@ -20,7 +20,8 @@
 mod common;
 
 use common::mpmc::{
-    self as w, ArrayQueue, CbChannel, Kanal, MpmcBlocking, MpmcTry, Ringkit, StdSync,
+    self as w, ArrayQueue, CbChannel, Kanal, MpmcBlocking, MpmcTry, Ringkit, RingkitChannel,
+    StdSync,
 };
 use common::{alternate, record, Contestant, Kind, MPMC_1P1C, MPMC_2P2C_BLOCKING};
 use criterion::{Criterion, Throughput};
@@ -47,6 +48,7 @@ fn criterion_pass(c: &mut Criterion) {
     let mut g = c.benchmark_group("mpmc_1p1c");
     g.throughput(Throughput::Elements(ITEMS_PER_ITER));
     one_to_one_bench::<Ringkit>(&mut g, "ringkit Queue");
+    one_to_one_bench::<RingkitChannel>(&mut g, "ringkit channel");
     one_to_one_bench::<ArrayQueue>(&mut g, "crossbeam ArrayQueue");
     one_to_one_bench::<CbChannel>(&mut g, "crossbeam-channel");
     one_to_one_bench::<Kanal>(&mut g, "kanal");
@@ -87,6 +89,9 @@ pub fn compare_one_to_one(reps: usize, n: u64) -> common::Outcome {
     let mut cs = [
         Contestant::new("ringkit Queue", Kind::Ringkit, || {
             w::mips(n, w::one_to_one::<Ringkit>(n))
+        }),
+        Contestant::new("ringkit channel", Kind::Ringkit, || {
+            w::mips(n, w::one_to_one::<RingkitChannel>(n))
         }),
         Contestant::new("crossbeam ArrayQueue", Kind::Peer, || {
             w::mips(n, w::one_to_one::<ArrayQueue>(n))

@@ -564,10 +564,12 @@ fn wrap_around_of_positions_and_stamps() {
     }
 }
 
-/// Three clones of each handle take turns in runs of up to two laps, across
-/// the u64 wrap-around of positions, against a model queue: `Full` and `Empty`
-/// exactly when the model says so, the items in order with consecutive sequence
-/// numbers, whichever handle pushed or pops them.
+/// Each channel handle starts a push or pop at its own guess of the position
+/// (the one after its last success). Three clones of each handle take turns in
+/// runs of up to two laps, across the u64 wrap-around of positions, so most
+/// guesses are stale, some by more than a lap. Against a model queue: `Full`
+/// and `Empty` exactly when the model says so, the items in order with
+/// consecutive sequence numbers, whichever handle pushed or pops them.
 #[test]
 fn handles_taking_turns_get_exact_verdicts() {
     use std::collections::VecDeque;

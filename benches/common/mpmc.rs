@@ -67,6 +67,9 @@ pub fn snooze_pop<Q: MpmcTry>(rx: &Q::Rx) -> u64 {
 
 /// ringkit: `mpmc::Queue` for the try workload, `mpmc::channel` for the blocking one.
 pub struct Ringkit;
+/// ringkit `mpmc::channel` in the try workload: `Sender::try_push` and
+/// `Receiver::try_pop`, each handle starting at its own guess of the position.
+pub struct RingkitChannel;
 /// crossbeam-queue `ArrayQueue`. It has no blocking operations: the blocking
 /// workload retries its try operations with `crossbeam_utils::Backoff::snooze`
 /// (spin, then `thread::yield_now`), the only way to wait on it.
@@ -93,6 +96,22 @@ impl MpmcTry for Ringkit {
     #[inline(always)]
     fn try_pop(rx: &Self::Rx) -> Option<u64> {
         rx.try_pop()
+    }
+}
+
+impl MpmcTry for RingkitChannel {
+    type Tx = ringkit::mpmc::Sender<u64>;
+    type Rx = ringkit::mpmc::Receiver<u64>;
+    fn make(capacity: usize) -> (Self::Tx, Self::Rx) {
+        ringkit::mpmc::channel(capacity)
+    }
+    #[inline(always)]
+    fn try_push(tx: &Self::Tx, v: u64) -> bool {
+        tx.try_push(v).is_ok()
+    }
+    #[inline(always)]
+    fn try_pop(rx: &Self::Rx) -> Option<u64> {
+        rx.try_pop().ok()
     }
 }
 

@@ -95,14 +95,18 @@ fn spsc_outcomes() -> Vec<Outcome> {
     vec![per_item, chunked, rt]
 }
 
-/// Issue 7 workload 4: 1P1C try-and-spin (ringkit `mpmc::Queue`), and 2P2C with
-/// the blocking operations (ringkit `mpmc::channel`; ArrayQueue spins then yields,
-/// having no blocking operations), oversubscribed on a 2-core machine.
+/// Issue 7 workload 4: 1P1C try-and-spin (ringkit `mpmc::Queue` and the channel's
+/// try operations), and 2P2C with the blocking operations (ringkit
+/// `mpmc::channel`; ArrayQueue spins then yields, having no blocking operations),
+/// oversubscribed on a 2-core machine.
 fn mpmc_outcomes() -> Vec<Outcome> {
     let n = 200_000;
     let mut one = [
         Contestant::new("ringkit Queue", Kind::Ringkit, || {
             mp::mips(n, mp::one_to_one::<mp::Ringkit>(n))
+        }),
+        Contestant::new("ringkit channel", Kind::Ringkit, || {
+            mp::mips(n, mp::one_to_one::<mp::RingkitChannel>(n))
         }),
         Contestant::new("crossbeam ArrayQueue", Kind::Peer, || {
             mp::mips(n, mp::one_to_one::<mp::ArrayQueue>(n))
@@ -323,7 +327,8 @@ fn main() {
     println!(
         "\nspeedup = how many times faster ringkit is than the best peer (above 1: ringkit wins;\n\
          for ns and us the inverse ratio). Where ringkit has two contestants (the SPSC index\n\
-         ring and spsc::stamped), the row shows the faster, named in brackets.\n\
+         ring and spsc::stamped; mpmc::Queue and the channel), the row shows the faster,\n\
+         named in brackets.\n\
          MPMC 2P2C runs 4 threads: oversubscribed on a 2-core machine; there ArrayQueue,\n\
          having no blocking operations, spins then yields.\n\
          All contestants: cargo bench -p ringkit-benches --benches; details in\n\

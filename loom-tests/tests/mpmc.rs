@@ -385,6 +385,77 @@ fn mpmc_try_pop_never_spuriously_empty() {
     });
 }
 
+/// `mpmc_try_push_never_spuriously_full` through channel handles, whose
+/// pushes start at the handle's guess of the tail instead of a loaded tail.
+/// Every handle is cloned after item 0 went in, so each guesses position 1: the
+/// checked push's guess is stale once the second producer has pushed, and its
+/// verdict must still come from a tail that carries the pop.
+#[test]
+fn mpmc_channel_try_push_never_spuriously_full() {
+    loom::model(|| {
+        let (tx, rx) = mpmc::channel::<u32>(2);
+        tx.try_push(0).unwrap();
+        let popped = Arc::new(AtomicBool::new(false));
+        let consumer = {
+            let (rx, popped) = (rx.clone(), popped.clone());
+            thread::spawn(move || {
+                assert_eq!(rx.try_pop(), Ok(0));
+                popped.store(true, Release);
+            })
+        };
+        let producer = {
+            let (tx, popped) = (tx.clone(), popped.clone());
+            thread::spawn(move || {
+                if popped.load(Acquire) {
+                    assert_eq!(tx.try_push(1), Ok(()));
+                }
+            })
+        };
+        let checked = {
+            let tx = tx.clone();
+            thread::spawn(move || assert_eq!(tx.try_push(2), Ok(()), "spurious Full"))
+        };
+        checked.join().unwrap();
+        consumer.join().unwrap();
+        producer.join().unwrap();
+        drop(rx); // only now: until here the pushes must not see a disconnection
+    });
+}
+
+/// `mpmc_try_pop_never_spuriously_empty` through channel handles, whose pops
+/// start at the handle's guess of the head, as in the model above.
+#[test]
+fn mpmc_channel_try_pop_never_spuriously_empty() {
+    loom::model(|| {
+        let (tx, rx) = mpmc::channel::<u32>(2);
+        tx.try_push(0).unwrap();
+        let pushed = Arc::new(AtomicBool::new(false));
+        let producer = {
+            let (tx, pushed) = (tx.clone(), pushed.clone());
+            thread::spawn(move || {
+                assert_eq!(tx.try_push(1), Ok(()));
+                pushed.store(true, Release);
+            })
+        };
+        let consumer = {
+            let (rx, pushed) = (rx.clone(), pushed.clone());
+            thread::spawn(move || {
+                if pushed.load(Acquire) {
+                    assert!(rx.try_pop().is_ok(), "spurious Empty (second consumer)");
+                }
+            })
+        };
+        let checked = {
+            let rx = rx.clone();
+            thread::spawn(move || assert!(rx.try_pop().is_ok(), "spurious Empty"))
+        };
+        checked.join().unwrap();
+        producer.join().unwrap();
+        consumer.join().unwrap();
+        drop(tx); // only now, as in the model above
+    });
+}
+
 /// A `force_push` that reads the tail another eviction stored must also see
 /// that eviction's head, or it waits for a pop nobody has claimed. Capacity 2,
 /// full with items 1 and 2, no consumer; two threads force in items 3 and 4.

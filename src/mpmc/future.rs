@@ -71,14 +71,13 @@ impl<T> Receiver<T> {
     /// });
     /// ```
     pub async fn pop_async(&self) -> Result<T, PopError> {
-        // The first attempt, before the wait's state exists, if the slot at the
-        // head holds an item: most pops in a stream end here. An empty queue goes
-        // straight to the wait, whose first step is the full `try_pop`, so an
-        // empty pop does not pay for two.
-        if self.chan.queue.head_ready() {
-            if let Some(done) = ready(self.try_pop()) {
-                return done;
-            }
+        // The first attempt, before the wait's state exists: the slot at this
+        // handle's guess of the head, if it holds the item (most pops in a
+        // stream end here). Anything else goes straight to the wait, whose
+        // first step is the full `try_pop`, so an empty pop does not pay for
+        // two.
+        if let Some(value) = self.pop_at_guess() {
+            return Ok(value);
         }
         let mut waiting = Waiting::new(&self.chan.queue.not_empty);
         poll_fn(|cx| waiting.poll(cx, || ready(self.try_pop()))).await
@@ -119,7 +118,7 @@ impl<T> futures_core::Stream for Receiver<T> {
         let cell = &this.chan.queue.not_empty;
         let mut armed = false;
         loop {
-            let popped = match this.chan.try_pop_with_seq() {
+            let popped = match this.try_pop_with_seq() {
                 Ok((_, v)) => Some(Some(v)),
                 Err(PopError::Disconnected) => Some(None),
                 Err(PopError::Empty) => None,

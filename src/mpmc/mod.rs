@@ -110,7 +110,7 @@ pub use queue::{Queue, QueueIntoIter};
 use crate::error::{CapacityError, PopError, PushError};
 #[cfg(feature = "std")]
 use crate::error::{PopTimeoutError, PushTimeoutError};
-use crate::sync::{Arc, AtomicUsize, Ordering};
+use crate::sync::{Arc, AtomicU64, AtomicUsize, Ordering};
 use crossbeam_utils::CachePadded;
 #[cfg(feature = "std")]
 use std::time::{Duration, Instant};
@@ -129,17 +129,22 @@ struct Counts {
 }
 
 impl<T> Chan<T> {
-    /// A receiver's `try_pop_with_seq`, for every receiving form.
-    #[inline]
-    fn try_pop_with_seq(&self) -> Result<(u64, T), PopError> {
-        if let Some(item) = self.queue.try_pop_with_seq() {
-            return Ok(item);
-        }
+    /// The rest of a receiver's pop that found the queue empty.
+    #[inline(always)]
+    fn pop_after_empty(&self) -> Result<(u64, T), PopError> {
         if self.senders_gone() {
-            // Every push happened before the last sender left; look once more.
-            return self.queue.try_pop_with_seq().ok_or(PopError::Disconnected);
+            return self.pop_disconnected();
         }
         Err(PopError::Empty)
+    }
+
+    /// The last look of a pop once every sender is gone: every push happened
+    /// before the last sender left. Out of line, so that the queue's pop is
+    /// inlined once in a receiver's pop.
+    #[cold]
+    #[inline(never)]
+    fn pop_disconnected(&self) -> Result<(u64, T), PopError> {
+        self.queue.try_pop_with_seq().ok_or(PopError::Disconnected)
     }
 
     #[inline(always)]
@@ -200,12 +205,18 @@ fn wrap<T>(queue: Queue<T>) -> (Sender<T>, Receiver<T>) {
             receivers: AtomicUsize::new(1),
         }),
     });
+    let guess = chan.queue.first_guess();
     let receiver = Receiver {
         chan: chan.clone(),
+        head_guess: AtomicU64::new(guess),
         #[cfg(feature = "async")]
         task: Default::default(),
     };
-    (Sender { chan }, receiver)
+    let sender = Sender {
+        chan,
+        tail_guess: AtomicU64::new(guess),
+    };
+    (sender, receiver)
 }
 
 #[cfg(feature = "std")]
@@ -260,6 +271,10 @@ fn abort() -> ! {
 /// ```
 pub struct Sender<T> {
     chan: Arc<Chan<T>>,
+    /// Where this handle's next push probably goes: the position after its
+    /// last one (see `Queue::try_push_guessed`). Only a hint, so Relaxed, and
+    /// a handle shared between threads stays correct.
+    tail_guess: AtomicU64,
 }
 
 /// A receiving handle. `Clone` makes another one; the channel disconnects for
@@ -282,6 +297,8 @@ pub struct Sender<T> {
 /// ```
 pub struct Receiver<T> {
     chan: Arc<Chan<T>>,
+    /// Where this handle's next pop probably is, as `Sender::tail_guess`.
+    head_guess: AtomicU64,
     /// This handle's place among the waiters on `not_empty`, for `Stream`.
     #[cfg(feature = "async")]
     task: crate::wait::TaskWait,
@@ -304,7 +321,13 @@ impl<T> Sender<T> {
     /// ```
     #[inline]
     pub fn try_push(&self, value: T) -> Result<(), PushError<T>> {
-        self.chan.queue.try_push(value)
+        // ORDERING: Relaxed, here and below; a guess that orders nothing (see
+        // `tail_guess`).
+        let guess = self.tail_guess.load(Ordering::Relaxed);
+        let next = self.chan.queue.try_push_guessed(guess, value)?;
+        // ORDERING: Relaxed, as above.
+        self.tail_guess.store(next, Ordering::Relaxed);
+        Ok(())
     }
 
     /// Pushes `value`, blocking while the queue is full. `Disconnected(value)` if
@@ -470,6 +493,8 @@ impl<T> Clone for Sender<T> {
         count_up(&self.chan.counts.senders);
         Sender {
             chan: self.chan.clone(),
+            // ORDERING: Relaxed; a guess.
+            tail_guess: AtomicU64::new(self.tail_guess.load(Ordering::Relaxed)),
         }
     }
 }
@@ -520,7 +545,30 @@ impl<T> Receiver<T> {
     /// ```
     #[inline]
     pub fn try_pop_with_seq(&self) -> Result<(u64, T), PopError> {
-        self.chan.try_pop_with_seq()
+        let queue = &self.chan.queue;
+        // ORDERING: Relaxed, here and below; a guess that orders nothing (see
+        // `Sender::tail_guess`).
+        match queue.try_pop_guessed(self.head_guess.load(Ordering::Relaxed)) {
+            Some((head, next, value)) => {
+                // ORDERING: Relaxed, as above.
+                self.head_guess.store(next, Ordering::Relaxed);
+                Ok((queue.seq(head), value))
+            }
+            None => self.chan.pop_after_empty(),
+        }
+    }
+
+    /// The item at this handle's guess of the head, if the slot holds it and
+    /// no other receiver takes it first (see `Queue::pop_at_guess`).
+    #[cfg(feature = "async")]
+    #[inline]
+    fn pop_at_guess(&self) -> Option<T> {
+        let queue = &self.chan.queue;
+        // ORDERING: Relaxed, as in `try_pop_with_seq`.
+        let (_, next, value) = queue.pop_at_guess(self.head_guess.load(Ordering::Relaxed))?;
+        // ORDERING: Relaxed, as above.
+        self.head_guess.store(next, Ordering::Relaxed);
+        Some(value)
     }
 
     /// Pops the oldest item, blocking while the queue is empty. `Disconnected` once
@@ -736,6 +784,8 @@ impl<T> Clone for Receiver<T> {
         count_up(&self.chan.counts.receivers);
         Receiver {
             chan: self.chan.clone(),
+            // ORDERING: Relaxed; a guess.
+            head_guess: AtomicU64::new(self.head_guess.load(Ordering::Relaxed)),
             #[cfg(feature = "async")]
             task: Default::default(),
         }

@@ -11,6 +11,33 @@ use core::cell::UnsafeCell;
 use core::mem::MaybeUninit;
 use crossbeam_utils::CachePadded;
 
+/// Where a pop's first position comes from.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum From {
+    /// `load_head`: the pop may decide the queue is empty.
+    Loaded,
+    /// A receiver's guess (see `Queue::try_pop_guessed`): if the slot there
+    /// does not hold the item, the pop loads the head before it decides
+    /// anything.
+    Guess,
+    /// A receiver's guess, and the pop gives up if it is wrong.
+    GuessOnly,
+}
+
+/// `next`, the position after `pos`, computed from `claimed`: the value the
+/// compare-exchange that claimed `pos` read, equal to `pos`. A handle keeps it
+/// as its guess of where its next operation goes; computed this way, the guess
+/// comes out of the locked instruction, so the next operation's stamp load
+/// cannot issue before that instruction has completed. With the guess taken
+/// from `next` itself, the load could issue earlier: one thread gained nothing
+/// from that, and two-thread use of the channel ran at half speed
+/// (docs/lab/2026-12-mpmc-position-guess.md).
+#[inline(always)]
+fn out_of(next: u64, pos: u64, claimed: u64) -> u64 {
+    debug_assert_eq!(claimed, pos);
+    next ^ (claimed ^ pos)
+}
+
 /// One slot: the value and its stamp.
 ///
 /// For a position `p` whose slot index is this one, the stamp says:
@@ -20,6 +47,13 @@ use crossbeam_utils::CachePadded;
 struct Slot<T> {
     stamp: AtomicU64,
     value: UnsafeCell<MaybeUninit<T>>,
+}
+
+impl<T> Slot<T> {
+    #[inline(always)]
+    fn value_ptr(&self) -> *mut T {
+        UnsafeCell::raw_get(&self.value).cast::<T>()
+    }
 }
 
 /// A bounded multi-producer multi-consumer queue, shared by reference or `Arc`.
@@ -162,7 +196,7 @@ impl<T> Queue<T> {
     /// The sequence number of position `pos`: how many positions come before it,
     /// modulo `2^64 / one_lap * capacity` (at least 2^63).
     #[inline(always)]
-    fn seq(&self, pos: u64) -> u64 {
+    pub(super) fn seq(&self, pos: u64) -> u64 {
         (pos >> self.lap_shift)
             .wrapping_mul(self.capacity as u64)
             .wrapping_add(pos & (self.one_lap - 1))
@@ -170,7 +204,7 @@ impl<T> Queue<T> {
 
     #[inline(always)]
     fn value_ptr(&self, index: usize) -> *mut T {
-        UnsafeCell::raw_get(&self.buf[index].value).cast::<T>()
+        self.buf[index].value_ptr()
     }
 
     /// Pushes `value` if the queue is not full; hands it back in
@@ -200,8 +234,34 @@ impl<T> Queue<T> {
     /// assert_eq!(q.try_push('b'), Ok(()));
     /// ```
     #[inline]
-    pub fn try_push(&self, mut value: T) -> Result<(), PushError<T>> {
-        let mut tail = self.load_tail();
+    pub fn try_push(&self, value: T) -> Result<(), PushError<T>> {
+        self.push_from(self.load_tail(), false, value).map(drop)
+    }
+
+    /// `try_push` for a channel's sender, which passes its guess of the tail:
+    /// the position after its own last push. The guess saves loading `tail`
+    /// before the stamp, a load that must wait for the previous push's
+    /// compare-exchange on the same thread. A wrong guess costs a stamp load (or
+    /// a failed compare-exchange, which reads the tail), and then the push goes
+    /// on as `try_push`: full and closed verdicts are made from a loaded tail
+    /// only, never from a guess. Returns the next guess (see `out_of`).
+    ///
+    /// A guess must be a position this queue has had (its index below
+    /// `capacity`); its age does not matter.
+    #[inline(always)]
+    pub(super) fn try_push_guessed(&self, guess: u64, value: T) -> Result<u64, PushError<T>> {
+        self.push_from(guess, true, value)
+    }
+
+    /// The push loop, from `tail`: loaded (`guessed` false) or a sender's guess.
+    /// Returns the position after the one pushed.
+    #[inline(always)]
+    fn push_from(
+        &self,
+        mut tail: u64,
+        mut guessed: bool,
+        mut value: T,
+    ) -> Result<u64, PushError<T>> {
         loop {
             let index = self.index(tail);
             // The slot lookup's bounds check doubles as the closed check: a closed
@@ -214,38 +274,63 @@ impl<T> Queue<T> {
             // happens before our write. Loom: mpmc_1p2c_wrap / mpmc_2p1c_wrap.
             let stamp = slot.stamp.load(Ordering::Acquire);
             if stamp == tail {
-                match self.push_at(tail, index, value) {
-                    Ok(()) => return Ok(()),
+                match self.push_at(tail, index, slot, value) {
+                    Ok(next) => return Ok(next),
                     Err((v, t)) => {
-                        (value, tail) = (v, t);
+                        (value, tail, guessed) = (v, t, false);
                         continue;
                     }
                 }
             }
-            if stamp.wrapping_add(self.one_lap) == tail.wrapping_add(1)
-                && Self::stamp_moves(slot, stamp)
-            {
-                // The previous lap's item was popped while we looked: try again,
-                // without having read `head`.
-                continue;
+            if guessed {
+                // Decide nothing on a guess: load the tail. If the guess was
+                // the tail, go on with the stamp already read: the full verdict
+                // rests on `head`, loaded after this tail acquire, and the stamp
+                // only chooses between waiting for a pop and retrying (a stamp
+                // older than this acquire makes a wait return at once).
+                guessed = false;
+                let loaded = self.load_tail();
+                if loaded != tail {
+                    tail = loaded;
+                    continue;
+                }
             }
-            // ORDERING: Relaxed; compared with positions only, never used to read a
-            // slot. The tail acquire above makes it at least as new as every pop
-            // that led to that tail.
-            let head = self.head.load(Ordering::Relaxed);
-            if head.wrapping_add(self.one_lap) == tail {
-                return Err(PushError::Full(value));
+            match self.push_not_free(slot, tail, stamp) {
+                Some(t) => tail = t,
+                None => return Err(PushError::Full(value)),
             }
-            if stamp.wrapping_add(self.one_lap) == tail.wrapping_add(1) {
-                // The previous lap's item is still here but its pop has claimed it
-                // (head moved on): wait until that pop finishes.
-                self.wait_stamp_change(slot, stamp, &self.not_full);
-            } else {
-                // Our tail is stale: another push has already claimed this slot.
-                spin_hint();
-            }
-            tail = self.load_tail();
         }
+    }
+
+    /// The rest of a `try_push` step whose slot was not free for `tail` (its
+    /// stamp load saw `stamp`): out of line, so that the path that finds its
+    /// slot free is small enough to inline. `None` if the queue is full;
+    /// otherwise the tail to try next.
+    #[inline(never)]
+    fn push_not_free(&self, slot: &Slot<T>, tail: u64, stamp: u64) -> Option<u64> {
+        if stamp.wrapping_add(self.one_lap) == tail.wrapping_add(1)
+            && Self::stamp_moves(slot, stamp)
+        {
+            // The previous lap's item was popped while we looked: try again,
+            // without having read `head`.
+            return Some(tail);
+        }
+        // ORDERING: Relaxed; compared with positions only, never used to read a
+        // slot. The caller's tail acquire makes it at least as new as every pop
+        // that led to that tail.
+        let head = self.head.load(Ordering::Relaxed);
+        if head.wrapping_add(self.one_lap) == tail {
+            return None;
+        }
+        if stamp.wrapping_add(self.one_lap) == tail.wrapping_add(1) {
+            // The previous lap's item is still here but its pop has claimed it
+            // (head moved on): wait until that pop finishes.
+            self.wait_stamp_change(slot, stamp, &self.not_full);
+        } else {
+            // Our tail is stale: another push has already claimed this slot.
+            spin_hint();
+        }
+        Some(self.load_tail())
     }
 
     /// The tail for `try_push` and `force_push` to decide on: at the start and
@@ -261,6 +346,15 @@ impl<T> Queue<T> {
         self.tail.load(Ordering::Acquire)
     }
 
+    /// The first guess of a new channel's handles (see `try_push_guessed`):
+    /// its start position, where both `head` and `tail` are before the first
+    /// push.
+    #[inline]
+    pub(super) fn first_guess(&self) -> u64 {
+        // ORDERING: Relaxed; a guess, and the queue is not shared yet.
+        self.head.load(Ordering::Relaxed)
+    }
+
     /// The head for `try_pop` to decide on, as [`Queue::load_tail`] is for pushes.
     #[inline(always)]
     fn load_head(&self) -> u64 {
@@ -273,35 +367,34 @@ impl<T> Queue<T> {
 
     /// The push itself, for `try_push` and `force_push`, once a stamp load with
     /// [mpmc.stamp.acquire.push] (or [mpmc.stamp.acquire.force]) has seen the slot
-    /// at `index` free for position `tail` (stamp == tail): claims `tail` and writes
-    /// `value`. If another push claimed `tail` first, hands `value` back with the
-    /// tail it found.
+    /// at `index` (`slot`) free for position `tail` (stamp == tail): claims `tail`
+    /// and writes `value`. If another push claimed `tail` first, hands `value` back
+    /// with the tail it found.
     #[inline(always)]
-    fn push_at(&self, tail: u64, index: usize, value: T) -> Result<(), (T, u64)> {
+    fn push_at(&self, tail: u64, index: usize, slot: &Slot<T>, value: T) -> Result<u64, (T, u64)> {
+        let next = self.next(tail);
         // ORDERING: [mpmc.tail.release] on success pairs with [mpmc.tail.acquire];
         // Acquire on failure (the value read becomes the caller's tail). The slot
         // was handed over by the caller's stamp load, and only the winner of this
         // exchange may write it.
-        if let Err(t) = self.tail.compare_exchange_weak(
-            tail,
-            self.next(tail),
-            Ordering::Release,
-            Ordering::Acquire,
-        ) {
-            return Err((value, t));
-        }
+        let claimed =
+            match self
+                .tail
+                .compare_exchange_weak(tail, next, Ordering::Release, Ordering::Acquire)
+            {
+                Ok(claimed) => claimed,
+                Err(t) => return Err((value, t)),
+            };
         self.tracker.write(index);
         // SAFETY: we claimed position `tail`; its slot is empty (stamp == tail, seen
         // by the caller) and no other thread touches it until we store the next stamp.
-        unsafe { self.value_ptr(index).write(value) };
+        unsafe { slot.value_ptr().write(value) };
         // ORDERING: [mpmc.stamp.release.push] pairs with [mpmc.stamp.acquire.pop]
         // and [mpmc.stamp.acquire.force]: our write happens before the popper's (or
         // evicting pusher's) read.
-        self.buf[index]
-            .stamp
-            .store(tail.wrapping_add(1), Ordering::Release);
+        slot.stamp.store(tail.wrapping_add(1), Ordering::Release);
         self.not_empty.notify();
-        Ok(())
+        Ok(out_of(next, tail, claimed))
     }
 
     /// Pops the oldest item, or `None` if the queue is empty.
@@ -348,9 +441,37 @@ impl<T> Queue<T> {
     /// assert_eq!(q.try_pop_with_seq(), Some((2, "c")));
     /// assert_eq!(q.try_pop_with_seq(), None);
     /// ```
-    #[inline]
+    // Always inlined: the path that finds an item is small (the rest is in
+    // `pop_not_ready`), and inlined the sequence number costs nothing where the
+    // caller drops it.
+    #[inline(always)]
     pub fn try_pop_with_seq(&self) -> Option<(u64, T)> {
-        let mut head = self.load_head();
+        self.pop_from(self.load_head(), From::Loaded)
+            .map(|(head, _, value)| (self.seq(head), value))
+    }
+
+    /// `try_pop` for a channel's receiver, which passes its guess of the head
+    /// (the position after its own last pop), as `try_push_guessed` does for
+    /// the tail; an empty verdict is made from a loaded head only. Returns the
+    /// position popped (for the sequence number), the position after it (the
+    /// next guess) and the item.
+    #[inline(always)]
+    pub(super) fn try_pop_guessed(&self, guess: u64) -> Option<(u64, u64, T)> {
+        self.pop_from(guess, From::Guess)
+    }
+
+    /// Pops the item at `guess` if the slot holds it and no other pop claims it
+    /// first; `None` otherwise, which says nothing about the queue. The first
+    /// step of an async pop: no load of `head` or `tail`, and no wait.
+    #[inline(always)]
+    pub(super) fn pop_at_guess(&self, guess: u64) -> Option<(u64, u64, T)> {
+        self.pop_from(guess, From::GuessOnly)
+    }
+
+    /// The pop loop, from `head` as `from` says. Returns the position popped,
+    /// the position after it, and the item.
+    #[inline(always)]
+    fn pop_from(&self, mut head: u64, mut from: From) -> Option<(u64, u64, T)> {
         loop {
             let index = self.index(head);
             let slot = &self.buf[index];
@@ -369,49 +490,73 @@ impl<T> Queue<T> {
                     Ordering::Release,
                     Ordering::Acquire,
                 ) {
-                    Ok(_) => {
+                    Ok(claimed) => {
                         self.tracker.read(index);
                         // SAFETY: we claimed position `head`; its slot holds the
                         // value pushed there (stamp == head + 1) and nobody else
                         // touches it until we store the next stamp. We move it out once.
-                        let value = unsafe { self.value_ptr(index).read() };
+                        let value = unsafe { slot.value_ptr().read() };
                         // ORDERING: [mpmc.stamp.release.pop] pairs with
                         // [mpmc.stamp.acquire.push]: our read happens before the next
                         // lap's write.
                         slot.stamp
                             .store(head.wrapping_add(self.one_lap), Ordering::Release);
                         self.not_full.notify();
-                        return Some((self.seq(head), value));
+                        return Some((head, out_of(next, head, claimed), value));
                     }
+                    Err(_) if from == From::GuessOnly => return None,
                     Err(h) => {
-                        head = h;
+                        (head, from) = (h, From::Loaded);
                         continue;
                     }
                 }
             }
-            if stamp == head && Self::stamp_moves(slot, stamp) {
-                // The push at `head` finished while we looked: try again, without
-                // having read `tail`.
-                continue;
+            match from {
+                From::Loaded => {}
+                From::GuessOnly => return None,
+                From::Guess => {
+                    // Decide nothing on a guess: load the head, and go on with
+                    // the stamp already read only if the guess was the head, as
+                    // in `push_from`.
+                    from = From::Loaded;
+                    let loaded = self.load_head();
+                    if loaded != head {
+                        head = loaded;
+                        continue;
+                    }
+                }
             }
-            // ORDERING: Relaxed; compared with positions only. The head acquire
-            // makes it at least as new as every push that led to that head.
-            let tail = self.tail.load(Ordering::Relaxed);
-            // A closed tail never equals a head, so a pop at the end of a closed
-            // queue would wait here for ever: only `close` pops a closed queue,
-            // and it stops at the end.
-            if tail == head {
-                return None;
-            }
-            if stamp == head {
-                // A push has claimed `head` (tail moved on) and is still writing.
-                self.wait_stamp_change(slot, stamp, &self.not_empty);
-            } else {
-                // Our head is stale: another pop has already claimed this slot.
-                spin_hint();
-            }
-            head = self.load_head();
+            head = self.pop_not_ready(slot, head, stamp)?;
         }
+    }
+
+    /// The rest of a `try_pop` step whose slot did not hold the item pushed at
+    /// `head` (its stamp load saw `stamp`): out of line, as `push_not_free`.
+    /// `None` if the queue is empty; otherwise the head to try next.
+    #[inline(never)]
+    fn pop_not_ready(&self, slot: &Slot<T>, head: u64, stamp: u64) -> Option<u64> {
+        if stamp == head && Self::stamp_moves(slot, stamp) {
+            // The push at `head` finished while we looked: try again, without
+            // having read `tail`.
+            return Some(head);
+        }
+        // ORDERING: Relaxed; compared with positions only. The caller's head
+        // acquire makes it at least as new as every push that led to that head.
+        let tail = self.tail.load(Ordering::Relaxed);
+        // A closed tail never equals a head, so a pop at the end of a closed
+        // queue would wait here for ever: only `close` pops a closed queue,
+        // and it stops at the end.
+        if tail == head {
+            return None;
+        }
+        if stamp == head {
+            // A push has claimed `head` (tail moved on) and is still writing.
+            self.wait_stamp_change(slot, stamp, &self.not_empty);
+        } else {
+            // Our head is stale: another pop has already claimed this slot.
+            spin_hint();
+        }
+        Some(self.load_head())
     }
 
     /// Pushes `value`; if the queue is full, first removes the oldest item and
@@ -436,8 +581,8 @@ impl<T> Queue<T> {
             // we may evict). Loom: mpmc_force_push_vs_pop.
             let stamp = slot.stamp.load(Ordering::Acquire);
             if stamp == tail {
-                match self.push_at(tail, index, value) {
-                    Ok(()) => return None,
+                match self.push_at(tail, index, slot, value) {
+                    Ok(_) => return None,
                     Err((v, t)) => {
                         (value, tail) = (v, t);
                         continue;
@@ -472,7 +617,7 @@ impl<T> Queue<T> {
                         // SAFETY: we own the slot (see above); it holds the
                         // initialized item pushed at `oldest` (stamp, acquire), which
                         // we move out while moving `value` in.
-                        let old = unsafe { self.value_ptr(index).replace(value) };
+                        let old = unsafe { slot.value_ptr().replace(value) };
                         // ORDERING: [mpmc.tail.release], as for every change of tail
                         // (see try_push); nobody else can change tail now (above).
                         self.tail.store(self.next(tail), Ordering::Release);
