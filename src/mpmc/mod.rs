@@ -117,7 +117,7 @@ pub use queue::{Queue, QueueIntoIter};
 use crate::error::{CapacityError, PopError, PushError};
 #[cfg(feature = "std")]
 use crate::error::{PopTimeoutError, PushTimeoutError};
-use crate::sync::{Arc, AtomicU64, AtomicUsize, Ordering};
+use crate::sync::{Arc, AtomicUsize, HintU64, Ordering};
 use crossbeam_utils::CachePadded;
 #[cfg(feature = "std")]
 use std::time::{Duration, Instant};
@@ -215,13 +215,13 @@ fn wrap<T>(queue: Queue<T>) -> (Sender<T>, Receiver<T>) {
     let guess = chan.queue.first_guess();
     let receiver = Receiver {
         chan: chan.clone(),
-        head_guess: AtomicU64::new(guess),
+        head_guess: HintU64::new(guess),
         #[cfg(feature = "async")]
         task: Default::default(),
     };
     let sender = Sender {
         chan,
-        tail_guess: AtomicU64::new(guess),
+        tail_guess: HintU64::new(guess),
     };
     (sender, receiver)
 }
@@ -281,7 +281,7 @@ pub struct Sender<T> {
     /// Where this handle's next push probably goes: the position after its
     /// last one (see `Queue::try_push_guessed`). Only a hint, so Relaxed, and
     /// a handle shared between threads stays correct.
-    tail_guess: AtomicU64,
+    tail_guess: HintU64,
 }
 
 /// A receiving handle. `Clone` makes another one; the channel disconnects for
@@ -305,7 +305,7 @@ pub struct Sender<T> {
 pub struct Receiver<T> {
     chan: Arc<Chan<T>>,
     /// Where this handle's next pop probably is, as `Sender::tail_guess`.
-    head_guess: AtomicU64,
+    head_guess: HintU64,
     /// This handle's place among the waiters on `not_empty`, for `Stream`.
     #[cfg(feature = "async")]
     task: crate::wait::TaskWait,
@@ -501,7 +501,7 @@ impl<T> Clone for Sender<T> {
         Sender {
             chan: self.chan.clone(),
             // ORDERING: Relaxed; a guess.
-            tail_guess: AtomicU64::new(self.tail_guess.load(Ordering::Relaxed)),
+            tail_guess: HintU64::new(self.tail_guess.load(Ordering::Relaxed)),
         }
     }
 }
@@ -792,7 +792,7 @@ impl<T> Clone for Receiver<T> {
         Receiver {
             chan: self.chan.clone(),
             // ORDERING: Relaxed; a guess.
-            head_guess: AtomicU64::new(self.head_guess.load(Ordering::Relaxed)),
+            head_guess: HintU64::new(self.head_guess.load(Ordering::Relaxed)),
             #[cfg(feature = "async")]
             task: Default::default(),
         }

@@ -40,6 +40,15 @@ pub(crate) use loom::sync::atomic::{
     fence, AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering,
 };
 
+/// An atomic that holds only a hint: a value every state of which is correct
+/// to act on, read and written with `Relaxed` (an MPMC channel handle's guess of
+/// the position, say). It is the plain atomic also under loom: a model gains
+/// nothing from exploring the orders of a hint's loads and stores (each handle
+/// in the models is used by one thread), and every such load or store would
+/// multiply the interleavings it explores.
+#[cfg(target_has_atomic = "64")]
+pub(crate) type HintU64 = core::sync::atomic::AtomicU64;
+
 #[cfg(all(loom, not(feature = "std")))]
 compile_error!("the loom models need ringkit's `std` feature");
 
