@@ -21,17 +21,12 @@ use counting::{allocs, counting, woken, CountingWaker};
 /// Polls a wait that cannot finish yet as a runtime would, until it has
 /// armed: its first poll wakes its own task and returns `Pending` (a task's
 /// one yield before it arms; see docs/realtime.md), the second registers the
-/// waker and arms the cell. After several waits on one cell whose yields came
-/// to nothing, the first poll arms at once instead (the cell's record of
-/// yields, tested in `wait/cell.rs`). The yield's wake-up is taken off
-/// `count`, so that a test counts only the wake-ups that notifiers make.
+/// waker and arms the cell. The yield's wake-up is taken off `count`, so that
+/// a test counts only the wake-ups that notifiers make.
 fn arm<T>(count: &CountingWaker, mut poll: impl FnMut() -> Poll<T>) {
     let before = woken(count);
     assert!(poll().is_pending(), "the wait finished");
-    if woken(count) == before {
-        return; // armed at once
-    }
-    assert_eq!(woken(count), before + 1, "the first poll woke more than once");
+    assert_eq!(woken(count), before + 1, "the first poll did not yield");
     count.0.fetch_sub(1, Ordering::Relaxed);
     assert!(poll().is_pending(), "the wait finished");
     assert_eq!(woken(count), before, "the second poll yielded again");

@@ -48,9 +48,6 @@ pub(crate) use loom::sync::atomic::{
 /// multiply the interleavings it explores.
 #[cfg(target_has_atomic = "64")]
 pub(crate) type HintU64 = core::sync::atomic::AtomicU64;
-/// A hint as [`HintU64`], one byte wide.
-#[cfg(feature = "async")]
-pub(crate) type HintU8 = core::sync::atomic::AtomicU8;
 
 #[cfg(all(loom, not(feature = "std")))]
 compile_error!("the loom models need ringkit's `std` feature");

@@ -49,11 +49,9 @@
 //! waiter does. `docs/design.md` ("Parking on several sources") shows why both
 //! re-checks are needed.
 
+#[cfg(feature = "async")]
+use super::TASK_YIELD_LIMIT;
 use super::{spin_until_ready, YIELD_LIMIT};
-#[cfg(feature = "async")]
-use super::{TASK_YIELD_LIMIT, TASK_YIELD_SKIPS, TASK_YIELD_STREAK};
-#[cfg(feature = "async")]
-use crate::sync::HintU8;
 use crate::sync::{
     heavy_barrier, light_barrier_load, prepare_barriers, yield_now, Arc, Futex, Mutex, Ordering,
 };
@@ -82,14 +80,6 @@ const WAKE_BATCH: usize = 8;
 /// One eventcount; see the module docs.
 pub(crate) struct WaitCell {
     futex: Futex,
-    /// How async waits on this cell fared with their yields (see `arm_for`):
-    /// the high four bits count the yields in a row that came to nothing, the
-    /// low four how many more waits arm without yielding first. On a line of
-    /// its own: every notify loads the futex word, and a record written next
-    /// to it would take that line away from the notifier on waits that never
-    /// arm.
-    #[cfg(feature = "async")]
-    yield_record: crossbeam_utils::CachePadded<HintU8>,
     /// What `wake_slow` wakes besides the futex sleepers; touched only on the
     /// cold path, when a dispatcher adds or removes a source, and when a task
     /// starts or stops waiting.
@@ -112,8 +102,8 @@ struct Cold {
 
 /// A task's place among a cell's waiters: the slot its waker sits in, the word
 /// its last arming left if that arming set the parked bit (see `disarm`), and
-/// how often this wait has yielded so far, or [`ARMED`] once it has armed (see
-/// `arm_for`). Its owner gives it back with [`WaitCell::cancel`] before it goes.
+/// how often this wait has yielded so far (see `arm_for`). Its owner gives it
+/// back with [`WaitCell::cancel`] before it goes.
 #[cfg(feature = "async")]
 #[derive(Debug, Default)]
 pub(crate) struct TaskWait {
@@ -122,17 +112,11 @@ pub(crate) struct TaskWait {
     yields: u8,
 }
 
-/// `TaskWait::yields` of a wait that has armed.
-#[cfg(feature = "async")]
-const ARMED: u8 = u8::MAX;
-
 impl WaitCell {
     pub(crate) fn new() -> Self {
         prepare_barriers();
         WaitCell {
             futex: Futex::new(0),
-            #[cfg(feature = "async")]
-            yield_record: crossbeam_utils::CachePadded::new(HintU8::new(0)),
             cold: Mutex::new(Cold::default()),
         }
     }
@@ -143,8 +127,6 @@ impl WaitCell {
         prepare_barriers();
         WaitCell {
             futex: Futex::new(epoch.wrapping_mul(EPOCH)),
-            #[cfg(feature = "async")]
-            yield_record: crossbeam_utils::CachePadded::new(HintU8::new(0)),
             cold: Mutex::new(Cold::default()),
         }
     }
@@ -360,69 +342,17 @@ impl WaitCell {
     /// stores the waker, arms the word, runs the heavy barrier and returns true;
     /// the caller then tries once more, returns `Pending` if that fails, and
     /// calls [`leave`](Self::leave) whenever it returns `Ready`.
-    ///
-    /// A yield can only pay if the runtime runs the other side before it polls
-    /// this task again, which some runtimes do not (tokio's current-thread
-    /// runtime polls a spawned task that woke itself again before it polls
-    /// its `block_on` future). So the cell keeps a record: once
-    /// [`TASK_YIELD_STREAK`] waits in a row armed after yielding, the next
-    /// [`TASK_YIELD_SKIPS`] waits on this cell arm at once, and then one
-    /// yields again, to see whether yields pay now. A wait whose condition
-    /// came true after a yield clears the record (see `leave`).
     #[cfg(feature = "async")]
     pub(crate) fn arm_for(&self, task: &mut TaskWait, waker: &Waker) -> bool {
-        if task.yields < TASK_YIELD_LIMIT && !(task.yields == 0 && self.skip_yield()) {
+        if task.yields < TASK_YIELD_LIMIT {
             task.yields += 1;
             waker.wake_by_ref();
             return false;
-        }
-        if task.yields != ARMED {
-            if task.yields != 0 {
-                // This wait yielded and its condition is still false.
-                self.yield_wasted();
-            }
-            task.yields = ARMED;
         }
         self.register(task, waker);
         self.arm_task(task);
         heavy_barrier();
         true
-    }
-
-    /// True if a wait should arm without yielding first; counts the skip.
-    #[cfg(feature = "async")]
-    fn skip_yield(&self) -> bool {
-        // ORDERING: Relaxed; a hint (see `HintU8`): any record is correct, it
-        // only decides whether a wait yields before it arms. Loads and stores,
-        // not read-modify-writes: waits that race may lose an update.
-        let record = self.yield_record.load(Ordering::Relaxed);
-        if record & 0xF == 0 {
-            return false;
-        }
-        self.set_yield_record(record - 1);
-        true
-    }
-
-    /// A wait yielded and still had to arm: one more in the streak.
-    #[cfg(feature = "async")]
-    fn yield_wasted(&self) {
-        // ORDERING: Relaxed; a hint, as in `skip_yield`.
-        let streak = (self.yield_record.load(Ordering::Relaxed) >> 4)
-            .saturating_add(1)
-            .min(0xF);
-        let skips = if streak >= TASK_YIELD_STREAK {
-            TASK_YIELD_SKIPS
-        } else {
-            0
-        };
-        self.set_yield_record(streak << 4 | skips);
-    }
-
-    /// Stores a new record (see `yield_record`).
-    #[cfg(feature = "async")]
-    fn set_yield_record(&self, record: u8) {
-        // ORDERING: Relaxed; a hint, as in `skip_yield`.
-        self.yield_record.store(record, Ordering::Relaxed);
     }
 
     /// Stores `waker` in the task's slot (taking a slot first if it has none),
@@ -474,20 +404,11 @@ impl WaitCell {
         task.mine = (key & SHARED == 0).then_some(key);
     }
 
-    /// The task stops waiting for now, its condition true: it takes back the
-    /// parked bit it owns alone, as a thread that leaves does. If it got there
-    /// by yielding, without arming, yields on this cell pay, and the next wait
-    /// yields first again.
+    /// The task stops waiting for now: it takes back the parked bit it owns
+    /// alone, as a thread that leaves does.
     #[cfg(feature = "async")]
     #[inline]
     pub(crate) fn leave(&self, task: &mut TaskWait) {
-        if task.yields != 0 && task.yields != ARMED {
-            // ORDERING: Relaxed; a hint, as in `skip_yield`. Loaded first so a
-            // clear record is not written again.
-            if self.yield_record.load(Ordering::Relaxed) != 0 {
-                self.set_yield_record(0);
-            }
-        }
         task.yields = 0;
         if let Some(key) = task.mine.take() {
             self.disarm(key);
@@ -498,8 +419,6 @@ impl WaitCell {
     /// waker in it is dropped outside the lock).
     #[cfg(feature = "async")]
     pub(crate) fn cancel(&self, task: &mut TaskWait) {
-        // Dropped, not satisfied: its yields say nothing about the next wait.
-        task.yields = 0;
         self.leave(task);
         if let Some(slot) = task.slot.take() {
             let old = {
@@ -742,190 +661,5 @@ mod tests {
         assert_eq!(cell.word(), PARKED | SHARED | SLEEPER);
         cell.notify();
         assert_eq!(cell.word(), EPOCH);
-    }
-
-    /// Async waits: whether a wait yields before it arms, as the cell's record
-    /// of earlier yields decides, told apart by a waker that counts its
-    /// wake-ups (a yield wakes the task's own waker and leaves the word alone).
-    #[cfg(feature = "async")]
-    mod tasks {
-        use super::*;
-        use std::sync::atomic::AtomicUsize;
-        use std::task::Wake;
-
-        #[derive(Default)]
-        struct Count(AtomicUsize);
-
-        impl Wake for Count {
-            fn wake(self: std::sync::Arc<Self>) {
-                // ORDERING: Relaxed; one thread wakes and reads the count.
-                self.0.fetch_add(1, Ordering::Relaxed);
-            }
-        }
-
-        struct Task {
-            count: std::sync::Arc<Count>,
-            waker: Waker,
-            wait: TaskWait,
-        }
-
-        impl Task {
-            fn new() -> Self {
-                let count = std::sync::Arc::new(Count::default());
-                let waker = Waker::from(count.clone());
-                Task {
-                    count,
-                    waker,
-                    wait: TaskWait::default(),
-                }
-            }
-
-            fn wakes(&self) -> usize {
-                // ORDERING: Relaxed; as in `wake`.
-                self.count.0.load(Ordering::Relaxed)
-            }
-
-            fn poll(&mut self, cell: &WaitCell, ready: bool) -> Poll<()> {
-                let mut cx = Context::from_waker(&self.waker);
-                cell.poll_wait(&mut self.wait, &mut cx, || ready.then_some(()))
-            }
-
-            /// A first poll that finds the condition false: true if the task
-            /// yielded (woke itself, left the word alone), false if it armed.
-            fn first_poll_yields(&mut self, cell: &WaitCell) -> bool {
-                let (wakes, word) = (self.wakes(), cell.word());
-                assert_eq!(self.poll(cell, false), Poll::Pending);
-                if cell.word() == word {
-                    assert_eq!(
-                        self.wakes(),
-                        wakes + 1,
-                        "left the word but did not wake itself"
-                    );
-                    true
-                } else {
-                    assert_ne!(cell.word() & PARKED, 0, "changed the word but did not arm");
-                    assert_eq!(self.wakes(), wakes, "armed and woke itself");
-                    false
-                }
-            }
-
-            /// A wait whose yield comes to nothing: it yields, arms at its
-            /// next poll, is woken, and then finds its condition true.
-            fn wait_in_vain_then_arm(&mut self, cell: &WaitCell) {
-                assert!(self.first_poll_yields(cell), "did not yield");
-                assert_eq!(self.poll(cell, false), Poll::Pending);
-                assert_ne!(cell.word() & PARKED, 0, "second poll did not arm");
-                self.notified_then_ready(cell);
-            }
-
-            /// A wait that arms at once, is woken, and finds its condition true.
-            fn arm_at_once(&mut self, cell: &WaitCell) {
-                assert!(!self.first_poll_yields(cell), "yielded");
-                self.notified_then_ready(cell);
-            }
-
-            fn notified_then_ready(&mut self, cell: &WaitCell) {
-                let wakes = self.wakes();
-                cell.notify();
-                assert_eq!(self.wakes(), wakes + 1, "the notify did not wake the task");
-                assert_eq!(self.poll(cell, true), Poll::Ready(()));
-            }
-
-            /// A wait whose yield pays: the condition is true at the next poll.
-            fn yield_then_ready(&mut self, cell: &WaitCell) {
-                assert!(self.first_poll_yields(cell), "did not yield");
-                assert_eq!(self.poll(cell, true), Poll::Ready(()));
-            }
-        }
-
-        #[test]
-        fn waits_on_a_cell_whose_yields_came_to_nothing_arm_at_once_then_try_again() {
-            let cell = WaitCell::new();
-            let mut task = Task::new();
-            for _ in 0..TASK_YIELD_STREAK {
-                task.wait_in_vain_then_arm(&cell);
-            }
-            for _ in 0..TASK_YIELD_SKIPS {
-                task.arm_at_once(&cell);
-            }
-            // The next wait tries a yield again; it comes to nothing, and the
-            // streak still stands, so the skips start over.
-            task.wait_in_vain_then_arm(&cell);
-            for _ in 0..TASK_YIELD_SKIPS {
-                task.arm_at_once(&cell);
-            }
-            task.cancel_on(&cell);
-        }
-
-        #[test]
-        fn a_yield_that_pays_clears_the_record() {
-            let cell = WaitCell::new();
-            let mut task = Task::new();
-            for _ in 0..TASK_YIELD_STREAK - 1 {
-                task.wait_in_vain_then_arm(&cell);
-            }
-            task.yield_then_ready(&cell);
-            // A new streak starts from nothing.
-            for _ in 0..TASK_YIELD_STREAK - 1 {
-                task.wait_in_vain_then_arm(&cell);
-            }
-            task.yield_then_ready(&cell);
-            // And after a full streak and its skips, a yield that pays clears
-            // the record too.
-            for _ in 0..TASK_YIELD_STREAK {
-                task.wait_in_vain_then_arm(&cell);
-            }
-            for _ in 0..TASK_YIELD_SKIPS {
-                task.arm_at_once(&cell);
-            }
-            task.yield_then_ready(&cell);
-            task.yield_then_ready(&cell);
-            task.cancel_on(&cell);
-        }
-
-        #[test]
-        fn the_record_is_the_cells_not_the_tasks() {
-            let cell = WaitCell::new();
-            let (mut a, mut b) = (Task::new(), Task::new());
-            for i in 0..TASK_YIELD_STREAK {
-                if i % 2 == 0 {
-                    a.wait_in_vain_then_arm(&cell);
-                } else {
-                    b.wait_in_vain_then_arm(&cell);
-                }
-            }
-            let mut c = Task::new();
-            c.arm_at_once(&cell);
-            // Another cell keeps its own record.
-            let other = WaitCell::new();
-            a.yield_then_ready(&other);
-            for t in [&mut a, &mut b, &mut c] {
-                t.cancel_on(&cell);
-                t.cancel_on(&other);
-            }
-        }
-
-        #[test]
-        fn a_dropped_wait_neither_pays_nor_wastes() {
-            let cell = WaitCell::new();
-            let mut task = Task::new();
-            for _ in 0..TASK_YIELD_STREAK - 1 {
-                task.wait_in_vain_then_arm(&cell);
-            }
-            // A wait dropped after its yield: its future is gone, its yield
-            // says nothing.
-            assert!(task.first_poll_yields(&cell));
-            task.cancel_on(&cell);
-            // The streak goes on from where it was.
-            task.wait_in_vain_then_arm(&cell);
-            task.arm_at_once(&cell);
-            task.cancel_on(&cell);
-        }
-
-        impl Task {
-            fn cancel_on(&mut self, cell: &WaitCell) {
-                cell.cancel(&mut self.wait);
-            }
-        }
     }
 }

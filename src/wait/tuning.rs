@@ -54,20 +54,6 @@ pub(crate) const YIELD_LIMIT: u32 = if MODEL_CHECKED { 0 } else { 4 };
 #[cfg(feature = "async")]
 pub(crate) const TASK_YIELD_LIMIT: u8 = if MODEL_CHECKED { 0 } else { 1 };
 
-/// How many async waits in a row on one cell must yield and still arm (the
-/// yield came to nothing) before waits on that cell stop yielding for a
-/// while. Where the other side cannot run between a self-wake and the next
-/// poll (tokio's current-thread runtime polls a spawned task that woke itself
-/// again before its `block_on` future), every yield is a wasted poll; where it
-/// can, most yields pay and the streak does not last. At most 15.
-#[cfg(feature = "async")]
-pub(crate) const TASK_YIELD_STREAK: u8 = 4;
-
-/// Once the streak is reached, how many waits on the cell arm at once before
-/// one yields again to see whether yields pay now. At most 15.
-#[cfg(feature = "async")]
-pub(crate) const TASK_YIELD_SKIPS: u8 = 7;
-
 /// One step of a spin loop: spin hints first, then yields, so that a writer that
 /// was preempted in the middle of a write gets the CPU back.
 #[inline]
