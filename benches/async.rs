@@ -7,7 +7,13 @@
 //! * `async_pingpong`: one u64 goes to an echo task and comes back incremented,
 //!   over two capacity-1 channels; both tasks on the one runtime thread, so each
 //!   round trip is two sends, two receives and two task switches through the
-//!   executor (wake, schedule, poll). ns per round trip.
+//!   executor (wake, schedule, poll). ns per round trip. The pinging side is
+//!   the runtime's main (`block_on`) future.
+//! * `async_pingpong_spawned`: the same, but both ends are spawned tasks and
+//!   the main future only joins them. Tokio's current-thread scheduler polls
+//!   the main future only when its run queue is empty (or after a round of
+//!   up to 61 spawned tasks), and polls a spawned task that woke itself again
+//!   before that, so the two shapes wait differently; both are common.
 //! * `async_throughput`: a producer task sends `0..n` through a capacity-64
 //!   channel to a consumer task on the same runtime thread: the cost of moving
 //!   items when waits end in a task switch, not a thread wake-up. ns per item.
@@ -226,6 +232,44 @@ fn pingpong<C: AsyncChannel>(rt: &Runtime, trips: u64) -> Duration {
         }
         let t = start.elapsed();
         drop(ping_tx);
+        let (echoed, pong_tx) = echo.await.expect("echo task panicked");
+        drop((pong_tx, pong_rx));
+        assert_eq!(echoed, trips, "echo task saw a different number of pings");
+        t
+    })
+}
+
+/// Ping-pong between two spawned tasks: as [`pingpong`], but the pinging side
+/// is a task spawned on `rt` too, and the main future only waits for both.
+/// Tokio's current-thread scheduler polls the main future only between rounds
+/// of spawned tasks, so this is the shape in which the two ends of a ping-pong
+/// take turns in the run queue. Returns the time of the `trips` round trips,
+/// measured inside the pinging task.
+fn pingpong_spawned<C: AsyncChannel>(rt: &Runtime, trips: u64) -> Duration {
+    pin_to(MAIN_CORE);
+    let (mut ping_tx, mut ping_rx) = C::make(PINGPONG_CAPACITY);
+    let (mut pong_tx, mut pong_rx) = C::make(PINGPONG_CAPACITY);
+    rt.block_on(async move {
+        let echo = tokio::spawn(async move {
+            let mut echoed = 0u64;
+            while let Some(v) = C::recv(&mut ping_rx).await {
+                C::send(&mut pong_tx, v + 1).await;
+                echoed += 1;
+            }
+            (echoed, pong_tx)
+        });
+        let pinger = tokio::spawn(async move {
+            let start = Instant::now();
+            for i in 0..trips {
+                C::send(&mut ping_tx, i).await;
+                let back = C::recv(&mut pong_rx).await.expect("echo task alive");
+                assert_eq!(back, i + 1, "wrong value echoed");
+            }
+            let t = start.elapsed();
+            drop(ping_tx);
+            (t, pong_rx)
+        });
+        let (t, pong_rx) = pinger.await.expect("ping task panicked");
         let (echoed, pong_tx) = echo.await.expect("echo task panicked");
         drop((pong_tx, pong_rx));
         assert_eq!(echoed, trips, "echo task saw a different number of pings");
@@ -470,12 +514,19 @@ trait ChannelWorkload {
 }
 
 struct PingPong;
+struct PingPongSpawned;
 struct TaskToTask;
 struct ThreadToTask;
 
 impl ChannelWorkload for PingPong {
     fn run<C: AsyncChannel>(rt: &Runtime, n: u64) -> Duration {
         pingpong::<C>(rt, n)
+    }
+}
+
+impl ChannelWorkload for PingPongSpawned {
+    fn run<C: AsyncChannel>(rt: &Runtime, n: u64) -> Duration {
+        pingpong_spawned::<C>(rt, n)
     }
 }
 
@@ -517,6 +568,7 @@ fn channel_group<W: ChannelWorkload>(c: &mut Criterion, group: &str, per_iter: u
 
 fn criterion_pass(c: &mut Criterion) {
     channel_group::<PingPong>(c, "async_pingpong", 1);
+    channel_group::<PingPongSpawned>(c, "async_pingpong_spawned", 1);
     channel_group::<TaskToTask>(c, "async_throughput", ITEMS_PER_ITER);
     channel_group::<ThreadToTask>(c, "sync_to_async", ITEMS_PER_ITER);
 
@@ -684,6 +736,12 @@ fn main() {
         let mut outcomes = vec![
             compare_channels::<PingPong>(
                 "async ping-pong round trip, one runtime thread",
+                "ns/round trip",
+                s.reps,
+                s.trips,
+            ),
+            compare_channels::<PingPongSpawned>(
+                "async ping-pong round trip, both ends spawned tasks",
                 "ns/round trip",
                 s.reps,
                 s.trips,

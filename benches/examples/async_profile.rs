@@ -3,13 +3,15 @@
 //! same-binary timings pinned with `taskset`. Prints nanoseconds per item. Not
 //! a timing benchmark: the async and MPMC benches compare with peers.
 //!
-//! Usage: `async_profile ringkit|kanal task-to-task|ping-pong|try [ITEMS]`
-//! (default 10^6):
+//! Usage: `async_profile ringkit|kanal
+//! task-to-task|ping-pong|ping-pong-spawned|try [ITEMS]` (default 10^6):
 //!
 //! * `task-to-task`: the async bench's workload of that name (a producer task
 //!   and the consumer, the `block_on` future, on tokio's current-thread
 //!   runtime, through a 64-slot channel);
-//! * `ping-pong`: the async bench's ping-pong, two capacity-1 channels;
+//! * `ping-pong`: the async bench's ping-pong, two capacity-1 channels, the
+//!   pinging side the `block_on` future;
+//! * `ping-pong-spawned`: the same with both ends spawned tasks;
 //! * `try`: no runtime; one thread fills a 64-slot channel with `try_push` and
 //!   empties it with `try_pop`, over and over: the queue's own cost per item,
 //!   with every compare-exchange uncontended.
@@ -112,6 +114,31 @@ fn ping_pong<C: Channel>(n: u64) {
     });
 }
 
+/// The ping-pong with both ends spawned tasks; the `block_on` future only
+/// joins them.
+fn ping_pong_spawned<C: Channel>(n: u64) {
+    let (ping_tx, ping_rx) = C::make(1);
+    let (pong_tx, pong_rx) = C::make(1);
+    runtime().block_on(async move {
+        let echo = tokio::spawn(async move {
+            for _ in 0..n {
+                let v = C::recv(&ping_rx).await;
+                C::send(&pong_tx, v + 1).await;
+            }
+            (ping_rx, pong_tx)
+        });
+        let pinger = tokio::spawn(async move {
+            for i in 0..n {
+                C::send(&ping_tx, i).await;
+                assert_eq!(C::recv(&pong_rx).await, i + 1, "wrong echo");
+            }
+            (ping_tx, pong_rx)
+        });
+        drop(pinger.await.expect("ping task panicked"));
+        drop(echo.await.expect("echo task panicked"));
+    });
+}
+
 fn try_ops<C: Channel>(n: u64) {
     let (tx, rx) = C::make(64);
     for lap in 0..n / 64 {
@@ -132,8 +159,11 @@ fn run<C: Channel>(workload: &str, n: u64) {
     match workload {
         "task-to-task" => task_to_task::<C>(n),
         "ping-pong" => ping_pong::<C>(n),
+        "ping-pong-spawned" => ping_pong_spawned::<C>(n),
         "try" => try_ops::<C>(n),
-        other => panic!("unknown workload {other:?}: task-to-task, ping-pong or try"),
+        other => {
+            panic!("unknown workload {other:?}: task-to-task, ping-pong, ping-pong-spawned or try")
+        }
     }
 }
 
@@ -141,7 +171,9 @@ fn main() {
     let args: Vec<String> = std::env::args().collect();
     let (who, workload) = match (args.get(1), args.get(2)) {
         (Some(who), Some(workload)) => (who.as_str(), workload.as_str()),
-        _ => panic!("usage: async_profile ringkit|kanal task-to-task|ping-pong|try [ITEMS]"),
+        _ => panic!(
+            "usage: async_profile ringkit|kanal task-to-task|ping-pong|ping-pong-spawned|try [ITEMS]"
+        ),
     };
     let n: u64 = args
         .get(3)
