@@ -3,13 +3,15 @@
 //! `sync_channel` (u64 items, capacity 1024):
 //! * 1 producer + 1 consumer, `try_` operations with a spin, pinned to different
 //!   cores (ringkit: `mpmc::Queue`, and the channel's `try_push`/`try_pop`);
+//! * 1 producer + 1 consumer with the blocking operations (ringkit:
+//!   `mpmc::channel`), pinned to different cores; ArrayQueue as below;
 //! * 2 producers + 2 consumers with the blocking operations (ringkit:
 //!   `mpmc::channel`), **oversubscribed** on a 2-core machine (4 threads). ArrayQueue
 //!   has no blocking operations: it retries with spin-then-yield (`Backoff::snooze`),
 //!   its only way to wait. std's receiver is shared behind a `Mutex`.
 //!
 //! Two passes, as in `spsc.rs`: criterion groups (`mpmc_1p1c`,
-//! `mpmc_2p2c_blocking`, `mpmc_same_thread`), then the comparison: repetitions
+//! `mpmc_1p1c_blocking`, `mpmc_2p2c_blocking`, `mpmc_same_thread`), then the comparison: repetitions
 //! alternated across contestants, medians with min/max printed and appended to
 //! `target/ringkit-bench/results.jsonl`.
 //!
@@ -23,7 +25,9 @@ use common::mpmc::{
     self as w, ArrayQueue, CbChannel, Kanal, MpmcBlocking, MpmcTry, Ringkit, RingkitChannel,
     StdSync,
 };
-use common::{alternate, record, Contestant, Kind, MPMC_1P1C, MPMC_2P2C_BLOCKING};
+use common::{
+    alternate, record, Contestant, Kind, MPMC_1P1C, MPMC_1P1C_BLOCKING, MPMC_2P2C_BLOCKING,
+};
 use criterion::{Criterion, Throughput};
 use std::hint::black_box;
 
@@ -35,6 +39,12 @@ type Group<'a> = criterion::BenchmarkGroup<'a, criterion::measurement::WallTime>
 fn one_to_one_bench<Q: MpmcTry>(g: &mut Group<'_>, name: &str) {
     g.bench_function(name, |b| {
         b.iter_custom(|iters| w::one_to_one::<Q>(iters * ITEMS_PER_ITER))
+    });
+}
+
+fn one_to_one_blocking_bench<Q: MpmcBlocking>(g: &mut Group<'_>, name: &str) {
+    g.bench_function(name, |b| {
+        b.iter_custom(|iters| w::one_to_one_blocking::<Q>(iters * ITEMS_PER_ITER))
     });
 }
 
@@ -53,6 +63,15 @@ fn criterion_pass(c: &mut Criterion) {
     one_to_one_bench::<CbChannel>(&mut g, "crossbeam-channel");
     one_to_one_bench::<Kanal>(&mut g, "kanal");
     one_to_one_bench::<StdSync>(&mut g, "std sync_channel");
+    g.finish();
+
+    let mut g = c.benchmark_group("mpmc_1p1c_blocking");
+    g.throughput(Throughput::Elements(ITEMS_PER_ITER));
+    one_to_one_blocking_bench::<Ringkit>(&mut g, "ringkit channel");
+    one_to_one_blocking_bench::<ArrayQueue>(&mut g, "crossbeam ArrayQueue (spin-then-yield)");
+    one_to_one_blocking_bench::<CbChannel>(&mut g, "crossbeam-channel");
+    one_to_one_blocking_bench::<Kanal>(&mut g, "kanal");
+    one_to_one_blocking_bench::<StdSync>(&mut g, "std sync_channel (Mutex<Receiver>)");
     g.finish();
 
     let mut g = c.benchmark_group("mpmc_2p2c_blocking_oversubscribed");
@@ -109,6 +128,28 @@ pub fn compare_one_to_one(reps: usize, n: u64) -> common::Outcome {
     alternate(MPMC_1P1C, "M items/s", true, reps, &mut cs)
 }
 
+/// The 1P1C blocking comparison, all contestants alternated.
+pub fn compare_one_to_one_blocking(reps: usize, n: u64) -> common::Outcome {
+    let mut cs = [
+        Contestant::new("ringkit channel", Kind::Ringkit, || {
+            w::mips(n, w::one_to_one_blocking::<Ringkit>(n))
+        }),
+        Contestant::new("crossbeam ArrayQueue", Kind::Peer, || {
+            w::mips(n, w::one_to_one_blocking::<ArrayQueue>(n))
+        }),
+        Contestant::new("crossbeam-channel", Kind::Peer, || {
+            w::mips(n, w::one_to_one_blocking::<CbChannel>(n))
+        }),
+        Contestant::new("kanal", Kind::Peer, || {
+            w::mips(n, w::one_to_one_blocking::<Kanal>(n))
+        }),
+        Contestant::new("std sync_channel", Kind::Peer, || {
+            w::mips(n, w::one_to_one_blocking::<StdSync>(n))
+        }),
+    ];
+    alternate(MPMC_1P1C_BLOCKING, "M items/s", true, reps, &mut cs)
+}
+
 /// The 2P2C blocking comparison, all contestants alternated.
 pub fn compare_two_to_two(reps: usize, n: u64) -> common::Outcome {
     let mut cs = [
@@ -163,6 +204,7 @@ fn main() {
         }
         for o in [
             compare_one_to_one(reps, n_1p1c),
+            compare_one_to_one_blocking(reps, n_1p1c),
             compare_two_to_two(reps, n_2p2c),
         ] {
             o.print();

@@ -395,6 +395,7 @@ pub struct Target {
 
 /// Workload names of the MPMC workloads (issue 7, workload 4).
 pub const MPMC_1P1C: &str = "MPMC 1P1C try-and-spin throughput";
+pub const MPMC_1P1C_BLOCKING: &str = "MPMC 1P1C blocking";
 pub const MPMC_2P2C_BLOCKING: &str = "MPMC 2P2C blocking, oversubscribed";
 
 /// The speed issue's target for a workload (the wake-up target is the
@@ -433,7 +434,9 @@ pub fn target_for(workload: &str) -> Option<Target> {
             None,
             ">= 2x crossbeam ArrayQueue",
         ),
-        MPMC_2P2C_BLOCKING => t(Versus::Peer("kanal"), 1.2, None, ">= 1.2x kanal"),
+        MPMC_1P1C_BLOCKING | MPMC_2P2C_BLOCKING => {
+            t(Versus::Peer("kanal"), 1.2, None, ">= 1.2x kanal")
+        }
         _ => None,
     }
 }

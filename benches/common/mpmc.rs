@@ -3,6 +3,8 @@
 //!
 //! * [`one_to_one`]: one producer on `OTHER_CORE`, one consumer on `MAIN_CORE`,
 //!   both using the non-blocking operations and spinning on full/empty.
+//! * [`one_to_one_blocking`]: the same two threads with the blocking
+//!   operations.
 //! * [`two_to_two_blocking`]: two producers and two consumers using the blocking
 //!   operations, one producer and one consumer pinned to each core. On a 2-core
 //!   machine that is 4 busy threads on 2 cores: **oversubscribed**, so what it
@@ -336,6 +338,36 @@ pub fn one_to_one_with_work<Q: MpmcTry>(items: u64, work: u32) -> Duration {
         } else {
             spin_loop();
         }
+    }
+    let t = start.elapsed();
+    // The producer hands its end back so no channel disconnects early.
+    drop(producer.join().unwrap());
+    assert_eq!(check, Check::of_range(items), "lost or duplicated items");
+    t
+}
+
+/// 1P1C, blocking: as [`one_to_one`], but with the blocking operations, so a
+/// side that finds the queue full or empty waits as the queue waits (spin,
+/// yield, park), not in the bench's spin loop. Two threads on two cores: not
+/// oversubscribed.
+pub fn one_to_one_blocking<Q: MpmcBlocking>(items: u64) -> Duration {
+    let (tx, rx) = Q::make(CAPACITY);
+    let ready = Arc::new(Barrier::new(2));
+    let r2 = ready.clone();
+    let producer = thread::spawn(move || {
+        pin_to(OTHER_CORE);
+        r2.wait();
+        for i in 0..items {
+            Q::push(&tx, i);
+        }
+        tx
+    });
+    pin_to(MAIN_CORE);
+    ready.wait();
+    let start = Instant::now();
+    let mut check = Check::default();
+    for _ in 0..items {
+        check.add(Q::pop(&rx));
     }
     let t = start.elapsed();
     // The producer hands its end back so no channel disconnects early.

@@ -96,9 +96,9 @@ fn spsc_outcomes() -> Vec<Outcome> {
 }
 
 /// Issue 7 workload 4: 1P1C try-and-spin (ringkit `mpmc::Queue` and the channel's
-/// try operations), and 2P2C with the blocking operations (ringkit
+/// try operations), 1P1C and 2P2C with the blocking operations (ringkit
 /// `mpmc::channel`; ArrayQueue spins then yields, having no blocking operations),
-/// oversubscribed on a 2-core machine.
+/// 2P2C oversubscribed on a 2-core machine.
 fn mpmc_outcomes() -> Vec<Outcome> {
     let n = 200_000;
     let mut one = [
@@ -122,6 +122,31 @@ fn mpmc_outcomes() -> Vec<Outcome> {
         }),
     ];
     let one = alternate(common::MPMC_1P1C, "M items/s", true, REPS, &mut one);
+
+    let mut one_blocking = [
+        Contestant::new("ringkit channel", Kind::Ringkit, || {
+            mp::mips(n, mp::one_to_one_blocking::<mp::Ringkit>(n))
+        }),
+        Contestant::new("crossbeam ArrayQueue", Kind::Peer, || {
+            mp::mips(n, mp::one_to_one_blocking::<mp::ArrayQueue>(n))
+        }),
+        Contestant::new("crossbeam-channel", Kind::Peer, || {
+            mp::mips(n, mp::one_to_one_blocking::<CbChannel>(n))
+        }),
+        Contestant::new("kanal", Kind::Peer, || {
+            mp::mips(n, mp::one_to_one_blocking::<Kanal>(n))
+        }),
+        Contestant::new("std sync_channel", Kind::Peer, || {
+            mp::mips(n, mp::one_to_one_blocking::<StdSync>(n))
+        }),
+    ];
+    let one_blocking = alternate(
+        common::MPMC_1P1C_BLOCKING,
+        "M items/s",
+        true,
+        REPS,
+        &mut one_blocking,
+    );
 
     let n = 100_000;
     let mut two = [
@@ -148,7 +173,7 @@ fn mpmc_outcomes() -> Vec<Outcome> {
         REPS,
         &mut two,
     );
-    vec![one, two]
+    vec![one, one_blocking, two]
 }
 
 fn event_outcomes() -> Vec<Outcome> {
@@ -329,8 +354,8 @@ fn main() {
          for ns and us the inverse ratio). Where ringkit has two contestants (the SPSC index\n\
          ring and spsc::stamped; mpmc::Queue and the channel), the row shows the faster,\n\
          named in brackets.\n\
-         MPMC 2P2C runs 4 threads: oversubscribed on a 2-core machine; there ArrayQueue,\n\
-         having no blocking operations, spins then yields.\n\
+         MPMC 2P2C runs 4 threads: oversubscribed on a 2-core machine. In the blocking rows\n\
+         ArrayQueue, having no blocking operations, spins then yields.\n\
          All contestants: cargo bench -p ringkit-benches --benches; details in\n\
          docs/benchmarks.md. Took {:.0} s.",
         started.elapsed().as_secs_f64()
