@@ -8,6 +8,11 @@
 //! failed pushes (full) and failed pops (empty) per item: which regime the queue
 //! runs in, near-empty (the consumer polls an empty queue) or near-full.
 //!
+//! `1p1c` and `2p2c` print each repetition's rate with the context switches of
+//! the process during it (`getrusage`: voluntary ones are mostly futex sleeps,
+//! involuntary ones preemptions and yields that gave the core away), slowest
+//! repetition first, then the median.
+//!
 //! `ringkit-snooze` is a diagnostic, not a contestant: ringkit's `mpmc::Queue` with
 //! the blocking operations replaced by what ArrayQueue gets (its `try_` operations
 //! retried with `Backoff::snooze`, spin then yield), to separate the cost of the
@@ -114,6 +119,17 @@ fn run<Q: MpmcTry + MpmcBlocking>(two: bool, items: u64) -> Duration {
     }
 }
 
+/// The process's voluntary and involuntary context switches so far, all its
+/// threads together (those that have ended included).
+fn context_switches() -> (i64, i64) {
+    // SAFETY: `rusage` is plain integers, for which all zeroes is a value.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: `usage` is a valid, writable `rusage`; RUSAGE_SELF is a valid
+    // `who`, so the call cannot fail.
+    unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut usage) };
+    (usage.ru_nvcsw, usage.ru_nivcsw)
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     let who = args.get(1).map_or("ringkit", String::as_str);
@@ -138,7 +154,9 @@ fn main() {
     let items: u64 = args.get(3).and_then(|s| s.parse().ok()).unwrap_or(400_000);
     let reps: usize = args.get(4).and_then(|s| s.parse().ok()).unwrap_or(5);
     let mut rates = Vec::new();
+    let mut rows = Vec::new();
     for _ in 0..reps {
+        let before = context_switches();
         let t = match who {
             "ringkit" => run::<Ringkit>(two, items),
             "ringkit-snooze" => run::<RingkitSnooze>(two, items),
@@ -148,7 +166,14 @@ fn main() {
             "std" => run::<StdSync>(two, items),
             other => panic!("unknown contestant {other:?}"),
         };
+        let after = context_switches();
         rates.push(mp::mips(items, t));
+        rows.push((mp::mips(items, t), after.0 - before.0, after.1 - before.1));
+    }
+    rows.sort_by(|a, b| a.0.total_cmp(&b.0));
+    println!("M items/s, voluntary / involuntary context switches, per repetition:");
+    for (rate, voluntary, involuntary) in &rows {
+        println!("  {rate:6.1}  {voluntary:6} / {involuntary}");
     }
     println!(
         "{who} {}: median {:.2} M items/s over {reps} runs of {items} items",
