@@ -253,10 +253,6 @@ pub mod dispatch;
 #[cfg(target_has_atomic = "64")]
 pub mod event;
 #[cfg(target_has_atomic = "64")]
-// Without the `async` feature, the first step of `pop_async` (the queue's pop
-// that gives up when the slot at a receiver's guess is not ready) has no
-// caller.
-#[cfg_attr(not(feature = "async"), allow(dead_code))]
 pub mod mpmc;
 #[cfg(feature = "std")]
 pub mod resend;

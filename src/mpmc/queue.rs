@@ -11,16 +11,19 @@ use core::cell::UnsafeCell;
 use core::mem::MaybeUninit;
 use crossbeam_utils::CachePadded;
 
-/// Where a pop's first position comes from.
+/// Where a push's or pop's first position comes from.
 #[derive(Clone, Copy, PartialEq, Eq)]
-enum From {
-    /// `load_head`: the pop may decide the queue is empty.
+enum Start {
+    /// A loaded `tail` or `head`: the operation may decide that the queue is
+    /// full (empty).
     Loaded,
-    /// A receiver's guess (see `Queue::try_pop_guessed`): if the slot there
-    /// does not hold the item, the pop loads the head before it decides
-    /// anything.
+    /// A handle's guess (see `Queue::try_push_guessed`,
+    /// `Queue::try_pop_guessed`): if the slot there is not ready, the
+    /// operation loads the position before it decides anything.
     Guess,
-    /// A receiver's guess, and the pop gives up if it is wrong.
+    /// A receiver's guess, and the pop gives up if it is wrong (the first step
+    /// of an async pop).
+    #[cfg_attr(not(feature = "async"), allow(dead_code))]
     GuessOnly,
 }
 
@@ -235,7 +238,8 @@ impl<T> Queue<T> {
     /// ```
     #[inline]
     pub fn try_push(&self, value: T) -> Result<(), PushError<T>> {
-        self.push_from(self.load_tail(), false, value).map(drop)
+        self.push_from(self.load_tail(), Start::Loaded, value)
+            .map(drop)
     }
 
     /// `try_push` for a channel's sender, which passes its guess of the tail:
@@ -250,18 +254,13 @@ impl<T> Queue<T> {
     /// `capacity`); its age does not matter.
     #[inline(always)]
     pub(super) fn try_push_guessed(&self, guess: u64, value: T) -> Result<u64, PushError<T>> {
-        self.push_from(guess, true, value)
+        self.push_from(guess, Start::Guess, value)
     }
 
-    /// The push loop, from `tail`: loaded (`guessed` false) or a sender's guess.
+    /// The push loop, from `tail` as `from` says (`Loaded` or `Guess`).
     /// Returns the position after the one pushed.
     #[inline(always)]
-    fn push_from(
-        &self,
-        mut tail: u64,
-        mut guessed: bool,
-        mut value: T,
-    ) -> Result<u64, PushError<T>> {
+    fn push_from(&self, mut tail: u64, mut from: Start, mut value: T) -> Result<u64, PushError<T>> {
         loop {
             let index = self.index(tail);
             // The slot lookup's bounds check doubles as the closed check: a closed
@@ -277,18 +276,18 @@ impl<T> Queue<T> {
                 match self.push_at(tail, index, slot, value) {
                     Ok(next) => return Ok(next),
                     Err((v, t)) => {
-                        (value, tail, guessed) = (v, t, false);
+                        (value, tail, from) = (v, t, Start::Loaded);
                         continue;
                     }
                 }
             }
-            if guessed {
+            if from != Start::Loaded {
                 // Decide nothing on a guess: load the tail. If the guess was
                 // the tail, go on with the stamp already read: the full verdict
                 // rests on `head`, loaded after this tail acquire, and the stamp
                 // only chooses between waiting for a pop and retrying (a stamp
                 // older than this acquire makes a wait return at once).
-                guessed = false;
+                from = Start::Loaded;
                 let loaded = self.load_tail();
                 if loaded != tail {
                     tail = loaded;
@@ -446,7 +445,7 @@ impl<T> Queue<T> {
     // caller drops it.
     #[inline(always)]
     pub fn try_pop_with_seq(&self) -> Option<(u64, T)> {
-        self.pop_from(self.load_head(), From::Loaded)
+        self.pop_from(self.load_head(), Start::Loaded)
             .map(|(head, _, value)| (self.seq(head), value))
     }
 
@@ -457,21 +456,22 @@ impl<T> Queue<T> {
     /// next guess) and the item.
     #[inline(always)]
     pub(super) fn try_pop_guessed(&self, guess: u64) -> Option<(u64, u64, T)> {
-        self.pop_from(guess, From::Guess)
+        self.pop_from(guess, Start::Guess)
     }
 
     /// Pops the item at `guess` if the slot holds it and no other pop claims it
     /// first; `None` otherwise, which says nothing about the queue. The first
     /// step of an async pop: no load of `head` or `tail`, and no wait.
+    #[cfg_attr(not(feature = "async"), allow(dead_code))]
     #[inline(always)]
     pub(super) fn pop_at_guess(&self, guess: u64) -> Option<(u64, u64, T)> {
-        self.pop_from(guess, From::GuessOnly)
+        self.pop_from(guess, Start::GuessOnly)
     }
 
     /// The pop loop, from `head` as `from` says. Returns the position popped,
     /// the position after it, and the item.
     #[inline(always)]
-    fn pop_from(&self, mut head: u64, mut from: From) -> Option<(u64, u64, T)> {
+    fn pop_from(&self, mut head: u64, mut from: Start) -> Option<(u64, u64, T)> {
         loop {
             let index = self.index(head);
             let slot = &self.buf[index];
@@ -504,21 +504,21 @@ impl<T> Queue<T> {
                         self.not_full.notify();
                         return Some((head, out_of(next, head, claimed), value));
                     }
-                    Err(_) if from == From::GuessOnly => return None,
+                    Err(_) if from == Start::GuessOnly => return None,
                     Err(h) => {
-                        (head, from) = (h, From::Loaded);
+                        (head, from) = (h, Start::Loaded);
                         continue;
                     }
                 }
             }
             match from {
-                From::Loaded => {}
-                From::GuessOnly => return None,
-                From::Guess => {
+                Start::Loaded => {}
+                Start::GuessOnly => return None,
+                Start::Guess => {
                     // Decide nothing on a guess: load the head, and go on with
                     // the stamp already read only if the guess was the head, as
                     // in `push_from`.
-                    from = From::Loaded;
+                    from = Start::Loaded;
                     let loaded = self.load_head();
                     if loaded != head {
                         head = loaded;
