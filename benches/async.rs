@@ -206,32 +206,45 @@ impl AsyncChannel for Kanal {
     }
 }
 
+/// The echo end of a ping-pong: sends back each value it receives, plus one,
+/// until the ping channel disconnects. Returns how many values it echoed and
+/// its end, so the pong channel stays open until the caller drops it.
+async fn echo<C: AsyncChannel>(mut ping_rx: C::Rx, mut pong_tx: C::Tx) -> (u64, C::Tx) {
+    let mut echoed = 0u64;
+    while let Some(v) = C::recv(&mut ping_rx).await {
+        C::send(&mut pong_tx, v + 1).await;
+        echoed += 1;
+    }
+    (echoed, pong_tx)
+}
+
+/// The pinging end: sends `i` and awaits `i + 1`, `trips` times, then drops
+/// its sender, which ends the echo. Returns the time of the round trips and
+/// its receiving end.
+async fn ping<C: AsyncChannel>(
+    mut ping_tx: C::Tx,
+    mut pong_rx: C::Rx,
+    trips: u64,
+) -> (Duration, C::Rx) {
+    let start = Instant::now();
+    for i in 0..trips {
+        C::send(&mut ping_tx, i).await;
+        let back = C::recv(&mut pong_rx).await.expect("echo task alive");
+        assert_eq!(back, i + 1, "wrong value echoed");
+    }
+    (start.elapsed(), pong_rx)
+}
+
 /// Ping-pong: the calling thread (pinned to `MAIN_CORE`) runs `rt`; its main
-/// future sends `i` and awaits `i + 1` from an echo task spawned on the same
-/// runtime, `trips` times. Returns the time of the `trips` round trips.
+/// future is the pinging end, against an echo task spawned on the same
+/// runtime. Returns the time of the `trips` round trips.
 fn pingpong<C: AsyncChannel>(rt: &Runtime, trips: u64) -> Duration {
     pin_to(MAIN_CORE);
-    let (mut ping_tx, mut ping_rx) = C::make(PINGPONG_CAPACITY);
-    let (mut pong_tx, mut pong_rx) = C::make(PINGPONG_CAPACITY);
+    let (ping_tx, ping_rx) = C::make(PINGPONG_CAPACITY);
+    let (pong_tx, pong_rx) = C::make(PINGPONG_CAPACITY);
     rt.block_on(async move {
-        // The echo task ends when the ping channel disconnects; it returns how
-        // many values it echoed and its end, so the pong channel stays open.
-        let echo = tokio::spawn(async move {
-            let mut echoed = 0u64;
-            while let Some(v) = C::recv(&mut ping_rx).await {
-                C::send(&mut pong_tx, v + 1).await;
-                echoed += 1;
-            }
-            (echoed, pong_tx)
-        });
-        let start = Instant::now();
-        for i in 0..trips {
-            C::send(&mut ping_tx, i).await;
-            let back = C::recv(&mut pong_rx).await.expect("echo task alive");
-            assert_eq!(back, i + 1, "wrong value echoed");
-        }
-        let t = start.elapsed();
-        drop(ping_tx);
+        let echo = tokio::spawn(echo::<C>(ping_rx, pong_tx));
+        let (t, pong_rx) = ping::<C>(ping_tx, pong_rx, trips).await;
         let (echoed, pong_tx) = echo.await.expect("echo task panicked");
         drop((pong_tx, pong_rx));
         assert_eq!(echoed, trips, "echo task saw a different number of pings");
@@ -239,7 +252,7 @@ fn pingpong<C: AsyncChannel>(rt: &Runtime, trips: u64) -> Duration {
     })
 }
 
-/// Ping-pong between two spawned tasks: as [`pingpong`], but the pinging side
+/// Ping-pong between two spawned tasks: as [`pingpong`], but the pinging end
 /// is a task spawned on `rt` too, and the main future only waits for both.
 /// Tokio's current-thread scheduler polls the main future only between rounds
 /// of spawned tasks, so this is the shape in which the two ends of a ping-pong
@@ -247,28 +260,11 @@ fn pingpong<C: AsyncChannel>(rt: &Runtime, trips: u64) -> Duration {
 /// measured inside the pinging task.
 fn pingpong_spawned<C: AsyncChannel>(rt: &Runtime, trips: u64) -> Duration {
     pin_to(MAIN_CORE);
-    let (mut ping_tx, mut ping_rx) = C::make(PINGPONG_CAPACITY);
-    let (mut pong_tx, mut pong_rx) = C::make(PINGPONG_CAPACITY);
+    let (ping_tx, ping_rx) = C::make(PINGPONG_CAPACITY);
+    let (pong_tx, pong_rx) = C::make(PINGPONG_CAPACITY);
     rt.block_on(async move {
-        let echo = tokio::spawn(async move {
-            let mut echoed = 0u64;
-            while let Some(v) = C::recv(&mut ping_rx).await {
-                C::send(&mut pong_tx, v + 1).await;
-                echoed += 1;
-            }
-            (echoed, pong_tx)
-        });
-        let pinger = tokio::spawn(async move {
-            let start = Instant::now();
-            for i in 0..trips {
-                C::send(&mut ping_tx, i).await;
-                let back = C::recv(&mut pong_rx).await.expect("echo task alive");
-                assert_eq!(back, i + 1, "wrong value echoed");
-            }
-            let t = start.elapsed();
-            drop(ping_tx);
-            (t, pong_rx)
-        });
+        let echo = tokio::spawn(echo::<C>(ping_rx, pong_tx));
+        let pinger = tokio::spawn(ping::<C>(ping_tx, pong_rx, trips));
         let (t, pong_rx) = pinger.await.expect("ping task panicked");
         let (echoed, pong_tx) = echo.await.expect("echo task panicked");
         drop((pong_tx, pong_rx));

@@ -130,45 +130,13 @@ pub fn compare_one_to_one(reps: usize, n: u64) -> common::Outcome {
 
 /// The 1P1C blocking comparison, all contestants alternated.
 pub fn compare_one_to_one_blocking(reps: usize, n: u64) -> common::Outcome {
-    let mut cs = [
-        Contestant::new("ringkit channel", Kind::Ringkit, || {
-            w::mips(n, w::one_to_one_blocking::<Ringkit>(n))
-        }),
-        Contestant::new("crossbeam ArrayQueue", Kind::Peer, || {
-            w::mips(n, w::one_to_one_blocking::<ArrayQueue>(n))
-        }),
-        Contestant::new("crossbeam-channel", Kind::Peer, || {
-            w::mips(n, w::one_to_one_blocking::<CbChannel>(n))
-        }),
-        Contestant::new("kanal", Kind::Peer, || {
-            w::mips(n, w::one_to_one_blocking::<Kanal>(n))
-        }),
-        Contestant::new("std sync_channel", Kind::Peer, || {
-            w::mips(n, w::one_to_one_blocking::<StdSync>(n))
-        }),
-    ];
+    let mut cs = w::blocking_contestants::<w::OneToOneBlocking>(n);
     alternate(MPMC_1P1C_BLOCKING, "M items/s", true, reps, &mut cs)
 }
 
 /// The 2P2C blocking comparison, all contestants alternated.
 pub fn compare_two_to_two(reps: usize, n: u64) -> common::Outcome {
-    let mut cs = [
-        Contestant::new("ringkit channel", Kind::Ringkit, || {
-            w::mips(n, w::two_to_two_blocking::<Ringkit>(n))
-        }),
-        Contestant::new("crossbeam ArrayQueue", Kind::Peer, || {
-            w::mips(n, w::two_to_two_blocking::<ArrayQueue>(n))
-        }),
-        Contestant::new("crossbeam-channel", Kind::Peer, || {
-            w::mips(n, w::two_to_two_blocking::<CbChannel>(n))
-        }),
-        Contestant::new("kanal", Kind::Peer, || {
-            w::mips(n, w::two_to_two_blocking::<Kanal>(n))
-        }),
-        Contestant::new("std sync_channel", Kind::Peer, || {
-            w::mips(n, w::two_to_two_blocking::<StdSync>(n))
-        }),
-    ];
+    let mut cs = w::blocking_contestants::<w::TwoToTwoBlocking>(n);
     alternate(MPMC_2P2C_BLOCKING, "M items/s", true, reps, &mut cs)
 }
 

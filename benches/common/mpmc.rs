@@ -13,7 +13,7 @@
 //! Every run checks that each item came out exactly once with a cheap checksum
 //! (sum of the items and sum of a mix of each item, both wrapping).
 
-use super::{pin_to, MAIN_CORE, OTHER_CORE};
+use super::{pin_to, Contestant, Kind, MAIN_CORE, OTHER_CORE};
 use crossbeam_utils::Backoff;
 use std::hint::spin_loop;
 use std::sync::{mpsc, Arc, Barrier, Mutex};
@@ -443,6 +443,52 @@ pub fn two_to_two_blocking<Q: MpmcBlocking>(items: u64) -> Duration {
     let t = last - first;
     assert_eq!(check, Check::of_range(items), "lost or duplicated items");
     t
+}
+
+/// A workload with the blocking operations, generic over the queue, so one
+/// list of contestants serves both ([`blocking_contestants`]).
+pub trait BlockingWorkload {
+    fn run<Q: MpmcBlocking>(items: u64) -> Duration;
+}
+
+/// [`one_to_one_blocking`].
+pub struct OneToOneBlocking;
+/// [`two_to_two_blocking`].
+pub struct TwoToTwoBlocking;
+
+impl BlockingWorkload for OneToOneBlocking {
+    fn run<Q: MpmcBlocking>(items: u64) -> Duration {
+        one_to_one_blocking::<Q>(items)
+    }
+}
+
+impl BlockingWorkload for TwoToTwoBlocking {
+    fn run<Q: MpmcBlocking>(items: u64) -> Duration {
+        two_to_two_blocking::<Q>(items)
+    }
+}
+
+/// The contestants of blocking workload `W` over `items` items, ringkit's
+/// channel first, each reporting M items/s. ArrayQueue, having no blocking
+/// operations, spins then yields.
+pub fn blocking_contestants<W: BlockingWorkload>(items: u64) -> [Contestant<'static>; 5] {
+    [
+        Contestant::new("ringkit channel", Kind::Ringkit, move || {
+            mips(items, W::run::<Ringkit>(items))
+        }),
+        Contestant::new("crossbeam ArrayQueue", Kind::Peer, move || {
+            mips(items, W::run::<ArrayQueue>(items))
+        }),
+        Contestant::new("crossbeam-channel", Kind::Peer, move || {
+            mips(items, W::run::<CbChannel>(items))
+        }),
+        Contestant::new("kanal", Kind::Peer, move || {
+            mips(items, W::run::<Kanal>(items))
+        }),
+        Contestant::new("std sync_channel", Kind::Peer, move || {
+            mips(items, W::run::<StdSync>(items))
+        }),
+    ]
 }
 
 /// Millions of items per second.

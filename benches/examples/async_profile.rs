@@ -95,47 +95,41 @@ fn task_to_task<C: Channel>(n: u64) {
     });
 }
 
-fn ping_pong<C: Channel>(n: u64) {
-    let (ping_tx, ping_rx) = C::make(1);
-    let (pong_tx, pong_rx) = C::make(1);
-    runtime().block_on(async move {
-        let echo = tokio::spawn(async move {
-            for _ in 0..n {
-                let v = C::recv(&ping_rx).await;
-                C::send(&pong_tx, v + 1).await;
-            }
-            (ping_rx, pong_tx)
-        });
-        for i in 0..n {
-            C::send(&ping_tx, i).await;
-            assert_eq!(C::recv(&pong_rx).await, i + 1, "wrong echo");
-        }
-        drop(echo.await.expect("echo task panicked"));
-    });
+/// The echo end of a ping-pong: `n` values back, each plus one. Hands its
+/// ends back so neither channel disconnects early.
+async fn echo<C: Channel>(ping_rx: C::Rx, pong_tx: C::Tx, n: u64) -> (C::Rx, C::Tx) {
+    for _ in 0..n {
+        let v = C::recv(&ping_rx).await;
+        C::send(&pong_tx, v + 1).await;
+    }
+    (ping_rx, pong_tx)
 }
 
-/// The ping-pong with both ends spawned tasks; the `block_on` future only
-/// joins them.
-fn ping_pong_spawned<C: Channel>(n: u64) {
+/// The pinging end: sends `i` and awaits `i + 1`, `n` times.
+async fn ping<C: Channel>(ping_tx: C::Tx, pong_rx: C::Rx, n: u64) -> (C::Tx, C::Rx) {
+    for i in 0..n {
+        C::send(&ping_tx, i).await;
+        assert_eq!(C::recv(&pong_rx).await, i + 1, "wrong echo");
+    }
+    (ping_tx, pong_rx)
+}
+
+/// The ping-pong against a spawned echo task; the pinging end is the
+/// `block_on` future, or with `spawned` a spawned task that the `block_on`
+/// future only joins.
+fn ping_pong<C: Channel>(n: u64, spawned: bool) {
     let (ping_tx, ping_rx) = C::make(1);
     let (pong_tx, pong_rx) = C::make(1);
     runtime().block_on(async move {
-        let echo = tokio::spawn(async move {
-            for _ in 0..n {
-                let v = C::recv(&ping_rx).await;
-                C::send(&pong_tx, v + 1).await;
-            }
-            (ping_rx, pong_tx)
-        });
-        let pinger = tokio::spawn(async move {
-            for i in 0..n {
-                C::send(&ping_tx, i).await;
-                assert_eq!(C::recv(&pong_rx).await, i + 1, "wrong echo");
-            }
-            (ping_tx, pong_rx)
-        });
-        drop(pinger.await.expect("ping task panicked"));
-        drop(echo.await.expect("echo task panicked"));
+        let echo = tokio::spawn(echo::<C>(ping_rx, pong_tx, n));
+        let ends = if spawned {
+            let pinger = tokio::spawn(ping::<C>(ping_tx, pong_rx, n));
+            pinger.await.expect("ping task panicked")
+        } else {
+            ping::<C>(ping_tx, pong_rx, n).await
+        };
+        let echo_ends = echo.await.expect("echo task panicked");
+        drop((ends, echo_ends));
     });
 }
 
@@ -158,8 +152,8 @@ fn try_ops<C: Channel>(n: u64) {
 fn run<C: Channel>(workload: &str, n: u64) {
     match workload {
         "task-to-task" => task_to_task::<C>(n),
-        "ping-pong" => ping_pong::<C>(n),
-        "ping-pong-spawned" => ping_pong_spawned::<C>(n),
+        "ping-pong" => ping_pong::<C>(n, false),
+        "ping-pong-spawned" => ping_pong::<C>(n, true),
         "try" => try_ops::<C>(n),
         other => {
             panic!("unknown workload {other:?}: task-to-task, ping-pong, ping-pong-spawned or try")

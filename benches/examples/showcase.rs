@@ -123,23 +123,7 @@ fn mpmc_outcomes() -> Vec<Outcome> {
     ];
     let one = alternate(common::MPMC_1P1C, "M items/s", true, REPS, &mut one);
 
-    let mut one_blocking = [
-        Contestant::new("ringkit channel", Kind::Ringkit, || {
-            mp::mips(n, mp::one_to_one_blocking::<mp::Ringkit>(n))
-        }),
-        Contestant::new("crossbeam ArrayQueue", Kind::Peer, || {
-            mp::mips(n, mp::one_to_one_blocking::<mp::ArrayQueue>(n))
-        }),
-        Contestant::new("crossbeam-channel", Kind::Peer, || {
-            mp::mips(n, mp::one_to_one_blocking::<CbChannel>(n))
-        }),
-        Contestant::new("kanal", Kind::Peer, || {
-            mp::mips(n, mp::one_to_one_blocking::<Kanal>(n))
-        }),
-        Contestant::new("std sync_channel", Kind::Peer, || {
-            mp::mips(n, mp::one_to_one_blocking::<StdSync>(n))
-        }),
-    ];
+    let mut one_blocking = mp::blocking_contestants::<mp::OneToOneBlocking>(n);
     let one_blocking = alternate(
         common::MPMC_1P1C_BLOCKING,
         "M items/s",
@@ -149,23 +133,7 @@ fn mpmc_outcomes() -> Vec<Outcome> {
     );
 
     let n = 100_000;
-    let mut two = [
-        Contestant::new("ringkit channel", Kind::Ringkit, || {
-            mp::mips(n, mp::two_to_two_blocking::<mp::Ringkit>(n))
-        }),
-        Contestant::new("crossbeam ArrayQueue", Kind::Peer, || {
-            mp::mips(n, mp::two_to_two_blocking::<mp::ArrayQueue>(n))
-        }),
-        Contestant::new("crossbeam-channel", Kind::Peer, || {
-            mp::mips(n, mp::two_to_two_blocking::<CbChannel>(n))
-        }),
-        Contestant::new("kanal", Kind::Peer, || {
-            mp::mips(n, mp::two_to_two_blocking::<Kanal>(n))
-        }),
-        Contestant::new("std sync_channel", Kind::Peer, || {
-            mp::mips(n, mp::two_to_two_blocking::<StdSync>(n))
-        }),
-    ];
+    let mut two = mp::blocking_contestants::<mp::TwoToTwoBlocking>(n);
     let two = alternate(
         common::MPMC_2P2C_BLOCKING,
         "M items/s",
