@@ -57,6 +57,25 @@ fn task_waiting_for_room_races_a_pop() {
     });
 }
 
+/// The same race on an MPMC channel, whose async push waits as soon as the
+/// slot at the tail is not free, without telling "full" from "a pop is still
+/// reading it": the consumer's pop may be anywhere in its step when the task
+/// looks, and the task still gets the room.
+#[test]
+fn mpmc_task_waiting_for_room_races_a_pop() {
+    loom::model(|| {
+        let (tx, rx) = mpmc::channel::<u32>(1);
+        tx.try_push(1).unwrap();
+        let consumer = thread::spawn(move || {
+            assert_eq!(rx.try_pop(), Ok(1));
+            rx
+        });
+        assert_eq!(block_on(tx.push_async(2)), Ok(()));
+        let rx = consumer.join().unwrap();
+        assert_eq!(rx.try_pop(), Ok(2));
+    });
+}
+
 /// A future that was polled once (its waker stored, the cell armed) is
 /// dropped while a push and its notify are in flight; a second task waiting
 /// on the same queue still gets the item, and the item is received exactly

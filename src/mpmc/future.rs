@@ -28,8 +28,10 @@ impl<T> Sender<T> {
     /// assert_eq!(consumer.join().unwrap(), (Ok(1), Ok(2)));
     /// ```
     pub async fn push_async(&self, value: T) -> Result<(), PushError<T>> {
-        // The first attempt, before the wait's state exists: most pushes end here.
-        let value = match self.try_push(value) {
+        // The first attempt, before the wait's state exists: most pushes end
+        // here. Every attempt is `push_for_wait`: a slot that is not free yet
+        // sends the task to wait, without a spin.
+        let value = match self.push_for_wait(value) {
             Err(PushError::Full(v)) => v,
             done => return done,
         };
@@ -38,7 +40,7 @@ impl<T> Sender<T> {
         poll_fn(|cx| {
             waiting.poll(cx, || {
                 let v = value.take().expect("push_async polled after it completed");
-                match self.try_push(v) {
+                match self.push_for_wait(v) {
                     Err(PushError::Full(v)) => {
                         value = Some(v);
                         None
@@ -74,13 +76,13 @@ impl<T> Receiver<T> {
         // The first attempt, before the wait's state exists: the slot at this
         // handle's guess of the head, if it holds the item (most pops in a
         // stream end here). Anything else goes straight to the wait, whose
-        // first step is the full `try_pop`, so an empty pop does not pay for
-        // two.
+        // attempts are `pop_for_wait`: a head that does not hold its item yet
+        // sends the task to wait, without a spin and without reading `tail`.
         if let Some(value) = self.pop_at_guess() {
             return Ok(value);
         }
         let mut waiting = Waiting::new(&self.chan.queue.not_empty);
-        poll_fn(|cx| waiting.poll(cx, || ready(self.try_pop()))).await
+        poll_fn(|cx| waiting.poll(cx, || ready(self.pop_for_wait().map(|(_, v)| v)))).await
     }
 }
 
@@ -118,7 +120,7 @@ impl<T> futures_core::Stream for Receiver<T> {
         let cell = &this.chan.queue.not_empty;
         let mut armed = false;
         loop {
-            let popped = match this.try_pop_with_seq() {
+            let popped = match this.pop_for_wait() {
                 Ok((_, v)) => Some(Some(v)),
                 Err(PopError::Disconnected) => Some(None),
                 Err(PopError::Empty) => None,
@@ -218,7 +220,7 @@ impl<T> SendSink<T> {
             let Some(item) = kept.take() else {
                 return Some(Ok(()));
             };
-            match sender.try_push(item) {
+            match sender.push_for_wait(item) {
                 Err(PushError::Full(item)) => {
                     *kept = Some(item);
                     None
@@ -260,7 +262,7 @@ impl<T> futures_sink::Sink<T> for SendSink<T> {
             // `poll_ready` was skipped: the item does not fit behind the kept one.
             return Err(PushError::Full(item));
         }
-        match this.sender.try_push(item) {
+        match this.sender.push_for_wait(item) {
             Err(PushError::Full(item)) => {
                 this.kept = Some(item);
                 Ok(())

@@ -337,6 +337,20 @@ impl<T> Sender<T> {
         Ok(())
     }
 
+    /// `try_push` for a push that waits in `not_full` (the async forms): `Full`
+    /// means only that the slot at the tail is not free yet (see
+    /// `Queue::push_for_wait`), and costs no spin.
+    #[cfg(feature = "async")]
+    #[inline]
+    fn push_for_wait(&self, value: T) -> Result<(), PushError<T>> {
+        // ORDERING: Relaxed, as in `try_push`.
+        let guess = self.tail_guess.load(Ordering::Relaxed);
+        let next = self.chan.queue.push_for_wait(guess, value)?;
+        // ORDERING: Relaxed, as above.
+        self.tail_guess.store(next, Ordering::Relaxed);
+        Ok(())
+    }
+
     /// Pushes `value`, blocking while the queue is full. `Disconnected(value)` if
     /// every receiver is gone (never `Full`).
     ///
@@ -556,6 +570,25 @@ impl<T> Receiver<T> {
         // ORDERING: Relaxed, here and below; a guess that orders nothing (see
         // `Sender::tail_guess`).
         match queue.try_pop_guessed(self.head_guess.load(Ordering::Relaxed)) {
+            Some((head, next, value)) => {
+                // ORDERING: Relaxed, as above.
+                self.head_guess.store(next, Ordering::Relaxed);
+                Ok((queue.seq(head), value))
+            }
+            None => self.chan.pop_after_empty(),
+        }
+    }
+
+    /// `try_pop_with_seq` for a pop that waits in `not_empty` (the async
+    /// forms): `Empty` means only that the slot at the head does not hold its
+    /// item yet (see `Queue::pop_for_wait`), and costs no spin. `Disconnected`
+    /// is exact, as in `try_pop_with_seq`.
+    #[cfg(feature = "async")]
+    #[inline]
+    fn pop_for_wait(&self) -> Result<(u64, T), PopError> {
+        let queue = &self.chan.queue;
+        // ORDERING: Relaxed, as in `try_pop_with_seq`.
+        match queue.pop_for_wait(self.head_guess.load(Ordering::Relaxed)) {
             Some((head, next, value)) => {
                 // ORDERING: Relaxed, as above.
                 self.head_guess.store(next, Ordering::Relaxed);

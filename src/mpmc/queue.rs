@@ -11,7 +11,8 @@ use core::cell::UnsafeCell;
 use core::mem::MaybeUninit;
 use crossbeam_utils::CachePadded;
 
-/// Where a push's or pop's first position comes from.
+/// Where a push's or pop's first position comes from, and what it does when
+/// the slot there is not ready.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Start {
     /// A loaded `tail` or `head`: the operation may decide that the queue is
@@ -25,6 +26,15 @@ enum Start {
     /// of an async pop).
     #[cfg_attr(not(feature = "async"), allow(dead_code))]
     GuessOnly,
+    /// A handle's guess, for an operation that waits in the queue's wait cell
+    /// instead of spinning (an async push or pop): when the slot is not ready
+    /// it loads the position, and gives up if the position has not moved.
+    /// That says only "not ready now": the queue is full (empty), or the pop
+    /// (push) that claimed the slot is still reading (writing) it. Either
+    /// way a stamp store and a notify of that wait cell come next. It never
+    /// spins, waits or reads the other side's position.
+    #[cfg_attr(not(feature = "async"), allow(dead_code))]
+    ForWait,
 }
 
 /// `next`, the position after `pos`, computed from `claimed`: the value the
@@ -257,8 +267,18 @@ impl<T> Queue<T> {
         self.push_from(guess, Start::Guess, value)
     }
 
-    /// The push loop, from `tail` as `from` says (`Loaded` or `Guess`).
-    /// Returns the position after the one pushed.
+    /// `try_push_guessed` for a push that waits in `not_full` (an async push):
+    /// `Full` hands `value` back when the slot at the tail is not free yet,
+    /// which is not a full verdict: a pop may still be reading that slot.
+    /// Never spins, waits or reads `head`.
+    #[cfg_attr(not(feature = "async"), allow(dead_code))]
+    #[inline(always)]
+    pub(super) fn push_for_wait(&self, guess: u64, value: T) -> Result<u64, PushError<T>> {
+        self.push_from(guess, Start::ForWait, value)
+    }
+
+    /// The push loop, from `tail` as `from` says (`Loaded`, `Guess` or
+    /// `ForWait`). Returns the position after the one pushed.
     #[inline(always)]
     fn push_from(&self, mut tail: u64, mut from: Start, mut value: T) -> Result<u64, PushError<T>> {
         loop {
@@ -276,7 +296,10 @@ impl<T> Queue<T> {
                 match self.push_at(tail, index, slot, value) {
                     Ok(next) => return Ok(next),
                     Err((v, t)) => {
-                        (value, tail, from) = (v, t, Start::Loaded);
+                        (value, tail) = (v, t);
+                        if from != Start::ForWait {
+                            from = Start::Loaded;
+                        }
                         continue;
                     }
                 }
@@ -287,8 +310,17 @@ impl<T> Queue<T> {
                 // rests on `head`, loaded after this tail acquire, and the stamp
                 // only chooses between waiting for a pop and retrying (a stamp
                 // older than this acquire makes a wait return at once).
-                from = Start::Loaded;
                 let loaded = self.load_tail();
+                if from == Start::ForWait {
+                    // The tail only moves on, so one that has not moved since
+                    // the stamp load was the tail at that load: its slot was
+                    // not free then.
+                    if loaded == tail {
+                        return Err(PushError::Full(value));
+                    }
+                } else {
+                    from = Start::Loaded;
+                }
                 if loaded != tail {
                     tail = loaded;
                     continue;
@@ -468,6 +500,16 @@ impl<T> Queue<T> {
         self.pop_from(guess, Start::GuessOnly)
     }
 
+    /// `try_pop_guessed` for a pop that waits in `not_empty` (an async pop):
+    /// `None` when the slot at the head does not hold its item yet, which is
+    /// not an empty verdict: a push may still be writing that slot. Never
+    /// spins, waits or reads `tail`.
+    #[cfg_attr(not(feature = "async"), allow(dead_code))]
+    #[inline(always)]
+    pub(super) fn pop_for_wait(&self, guess: u64) -> Option<(u64, u64, T)> {
+        self.pop_from(guess, Start::ForWait)
+    }
+
     /// The pop loop, from `head` as `from` says. Returns the position popped,
     /// the position after it, and the item.
     #[inline(always)]
@@ -506,7 +548,10 @@ impl<T> Queue<T> {
                     }
                     Err(_) if from == Start::GuessOnly => return None,
                     Err(h) => {
-                        (head, from) = (h, Start::Loaded);
+                        head = h;
+                        if from != Start::ForWait {
+                            from = Start::Loaded;
+                        }
                         continue;
                     }
                 }
@@ -524,6 +569,16 @@ impl<T> Queue<T> {
                         head = loaded;
                         continue;
                     }
+                }
+                Start::ForWait => {
+                    // As in `push_from`: a head that has not moved since the
+                    // stamp load was the head at that load.
+                    let loaded = self.load_head();
+                    if loaded == head {
+                        return None;
+                    }
+                    head = loaded;
+                    continue;
                 }
             }
             head = self.pop_not_ready(slot, head, stamp)?;
