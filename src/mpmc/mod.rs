@@ -68,7 +68,11 @@
 //! blocking operation: a bounded spin, then a futex sleep until that thread's
 //! notify, so an oversubscribed machine does not burn its time slices on it
 //! (without the `std` feature there is no futex, and it spins). The blocking
-//! operations are built on the `try_` ones and inherit the guarantee.
+//! operations are built on the `try_` ones and inherit the guarantee. The async
+//! forms do not wait in place: a task that finds its slot still being written
+//! (read) waits as it waits for an empty (full) queue, in the wait cell that the
+//! other thread notifies when it finishes, and never blocks its executor's
+//! thread.
 //!
 //! [`Queue::force_push`] on a full queue is a pop of the oldest item followed by a
 //! push; between the two steps other threads may see one item fewer.

@@ -1043,6 +1043,104 @@ mod tests {
     use super::Queue;
     use std::prelude::rust_2021::*;
 
+    /// Async waits on a slot that another operation has claimed and not
+    /// finished.
+    #[cfg(feature = "async")]
+    mod stalled {
+        use super::super::Queue;
+        use crate::sync::Ordering;
+        use std::future::Future;
+        use std::pin::pin;
+        use std::prelude::rust_2021::*;
+        use std::sync::atomic::AtomicUsize;
+        use std::sync::Arc;
+        use std::task::{Context, Poll, Wake, Waker};
+
+        /// A waker that counts its wake-ups.
+        #[derive(Default)]
+        struct Count(AtomicUsize);
+
+        impl Wake for Count {
+            fn wake(self: Arc<Self>) {
+                self.wake_by_ref();
+            }
+            fn wake_by_ref(self: &Arc<Self>) {
+                self.0.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            }
+        }
+
+        impl Count {
+            fn get(&self) -> usize {
+                self.0.load(std::sync::atomic::Ordering::Relaxed)
+            }
+        }
+
+        /// A push that has claimed the oldest free position and is preempted
+        /// before it writes the slot: an async pop waits for it as a task, in
+        /// the wait cell (a `try_pop` would wait for it in place, and with the
+        /// pushing thread stalled for good, block this thread for good), and
+        /// the push's end wakes it.
+        #[test]
+        fn async_pop_waits_for_a_stalled_push_as_a_task() {
+            let (tx, rx) = crate::mpmc::channel::<u32>(2);
+            let q: &Queue<u32> = &rx.chan.queue;
+            let claimed = q.load_tail();
+            q.tail.store(q.next(claimed), Ordering::Relaxed);
+
+            let count = Arc::new(Count::default());
+            let waker = Waker::from(count.clone());
+            let mut cx = Context::from_waker(&waker);
+            let mut pop = pin!(rx.pop_async());
+            assert_eq!(pop.as_mut().poll(&mut cx), Poll::Pending); // yields
+            assert_eq!(count.get(), 1);
+            assert_eq!(pop.as_mut().poll(&mut cx), Poll::Pending); // arms
+            assert_eq!(count.get(), 1);
+
+            // The push goes on: writes the slot, stores its stamp, notifies.
+            let slot = &q.buf[q.index(claimed)];
+            // SAFETY: the position was claimed above and nothing else touches
+            // its slot.
+            unsafe { slot.value_ptr().write(7) };
+            slot.stamp.store(claimed.wrapping_add(1), Ordering::Release);
+            q.not_empty.notify();
+            assert_eq!(count.get(), 2);
+            assert_eq!(pop.as_mut().poll(&mut cx), Poll::Ready(Ok(7)));
+            drop(tx);
+        }
+
+        /// The same on the sending side: a pop that has claimed the only item
+        /// and is preempted before it reads it. An async push waits for it as
+        /// a task, and the pop's end wakes it.
+        #[test]
+        fn async_push_waits_for_a_stalled_pop_as_a_task() {
+            let (tx, rx) = crate::mpmc::channel::<u32>(1);
+            tx.try_push(1).unwrap();
+            let q: &Queue<u32> = &rx.chan.queue;
+            let claimed = q.load_head();
+            q.head.store(q.next(claimed), Ordering::Relaxed);
+
+            let count = Arc::new(Count::default());
+            let waker = Waker::from(count.clone());
+            let mut cx = Context::from_waker(&waker);
+            let mut push = pin!(tx.push_async(2));
+            assert_eq!(push.as_mut().poll(&mut cx), Poll::Pending); // yields
+            assert_eq!(push.as_mut().poll(&mut cx), Poll::Pending); // arms
+            assert_eq!(count.get(), 1);
+
+            // The pop goes on: reads the slot, stores its stamp, notifies.
+            let slot = &q.buf[q.index(claimed)];
+            // SAFETY: the position was claimed above, and its slot holds the
+            // item.
+            assert_eq!(unsafe { slot.value_ptr().read() }, 1);
+            slot.stamp
+                .store(claimed.wrapping_add(q.one_lap), Ordering::Release);
+            q.not_full.notify();
+            assert_eq!(count.get(), 2);
+            assert_eq!(push.as_mut().poll(&mut cx), Poll::Ready(Ok(())));
+            assert_eq!(rx.try_pop(), Ok(2));
+        }
+    }
+
     #[test]
     fn positions_step_through_every_index_then_the_next_lap() {
         for cap in 1..=9usize {
