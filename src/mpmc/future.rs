@@ -77,7 +77,8 @@ impl<T> Receiver<T> {
         // handle's guess of the head, if it holds the item (most pops in a
         // stream end here). Anything else goes straight to the wait, whose
         // attempts are `pop_for_wait`: a head that does not hold its item yet
-        // sends the task to wait, without a spin and without reading `tail`.
+        // sends the task to wait, without a spin and, while a sender is left,
+        // without reading `tail`.
         if let Some(value) = self.pop_at_guess() {
             return Ok(value);
         }
@@ -148,8 +149,9 @@ impl<T> futures_core::Stream for Receiver<T> {
 /// [`Sender::into_sink`].
 ///
 /// A lock-free queue cannot reserve a slot for later, so the sink holds at
-/// most one item of its own: `start_send` pushes at once if there is room and
-/// otherwise keeps the item; `poll_ready`, `poll_flush` and `poll_close` push
+/// most one item of its own: `start_send` pushes at once if the slot at the
+/// tail is free, and otherwise keeps the item (the queue is full, or a pop is
+/// still reading that slot); `poll_ready`, `poll_flush` and `poll_close` push
 /// the kept item, waiting while the queue is full. Once every receiver is gone
 /// they hand it back in `Err(PushError::Disconnected(item))`, as `start_send`
 /// does for an item it cannot push, so no item is lost unseen. Dropping the

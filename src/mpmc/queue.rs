@@ -30,9 +30,10 @@ enum Start {
     /// instead of spinning (an async push or pop): when the slot is not ready
     /// it loads the position, and gives up if the position has not moved.
     /// That says only "not ready now": the queue is full (empty), or the pop
-    /// (push) that claimed the slot is still reading (writing) it. Either
-    /// way a stamp store and a notify of that wait cell come next. It never
-    /// spins, waits or reads the other side's position.
+    /// (push) that claimed the slot is still reading (writing) it. Only that
+    /// pop's (push's) stamp store makes the slot ready, and a notify of the
+    /// wait cell follows it. It never spins, waits or reads the other side's
+    /// position.
     #[cfg_attr(not(feature = "async"), allow(dead_code))]
     ForWait,
 }
@@ -312,9 +313,13 @@ impl<T> Queue<T> {
                 // older than this acquire makes a wait return at once).
                 let loaded = self.load_tail();
                 if from == Start::ForWait {
-                    // The tail only moves on, so one that has not moved since
-                    // the stamp load was the tail at that load: its slot was
-                    // not free then.
+                    // A tail still at `tail` says the stamp read is older than
+                    // any push at `tail`: such a push stores its stamp after
+                    // its exchange moved the tail on, and the stamp acquire
+                    // would make this load see that move. So the slot was not
+                    // free for `tail`, and only the pop of the item before
+                    // frees it; that pop notifies `not_full` after its stamp
+                    // store.
                     if loaded == tail {
                         return Err(PushError::Full(value));
                     }
@@ -571,8 +576,10 @@ impl<T> Queue<T> {
                     }
                 }
                 Start::ForWait => {
-                    // As in `push_from`: a head that has not moved since the
-                    // stamp load was the head at that load.
+                    // As in `push_from`: a head still at `head` says the stamp
+                    // read is older than any pop at `head`, so the slot did not
+                    // hold the item for `head`; only the push at `head` stores
+                    // it, and then notifies `not_empty`.
                     let loaded = self.load_head();
                     if loaded == head {
                         return None;
