@@ -76,6 +76,30 @@ fn mpmc_task_waiting_for_room_races_a_pop() {
     });
 }
 
+/// Two senders race for the one slot, one a thread, the other a task. A task
+/// that loses the exchange goes on from the tail it read there and waits for
+/// room; the thread's pop of the first item wakes it. Every item pushed is
+/// popped once; a `try_push` that finds the task's item there is the only
+/// push that fails.
+#[test]
+fn mpmc_async_push_loses_the_race_for_the_slot() {
+    bounded(3, || {
+        let (tx, rx) = mpmc::channel::<u32>(1);
+        let tx2 = tx.clone();
+        let other = thread::spawn(move || {
+            let pushed = tx2.try_push(1).is_ok();
+            let first = rx.pop().unwrap();
+            (pushed, first, rx)
+        });
+        assert_eq!(block_on(tx.push_async(2)), Ok(()));
+        let (pushed, first, rx) = other.join().unwrap();
+        let mut got = vec![first];
+        got.extend(rx.try_pop().ok());
+        got.sort();
+        assert_eq!(got, if pushed { vec![1, 2] } else { vec![2] });
+    });
+}
+
 /// A future that was polled once (its waker stored, the cell armed) is
 /// dropped while a push and its notify are in flight; a second task waiting
 /// on the same queue still gets the item, and the item is received exactly
