@@ -83,7 +83,7 @@ fn mpmc_task_waiting_for_room_races_a_pop() {
 /// push that fails.
 #[test]
 fn mpmc_async_push_loses_the_race_for_the_slot() {
-    bounded(3, || {
+    loom::model(|| {
         let (tx, rx) = mpmc::channel::<u32>(1);
         let tx2 = tx.clone();
         let other = thread::spawn(move || {
