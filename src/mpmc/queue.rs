@@ -1072,12 +1072,14 @@ mod tests {
                 self.wake_by_ref();
             }
             fn wake_by_ref(self: &Arc<Self>) {
+                // ORDERING: Relaxed; a counter read on the same thread.
                 self.0.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             }
         }
 
         impl Count {
             fn get(&self) -> usize {
+                // ORDERING: Relaxed, as in `wake_by_ref`.
                 self.0.load(std::sync::atomic::Ordering::Relaxed)
             }
         }
@@ -1092,6 +1094,8 @@ mod tests {
             let (tx, rx) = crate::mpmc::channel::<u32>(2);
             let q: &Queue<u32> = &rx.chan.queue;
             let claimed = q.load_tail();
+            // ORDERING: Relaxed; one thread: the claim of a push, without
+            // the exchange.
             q.tail.store(q.next(claimed), Ordering::Relaxed);
 
             let count = Arc::new(Count::default());
@@ -1108,6 +1112,8 @@ mod tests {
             // SAFETY: the position was claimed above and nothing else touches
             // its slot.
             unsafe { slot.value_ptr().write(7) };
+            // ORDERING: Release, as the push's [mpmc.stamp.release.push]
+            // (one thread here).
             slot.stamp.store(claimed.wrapping_add(1), Ordering::Release);
             q.not_empty.notify();
             assert_eq!(count.get(), 2);
@@ -1124,6 +1130,8 @@ mod tests {
             tx.try_push(1).unwrap();
             let q: &Queue<u32> = &rx.chan.queue;
             let claimed = q.load_head();
+            // ORDERING: Relaxed; one thread: the claim of a pop, without
+            // the exchange.
             q.head.store(q.next(claimed), Ordering::Relaxed);
 
             let count = Arc::new(Count::default());
@@ -1139,6 +1147,8 @@ mod tests {
             // SAFETY: the position was claimed above, and its slot holds the
             // item.
             assert_eq!(unsafe { slot.value_ptr().read() }, 1);
+            // ORDERING: Release, as the pop's [mpmc.stamp.release.pop] (one
+            // thread here).
             slot.stamp
                 .store(claimed.wrapping_add(q.one_lap), Ordering::Release);
             q.not_full.notify();
