@@ -259,6 +259,31 @@ fn run_async_woken_by_a_push() {
     });
 }
 
+/// `run_async` over one MPMC source and a push from another thread: the task's
+/// receive gives up on a slot the push has claimed and not yet written, and its
+/// wait in the source's cell makes that receive its attempt, so the push's
+/// notify after its stamp store wakes it; the handler stops it.
+#[test]
+fn run_async_woken_by_an_mpmc_push() {
+    loom::model(|| {
+        let (tx, rx) = ringkit::mpmc::channel::<u32>(2);
+        let mut d = Dispatcher::new();
+        let stop = d.stop_handle();
+        d.on_mpmc(rx, move |m| {
+            assert_eq!((m.seq, *m.message), (0, 7));
+            stop.stop();
+            Ok::<(), ()>(())
+        });
+        let p = thread::spawn(move || {
+            tx.push(7).unwrap();
+            tx // stays connected until the end
+        });
+        let end = loom::future::block_on(d.run_async(|_| std::future::ready(())));
+        assert_eq!(end, RunEnd::Stopped);
+        drop(p.join().unwrap());
+    });
+}
+
 /// `run_async` waiting on a connected, empty source is woken by a `Stop` from
 /// another thread (through the doorbell), and what that thread wrote before
 /// `stop()` is visible after it returns.

@@ -3,7 +3,7 @@
 
 use super::backoff::Now;
 use super::delivery::drop_payload;
-use super::source::{Kind, Source};
+use super::source::{Caller, Kind, Source};
 use crate::wait::{WaitCell, Waitable};
 use crate::{mpmc, PopError, PushError};
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -204,7 +204,7 @@ impl JobSubmitter {
 /// ```
 #[derive(Debug)]
 pub struct JobExecutor {
-    rx: mpmc::Receiver<Job>,
+    pub(super) rx: mpmc::Receiver<Job>,
 }
 
 impl JobExecutor {
@@ -326,20 +326,40 @@ impl Waitable for JobExecutor {
 
 pub(super) struct JobSource {
     exec: JobExecutor,
+    /// A job an idle `run_async` took while waiting (see `poll_idle`); the
+    /// next poll runs it first.
+    next: Option<Job>,
     done: bool,
 }
 
 impl JobSource {
     pub(super) fn new(exec: JobExecutor) -> Self {
-        JobSource { exec, done: false }
+        JobSource {
+            exec,
+            next: None,
+            done: false,
+        }
+    }
+
+    /// The next job: the one taken while waiting, else one popped as `by`
+    /// allows (see [`Caller`]).
+    fn take(&mut self, by: Caller) -> Result<Job, PopError> {
+        if let Some(job) = self.next.take() {
+            return Ok(job);
+        }
+        match by {
+            Caller::Thread => self.exec.rx.try_pop(),
+            #[cfg(feature = "async")]
+            Caller::Task => self.exec.rx.pop_for_wait().map(|(_, job)| job),
+        }
     }
 }
 
 impl Source for JobSource {
-    fn poll(&mut self, batch: usize, _now: &Now<'_>) -> usize {
+    fn poll(&mut self, batch: usize, _now: &Now<'_>, by: Caller) -> usize {
         let mut ran = 0;
         while ran < batch {
-            match self.exec.rx.try_pop() {
+            match self.take(by) {
                 Ok(job) => {
                     ran += 1;
                     // A panicking job is gone (it was a FnOnce); its payload is
@@ -358,11 +378,11 @@ impl Source for JobSource {
     }
 
     fn looks_ready(&self) -> bool {
-        self.exec.rx.looks_ready(())
+        self.next.is_some() || self.exec.rx.looks_ready(())
     }
 
     fn finished(&self) -> bool {
-        self.done
+        self.done && self.next.is_none()
     }
 
     fn cell(&self) -> &WaitCell {
@@ -371,5 +391,28 @@ impl Source for JobSource {
 
     fn kind(&self) -> Kind {
         Kind::Queue
+    }
+
+    /// The pop is the attempt, as in `TakingSource`: a job whose slot is
+    /// claimed but not yet written leaves the task waiting in the cell.
+    #[cfg(feature = "async")]
+    fn poll_idle(
+        &mut self,
+        task: &mut crate::wait::TaskWait,
+        cx: &mut core::task::Context<'_>,
+    ) -> core::task::Poll<()> {
+        if self.next.is_some() {
+            return core::task::Poll::Ready(());
+        }
+        let (rx, next) = (&self.exec.rx, &mut self.next);
+        rx.ready_cell()
+            .poll_wait(task, cx, || match rx.pop_for_wait() {
+                Ok((_, job)) => {
+                    *next = Some(job);
+                    Some(())
+                }
+                Err(PopError::Disconnected) => Some(()),
+                Err(PopError::Empty) => None,
+            })
     }
 }

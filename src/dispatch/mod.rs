@@ -134,7 +134,9 @@
 //! [`run_async`](Dispatcher::run_async) waits as a task instead: it leaves its
 //! waker in the wait cell of every source and in the doorbell, as a `select!`
 //! over `pop_async` futures would, and yields to the executor after each poll
-//! that delivered something. A retry delay needs a timer, so it takes the
+//! that delivered something. Its MPMC receives are the async ones: a message
+//! still being written by a preempted sender is waited for as a task, never on
+//! the executor's thread. A retry delay needs a timer, so it takes the
 //! runtime's sleep function.
 //!
 //! `run` returns [`RunEnd::Stopped`] once [`Stop::stop`] has been called (from any
@@ -168,7 +170,7 @@ pub use jobs::{jobs, Job, JobExecutor, JobSubmitter};
 use backoff::Now;
 use delivery::drop_caught;
 use jobs::JobSource;
-use source::{EventSource, Kind, SignalSource, Source, SpscSource, TakingSource};
+use source::{Caller, EventSource, Kind, SignalSource, Source, SpscSource, TakingSource};
 
 use crate::broadcast::Subscriber;
 use crate::event::{Event, EventFlag};
@@ -842,9 +844,18 @@ impl Dispatcher {
     /// assert_eq!(dispatcher.poll(), 0); // nothing to do: returns at once
     /// ```
     pub fn poll(&mut self) -> usize {
+        self.poll_by(Caller::Thread)
+    }
+
+    /// [`poll`](Self::poll), with the MPMC receives that `by` allows.
+    fn poll_by(&mut self, by: Caller) -> usize {
         let batch = self.batch;
         let now = Now::new(&*self.clock);
-        let did = self.sources.iter_mut().map(|s| s.poll(batch, &now)).sum();
+        let did = self
+            .sources
+            .iter_mut()
+            .map(|s| s.poll(batch, &now, by))
+            .sum();
         if self.sources.iter().any(|s| s.finished()) {
             let bell = &self.shared.bell;
             let mut i = 0;
@@ -1029,5 +1040,95 @@ mod tests {
         *now.lock().unwrap() = t0 + Duration::from_secs(10);
         assert_eq!(d.poll(), 1);
         assert_eq!(armed(&d.sources).count(), 2);
+    }
+
+    /// `run_async` over MPMC sources whose next message or job is claimed by a
+    /// push that has not written it yet (a sender preempted mid-copy).
+    #[cfg(feature = "async")]
+    mod stalled {
+        use super::super::{jobs, Dispatcher, RunEnd};
+        use crate::mpmc::{self, claim_push, finish_push, Count};
+        use std::future::{Future, Ready};
+        use std::pin::pin;
+        use std::sync::atomic::{AtomicU32, Ordering};
+        use std::sync::Arc;
+        use std::task::{Context, Poll, Waker};
+        use std::time::Duration;
+
+        /// A sleep that must never be called: no retry delays here.
+        fn no_timer(_: Duration) -> Ready<()> {
+            panic!("sleep called without a retry delay")
+        }
+
+        /// Polls a dispatcher whose only source's next message (pushed
+        /// through `stalled`, a receiver of its queue) is claimed and not
+        /// written: the task waits for it in the source's cell rather than on
+        /// the executor's thread (a `try_pop` would wait in place and, with
+        /// the push stalled for good, never return), and the push's end wakes
+        /// it. `done` reads what the handler saw; `disconnect` drops the
+        /// senders.
+        fn waits_for_the_stalled_push<T>(
+            mut d: Dispatcher,
+            stalled: mpmc::Receiver<T>,
+            value: T,
+            done: impl Fn() -> u32,
+            disconnect: impl FnOnce(),
+        ) {
+            let claimed = claim_push(&stalled);
+            let count = Arc::new(Count::default());
+            let waker = Waker::from(count.clone());
+            let mut cx = Context::from_waker(&waker);
+            let mut run = pin!(d.run_async(no_timer));
+            // The poll finds the head claimed and gives up; the wait yields
+            // once in the doorbell and once in the source's cell.
+            assert!(run.as_mut().poll(&mut cx).is_pending());
+            assert_eq!(count.get(), 2);
+            assert!(run.as_mut().poll(&mut cx).is_pending()); // arms both
+            assert_eq!(count.get(), 2);
+
+            finish_push(&stalled, claimed, value);
+            // The push's end wakes the task in the source's cell, and again
+            // through the doorbell that cell rings.
+            assert_eq!(count.get(), 4);
+            assert!(run.as_mut().poll(&mut cx).is_pending()); // delivers, yields
+            assert_eq!(done(), 7);
+            disconnect();
+            assert_eq!(
+                run.as_mut().poll(&mut cx),
+                Poll::Ready(RunEnd::Disconnected)
+            );
+        }
+
+        #[test]
+        fn run_async_waits_for_a_stalled_mpmc_push_as_a_task() {
+            let (tx, rx) = mpmc::channel::<u32>(2);
+            let stalled = rx.clone();
+            let got = Arc::new(AtomicU32::new(0));
+            let seen = got.clone();
+            let mut d = Dispatcher::new();
+            d.on_mpmc(rx, move |m| {
+                // ORDERING: Relaxed; read on this thread.
+                seen.store(*m.message, Ordering::Relaxed);
+                Ok::<(), ()>(())
+            });
+            let done = || got.load(Ordering::Relaxed); // ORDERING: as above
+            waits_for_the_stalled_push(d, stalled, 7, done, || drop(tx));
+        }
+
+        #[test]
+        fn run_async_waits_for_a_stalled_job_submit_as_a_task() {
+            let (submit, exec) = jobs(2);
+            let stalled = exec.rx.clone();
+            let ran = Arc::new(AtomicU32::new(0));
+            let job = {
+                let ran = ran.clone();
+                // ORDERING: Relaxed; read on this thread.
+                jobs::Job::new(move || ran.store(7, Ordering::Relaxed))
+            };
+            let mut d = Dispatcher::new();
+            d.on_jobs(exec);
+            let done = || ran.load(Ordering::Relaxed); // ORDERING: as above
+            waits_for_the_stalled_push(d, stalled, job, done, || drop(submit));
+        }
     }
 }

@@ -1,15 +1,18 @@
 //! [`Dispatcher::run_async`]: the dispatcher's `run` as a future, for a task.
 //!
-//! It polls as `run` does. When nothing is ready, instead of parking the thread
-//! it waits as a task in the wait cell of every source that a notify can make
-//! ready, and in the dispatcher's doorbell (which [`Stop::stop`](super::Stop)
-//! rings), through each cell's own task protocol (`poll_wait`, the one every
-//! `*_async` method uses): a task waiting on several cells is what a `select!`
-//! over several `pop_async` futures is. A retry delay needs a timer, which a
+//! It polls as `run` does, except that an MPMC receive never waits in place
+//! for a push still writing its slot (`Caller::Task`). When nothing is ready,
+//! instead of parking the thread it waits as a task in the wait cell of every
+//! source that a notify can make ready, and in the dispatcher's doorbell (which
+//! [`Stop::stop`](super::Stop) rings), through each cell's own task protocol
+//! (`poll_wait`, the one every `*_async` method uses): a task waiting on several
+//! cells is what a `select!` over several `pop_async` futures is. An MPMC
+//! source's attempt there is its receive, as `pop_async`'s is; what it takes
+//! waits in the source for the next poll. A retry delay needs a timer, which a
 //! crate with no runtime does not have, so the caller passes its runtime's
 //! sleep.
 
-use super::source::Source;
+use super::source::{Caller, Source};
 use super::{notifiable, Dispatcher, RunEnd, Shared};
 use crate::sync::Ordering;
 use crate::wait::TaskWait;
@@ -79,7 +82,7 @@ impl Dispatcher {
             if self.all_disconnected() {
                 return RunEnd::Disconnected;
             }
-            if self.poll() > 0 {
+            if self.poll_by(Caller::Task) > 0 {
                 YieldOnce(false).await;
                 continue;
             }
@@ -186,11 +189,9 @@ impl<F: Future<Output = ()>> Future for Idle<'_, F> {
         if stopped.is_ready() {
             return Poll::Ready(());
         }
-        for (source, task) in notifiable(this.sources).zip(source_tasks) {
-            let ready = source
-                .cell()
-                .poll_wait(task, cx, || source.looks_ready().then_some(()));
-            if ready.is_ready() {
+        let sources = this.sources.iter_mut().filter(|s| s.retry_at().is_none());
+        for (source, task) in sources.zip(source_tasks) {
+            if source.poll_idle(task, cx).is_ready() {
                 return Poll::Ready(());
             }
         }

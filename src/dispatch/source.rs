@@ -12,6 +12,25 @@ use crate::{mpmc, spsc, PopError};
 use std::prelude::rust_2021::*;
 use std::sync::Arc;
 use std::time::Instant;
+#[cfg(feature = "async")]
+use {
+    crate::wait::TaskWait,
+    core::task::{Context, Poll},
+};
+
+/// Who polls the sources: what a receive may do when the next message is
+/// still being written by a sender that has claimed its slot.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(super) enum Caller {
+    /// `poll` and `run`, on the caller's thread: an MPMC receive waits in
+    /// place for that sender, so a poll that finds a claimed slot delivers it.
+    Thread,
+    /// `run_async`, a task: an MPMC receive never waits on the executor's
+    /// thread. It reports nothing there, and the task waits in the source's
+    /// cell until that sender's end wakes it (see [`Source::poll_idle`]).
+    #[cfg(feature = "async")]
+    Task,
+}
 
 /// What a source says about itself after a poll.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -26,7 +45,7 @@ pub(super) trait Source: Send {
     /// Hands at most `batch` messages to the handler; returns the deliveries made
     /// (handler calls, duplicates skipped, jobs run). `now` is read only when a
     /// retry is waiting or being scheduled.
-    fn poll(&mut self, batch: usize, now: &Now<'_>) -> usize;
+    fn poll(&mut self, batch: usize, now: &Now<'_>, by: Caller) -> usize;
     /// When a failed message waiting for its retry becomes due; `None` if none
     /// waits. Until then the source delivers nothing and does not look ready.
     fn retry_at(&self) -> Option<Instant> {
@@ -39,6 +58,18 @@ pub(super) trait Source: Send {
     fn finished(&self) -> bool;
     fn cell(&self) -> &WaitCell;
     fn kind(&self) -> Kind;
+    /// One poll of an idle `run_async`'s wait in this source's cell (`task` is
+    /// its place there): `Ready` once a poll may find something to do. A
+    /// source whose receive can miss a message still being written (MPMC)
+    /// makes that receive its attempt instead of `looks_ready`, and keeps what
+    /// it takes for the next poll: `looks_ready` would see the claimed slot
+    /// and keep the task spinning on the executor's thread until it is
+    /// written.
+    #[cfg(feature = "async")]
+    fn poll_idle(&mut self, task: &mut TaskWait, cx: &mut Context<'_>) -> Poll<()> {
+        self.cell()
+            .poll_wait(task, cx, || self.looks_ready().then_some(()))
+    }
 }
 
 pub(super) struct SpscSource<T, E, H> {
@@ -75,7 +106,7 @@ where
     T: Send,
     H: FnMut(Delivery<'_, T>) -> Result<(), E> + Send,
 {
-    fn poll(&mut self, batch: usize, now: &Now<'_>) -> usize {
+    fn poll(&mut self, batch: usize, now: &Now<'_>, _by: Caller) -> usize {
         if let Some(at) = self.retry_at {
             if now.get() < at {
                 return 0; // the head waits for its retry, and the rest behind it
@@ -196,17 +227,33 @@ struct Pending<T> {
 pub(super) trait Take: Send {
     type Item: Send;
     /// The next message and its sequence number; `Disconnected` once there
-    /// will be none.
-    fn take(&mut self) -> Result<(u64, Self::Item), PopError>;
+    /// will be none. `by` says whether it may wait in place (see [`Caller`]).
+    fn take(&mut self, by: Caller) -> Result<(u64, Self::Item), PopError>;
     fn looks_ready(&self) -> bool;
     fn cell(&self) -> &WaitCell;
+    /// One poll of a task's wait in [`cell`](Self::cell) (see
+    /// [`Source::poll_idle`]): `Ready(Some)` with a message taken,
+    /// `Ready(None)` when a `take` may find something (or the end).
+    #[cfg(feature = "async")]
+    fn poll_take(
+        &mut self,
+        task: &mut TaskWait,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<(u64, Self::Item)>> {
+        self.cell()
+            .poll_wait(task, cx, || self.looks_ready().then_some(None))
+    }
 }
 
 impl<T: Send> Take for mpmc::Receiver<T> {
     type Item = T;
 
-    fn take(&mut self) -> Result<(u64, T), PopError> {
-        self.try_pop_with_seq()
+    fn take(&mut self, by: Caller) -> Result<(u64, T), PopError> {
+        match by {
+            Caller::Thread => self.try_pop_with_seq(),
+            #[cfg(feature = "async")]
+            Caller::Task => self.pop_for_wait(),
+        }
     }
 
     fn looks_ready(&self) -> bool {
@@ -216,6 +263,19 @@ impl<T: Send> Take for mpmc::Receiver<T> {
     fn cell(&self) -> &WaitCell {
         self.ready_cell()
     }
+
+    /// The receive itself is the attempt, as in `pop_async`: a slot that is
+    /// claimed but not yet written leaves the task waiting, and the push that
+    /// writes it notifies the cell after its stamp store.
+    #[cfg(feature = "async")]
+    fn poll_take(&mut self, task: &mut TaskWait, cx: &mut Context<'_>) -> Poll<Option<(u64, T)>> {
+        self.ready_cell()
+            .poll_wait(task, cx, || match self.pop_for_wait() {
+                Ok(taken) => Some(Some(taken)),
+                Err(PopError::Disconnected) => Some(None),
+                Err(PopError::Empty) => None,
+            })
+    }
 }
 
 impl<T: Plain> Take for Subscriber<T> {
@@ -223,7 +283,7 @@ impl<T: Plain> Take for Subscriber<T> {
 
     /// A lag is skipped: the next receive returns the oldest event still
     /// held, and the handler sees the gap in the sequence numbers.
-    fn take(&mut self) -> Result<(u64, T), PopError> {
+    fn take(&mut self, _by: Caller) -> Result<(u64, T), PopError> {
         loop {
             return match self.try_recv() {
                 Ok(event) => Ok(event),
@@ -272,7 +332,7 @@ where
     R: Take,
     H: FnMut(Delivery<'_, R::Item>) -> Result<(), E> + Send,
 {
-    fn poll(&mut self, batch: usize, now: &Now<'_>) -> usize {
+    fn poll(&mut self, batch: usize, now: &Now<'_>, by: Caller) -> usize {
         if let Some(at) = self.retry_at {
             if now.get() < at {
                 return 0; // the pending message waits; nothing is popped behind it
@@ -282,7 +342,7 @@ where
         let mut delivered = 0;
         while delivered < batch {
             if self.pending.is_none() {
-                match self.rx.take() {
+                match self.rx.take(by) {
                     Ok((seq, message)) => {
                         self.pending = Some(Pending {
                             seq,
@@ -354,6 +414,22 @@ where
     fn kind(&self) -> Kind {
         Kind::Queue
     }
+
+    #[cfg(feature = "async")]
+    fn poll_idle(&mut self, task: &mut TaskWait, cx: &mut Context<'_>) -> Poll<()> {
+        if self.pending.is_some() {
+            return Poll::Ready(());
+        }
+        let taken = core::task::ready!(self.rx.poll_take(task, cx));
+        if let Some((seq, message)) = taken {
+            self.pending = Some(Pending {
+                seq,
+                failures: 0,
+                message,
+            });
+        }
+        Poll::Ready(())
+    }
 }
 
 pub(super) struct EventSource<T: Plain, E, H> {
@@ -394,7 +470,7 @@ where
     T: Plain,
     H: FnMut(EventUpdate<T>) -> Result<(), E> + Send,
 {
-    fn poll(&mut self, _batch: usize, now: &Now<'_>) -> usize {
+    fn poll(&mut self, _batch: usize, now: &Now<'_>, _by: Caller) -> usize {
         if let Some(at) = self.retry_at {
             if now.get() < at {
                 return 0;
@@ -513,7 +589,7 @@ impl<E, H> Source for SignalSource<E, H>
 where
     H: FnMut(Delivery<'_, ()>) -> Result<(), E> + Send,
 {
-    fn poll(&mut self, _batch: usize, now: &Now<'_>) -> usize {
+    fn poll(&mut self, _batch: usize, now: &Now<'_>, _by: Caller) -> usize {
         if let Some(at) = self.retry_at {
             if now.get() < at {
                 return 0;

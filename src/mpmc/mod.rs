@@ -570,29 +570,31 @@ impl<T> Receiver<T> {
     /// ```
     #[inline]
     pub fn try_pop_with_seq(&self) -> Result<(u64, T), PopError> {
+        self.pop_with(Queue::try_pop_guessed)
+    }
+
+    /// `try_pop_with_seq` for a pop that waits in `not_empty` as a task (the
+    /// async forms, the dispatcher's `run_async`): `Empty` means only that the
+    /// slot at the head does not hold its item yet (see `Queue::pop_for_wait`),
+    /// and costs no spin. `Disconnected` is exact, as in `try_pop_with_seq`.
+    #[cfg(feature = "async")]
+    #[inline]
+    pub(crate) fn pop_for_wait(&self) -> Result<(u64, T), PopError> {
+        self.pop_with(Queue::pop_for_wait)
+    }
+
+    /// One pop by `pop` (given the queue and this handle's guess of the head;
+    /// returns the position popped, the one after it and the item), with the
+    /// guess moved on past it; after a `None`, `Empty` or `Disconnected`.
+    #[inline(always)]
+    fn pop_with(
+        &self,
+        pop: impl FnOnce(&Queue<T>, u64) -> Option<(u64, u64, T)>,
+    ) -> Result<(u64, T), PopError> {
         let queue = &self.chan.queue;
         // ORDERING: Relaxed, here and below; a guess that orders nothing (see
         // `Sender::tail_guess`).
-        match queue.try_pop_guessed(self.head_guess.load(Ordering::Relaxed)) {
-            Some((head, next, value)) => {
-                // ORDERING: Relaxed, as above.
-                self.head_guess.store(next, Ordering::Relaxed);
-                Ok((queue.seq(head), value))
-            }
-            None => self.chan.pop_after_empty(),
-        }
-    }
-
-    /// `try_pop_with_seq` for a pop that waits in `not_empty` (the async
-    /// forms): `Empty` means only that the slot at the head does not hold its
-    /// item yet (see `Queue::pop_for_wait`), and costs no spin. `Disconnected`
-    /// is exact, as in `try_pop_with_seq`.
-    #[cfg(feature = "async")]
-    #[inline]
-    fn pop_for_wait(&self) -> Result<(u64, T), PopError> {
-        let queue = &self.chan.queue;
-        // ORDERING: Relaxed, as in `try_pop_with_seq`.
-        match queue.pop_for_wait(self.head_guess.load(Ordering::Relaxed)) {
+        match pop(queue, self.head_guess.load(Ordering::Relaxed)) {
             Some((head, next, value)) => {
                 // ORDERING: Relaxed, as above.
                 self.head_guess.store(next, Ordering::Relaxed);
@@ -992,3 +994,48 @@ static_assertions::assert_impl_all!(Receiver<u64>: Send, Sync, Clone);
 static_assertions::assert_impl_all!(Receiver<core::cell::Cell<u64>>: Send, Sync);
 static_assertions::assert_not_impl_any!(Sender<alloc::rc::Rc<u64>>: Send, Sync);
 static_assertions::assert_not_impl_any!(Receiver<alloc::rc::Rc<u64>>: Send, Sync);
+
+#[cfg(all(test, feature = "async"))]
+pub(crate) use testing::{claim_push, finish_push, Count};
+
+/// For the tests of code that waits on a receiver (`rx`, or a clone of it): a
+/// push stalled between its claim and its write, and a waker that counts.
+#[cfg(all(test, feature = "async"))]
+mod testing {
+    use super::{queue, Receiver};
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
+    use std::task::Wake;
+
+    /// A waker that counts its wake-ups.
+    #[derive(Default)]
+    pub(crate) struct Count(AtomicUsize);
+
+    impl Wake for Count {
+        fn wake(self: Arc<Self>) {
+            self.wake_by_ref();
+        }
+        fn wake_by_ref(self: &Arc<Self>) {
+            // ORDERING: Relaxed; a counter read on the same thread.
+            self.0.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    impl Count {
+        pub(crate) fn get(&self) -> usize {
+            // ORDERING: Relaxed, as in `wake_by_ref`.
+            self.0.load(Ordering::Relaxed)
+        }
+    }
+
+    /// Claims the next position for a push and leaves its slot unwritten.
+    pub(crate) fn claim_push<T>(rx: &Receiver<T>) -> u64 {
+        queue::claim_push(&rx.chan.queue)
+    }
+
+    /// Writes `value` at the position `claim_push` returned, publishes it and
+    /// notifies the receivers' cell.
+    pub(crate) fn finish_push<T>(rx: &Receiver<T>, claimed: u64, value: T) {
+        queue::finish_push(&rx.chan.queue, claimed, value);
+    }
+}

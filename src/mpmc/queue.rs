@@ -1045,44 +1045,53 @@ static_assertions::assert_impl_all!(Queue<u64>: Send, Sync);
 static_assertions::assert_impl_all!(Queue<core::cell::Cell<u64>>: Send, Sync);
 static_assertions::assert_not_impl_any!(Queue<alloc::rc::Rc<u64>>: Send, Sync);
 
+#[cfg(all(test, feature = "async"))]
+pub(super) use tests::{claim_push, finish_push};
+
 #[cfg(test)]
 mod tests {
     use super::Queue;
+    #[cfg(feature = "async")]
+    use crate::sync::Ordering;
     use std::prelude::rust_2021::*;
+
+    /// The first half of a push, alone on this thread: claims the next
+    /// position (without the exchange) and leaves its slot unwritten, as a push
+    /// preempted mid-copy does. Returns the position.
+    #[cfg(feature = "async")]
+    pub(crate) fn claim_push<T>(q: &Queue<T>) -> u64 {
+        let claimed = q.load_tail();
+        // ORDERING: Relaxed; one thread: the claim of a push, without the
+        // exchange.
+        q.tail.store(q.next(claimed), Ordering::Relaxed);
+        claimed
+    }
+
+    /// The rest of that push: writes the slot, stores its stamp, notifies.
+    #[cfg(feature = "async")]
+    pub(crate) fn finish_push<T>(q: &Queue<T>, claimed: u64, value: T) {
+        let slot = &q.buf[q.index(claimed)];
+        // SAFETY: `claim_push` claimed the position and nothing else touches
+        // its slot until the stamp store below.
+        unsafe { slot.value_ptr().write(value) };
+        // ORDERING: Release, as the push's [mpmc.stamp.release.push] (one
+        // thread here).
+        slot.stamp.store(claimed.wrapping_add(1), Ordering::Release);
+        q.not_empty.notify();
+    }
 
     /// Async waits on a slot that another operation has claimed and not
     /// finished.
     #[cfg(feature = "async")]
     mod stalled {
         use super::super::Queue;
+        use crate::mpmc::Count;
         use crate::sync::Ordering;
         use std::future::Future;
         use std::pin::pin;
         use std::prelude::rust_2021::*;
-        use std::sync::atomic::AtomicUsize;
         use std::sync::Arc;
-        use std::task::{Context, Poll, Wake, Waker};
-
-        /// A waker that counts its wake-ups.
-        #[derive(Default)]
-        struct Count(AtomicUsize);
-
-        impl Wake for Count {
-            fn wake(self: Arc<Self>) {
-                self.wake_by_ref();
-            }
-            fn wake_by_ref(self: &Arc<Self>) {
-                // ORDERING: Relaxed; a counter read on the same thread.
-                self.0.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-            }
-        }
-
-        impl Count {
-            fn get(&self) -> usize {
-                // ORDERING: Relaxed, as in `wake_by_ref`.
-                self.0.load(std::sync::atomic::Ordering::Relaxed)
-            }
-        }
+        use std::task::{Context, Poll, Waker};
 
         /// A push that has claimed the oldest free position and is preempted
         /// before it writes the slot: an async pop waits for it as a task, in
@@ -1093,10 +1102,7 @@ mod tests {
         fn async_pop_waits_for_a_stalled_push_as_a_task() {
             let (tx, rx) = crate::mpmc::channel::<u32>(2);
             let q: &Queue<u32> = &rx.chan.queue;
-            let claimed = q.load_tail();
-            // ORDERING: Relaxed; one thread: the claim of a push, without
-            // the exchange.
-            q.tail.store(q.next(claimed), Ordering::Relaxed);
+            let claimed = super::claim_push(q);
 
             let count = Arc::new(Count::default());
             let waker = Waker::from(count.clone());
@@ -1107,15 +1113,7 @@ mod tests {
             assert_eq!(pop.as_mut().poll(&mut cx), Poll::Pending); // arms
             assert_eq!(count.get(), 1);
 
-            // The push goes on: writes the slot, stores its stamp, notifies.
-            let slot = &q.buf[q.index(claimed)];
-            // SAFETY: the position was claimed above and nothing else touches
-            // its slot.
-            unsafe { slot.value_ptr().write(7) };
-            // ORDERING: Release, as the push's [mpmc.stamp.release.push]
-            // (one thread here).
-            slot.stamp.store(claimed.wrapping_add(1), Ordering::Release);
-            q.not_empty.notify();
+            super::finish_push(q, claimed, 7); // the push goes on
             assert_eq!(count.get(), 2);
             assert_eq!(pop.as_mut().poll(&mut cx), Poll::Ready(Ok(7)));
             drop(tx);
