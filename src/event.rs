@@ -256,7 +256,7 @@ impl<T: Plain> EventFlag<T> {
     #[cfg(feature = "async")]
     pub async fn wait_newer_async(&self, seen: u64) -> (u64, T) {
         let mut waiting = crate::wait::Waiting::new(&self.cell);
-        core::future::poll_fn(|cx| waiting.poll(cx, || self.read_newer_than(seen))).await
+        core::future::poll_fn(|cx| waiting.poll(cx, || self.read_for_wait(seen))).await
     }
 
     /// A [select](crate::select) source that is ready once the flag's generation
@@ -291,6 +291,20 @@ impl<T: Plain> EventFlag<T> {
             return None;
         }
         Some(self.read())
+    }
+
+    /// `read_newer_than` for a task that waits in the flag's cell
+    /// (`wait_newer_async`, the dispatcher's `run_async`): a publish in the
+    /// middle of writing makes it `None` at once instead of being waited out
+    /// on the executor's thread. That publish notifies the cell after its
+    /// write, so the task's wait ends once the value is readable.
+    #[cfg(feature = "async")]
+    #[inline]
+    pub(crate) fn read_for_wait(&self, seen: u64) -> Option<(u64, T)> {
+        if self.generation() <= seen {
+            return None;
+        }
+        self.try_read()
     }
 }
 
@@ -754,10 +768,55 @@ static_assertions::assert_impl_all!(EventFlag<[u64; 4]>: Send, Sync);
 static_assertions::assert_impl_all!(Event: Send, Sync);
 static_assertions::assert_not_impl_any!(EventFlag<u64>: Clone);
 
+#[cfg(all(test, feature = "async"))]
+pub(crate) use tests::{resume_publish, stall_publish};
+
 #[cfg(all(test, feature = "std"))]
 mod tests {
     use super::*;
     use std::prelude::rust_2021::*;
+
+    /// A publish stalled in the middle of writing (its writer lock held);
+    /// returns what `resume_publish` needs.
+    #[cfg(feature = "async")]
+    pub(crate) fn stall_publish<T: Plain>(flag: &EventFlag<T>) -> u64 {
+        crate::seqlock::stall(&flag.lock)
+    }
+
+    /// Puts the flag back as before that publish (which then never happened).
+    #[cfg(feature = "async")]
+    pub(crate) fn resume_publish<T: Plain>(flag: &EventFlag<T>, seq: u64) {
+        crate::seqlock::resume(&flag.lock, seq);
+    }
+
+    /// A publish stalled in the middle of writing a newer generation than the
+    /// one seen: `wait_newer_async` waits for it as a task, in the cell (where
+    /// `read` would spin and yield on the executor's thread until the write
+    /// ends, and with the publisher stalled for good never return), and the
+    /// end of a publish wakes it.
+    #[cfg(feature = "async")]
+    #[test]
+    fn wait_newer_async_waits_for_a_stalled_publish_as_a_task() {
+        use crate::test_waker::Count;
+        use core::future::Future;
+        use core::pin::pin;
+        use core::task::{Context, Poll};
+
+        let flag = EventFlag::new(0u32);
+        flag.publish(1);
+        let stalled = stall_publish(&flag); // a second publish has begun
+        let (count, waker) = Count::waker();
+        let mut cx = Context::from_waker(&waker);
+        let mut wait = pin!(flag.wait_newer_async(0));
+        assert_eq!(wait.as_mut().poll(&mut cx), Poll::Pending); // yields
+        assert_eq!(count.get(), 1);
+        assert_eq!(wait.as_mut().poll(&mut cx), Poll::Pending); // arms
+        assert_eq!(count.get(), 1);
+        resume_publish(&flag, stalled);
+        flag.publish(2); // the write, from its start to its notify
+        assert_eq!(count.get(), 2);
+        assert_eq!(wait.as_mut().poll(&mut cx), Poll::Ready((2, 2)));
+    }
 
     #[test]
     fn generations_count_publishes() {

@@ -239,6 +239,8 @@ mod error;
 #[cfg(target_has_atomic = "64")]
 mod plain;
 mod sync;
+#[cfg(all(test, feature = "async"))]
+mod test_waker;
 mod wait;
 
 // Everything but the SPSC ring keeps 64-bit positions, stamps or words in atomics.

@@ -355,10 +355,27 @@ static_assertions::assert_impl_all!(SeqLock<u64>: Send, Sync);
 static_assertions::assert_impl_all!(SeqLock<[u64; 15]>: Send, Sync);
 static_assertions::assert_not_impl_any!(SeqLock<u64>: Clone);
 
+#[cfg(all(test, feature = "async"))]
+pub(crate) use tests::{resume, stall};
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use std::prelude::rust_2021::*;
+
+    /// Takes the writer lock, as a writer stalled mid-write holds it; returns
+    /// the sequence to put back.
+    #[cfg(feature = "async")]
+    pub(crate) fn stall<T: Plain>(lock: &SeqLock<T>) -> u64 {
+        lock.lock()
+    }
+
+    /// Puts back the sequence `stall` returned: the lock as before the write.
+    #[cfg(feature = "async")]
+    pub(crate) fn resume<T: Plain>(lock: &SeqLock<T>, seq: u64) {
+        // ORDERING: Release, as [seqlock.write.unlock] (one thread here).
+        lock.seq.store(seq, Ordering::Release);
+    }
 
     #[test]
     fn round_trips_odd_sizes() {

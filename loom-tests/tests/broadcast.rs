@@ -117,6 +117,30 @@ fn blocked_recv_woken_by_publish() {
     });
 }
 
+/// A task waiting in `recv_async` is woken by a publish: its receive gives up
+/// on a slot the publisher is writing (odd stamp, or a read torn by the
+/// write) and waits in the cell, and the publish notifies after its closing
+/// stamp store. Data published before the event is visible. A lost wake-up
+/// deadlocks the model (`block_on` parks until the waker is woken).
+#[test]
+fn recv_async_woken_by_publish() {
+    loom::model(|| {
+        let (mut publisher, mut sub) = channel::<u64>(2);
+        let side = Arc::new(AtomicUsize::new(0));
+        let p = {
+            let side = side.clone();
+            thread::spawn(move || {
+                side.store(1, Ordering::Relaxed);
+                publisher.publish(value(0));
+                publisher
+            })
+        };
+        assert_eq!(loom::future::block_on(sub.recv_async()), Ok((0, value(0))));
+        assert_eq!(side.load(Ordering::Relaxed), 1);
+        drop(p.join().unwrap());
+    });
+}
+
 /// The publisher publishes once and goes away: a blocked subscriber gets the
 /// event first and only then `Disconnected`. Bounded; `disconnect_before_recv`
 /// is its unbounded twin.

@@ -284,6 +284,32 @@ fn run_async_woken_by_an_mpmc_push() {
     });
 }
 
+/// The same with a broadcast source: the task's receive gives up on a slot
+/// the publisher is writing, and the publish's notify wakes it. Bounded (the
+/// publish's many stores and the dispatcher's waits make the unbounded space
+/// too large); `broadcast::recv_async_woken_by_publish` is the unbounded model
+/// of the same attempt in `recv_async`.
+#[test]
+fn run_async_woken_by_a_publish() {
+    bounded(2, || {
+        let (mut publisher, sub) = ringkit::broadcast::channel::<u32>(2);
+        let mut d = Dispatcher::new();
+        let stop = d.stop_handle();
+        d.on_broadcast(sub, move |m| {
+            assert_eq!((m.seq, *m.message), (0, 7));
+            stop.stop();
+            Ok::<(), ()>(())
+        });
+        let p = thread::spawn(move || {
+            publisher.publish(7);
+            publisher // stays connected until the end
+        });
+        let end = loom::future::block_on(d.run_async(|_| std::future::ready(())));
+        assert_eq!(end, RunEnd::Stopped);
+        drop(p.join().unwrap());
+    });
+}
+
 /// `run_async` waiting on a connected, empty source is woken by a `Stop` from
 /// another thread (through the doorbell), and what that thread wrote before
 /// `stop()` is visible after it returns.

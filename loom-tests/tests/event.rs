@@ -28,6 +28,28 @@ fn publish_wakes_waiter() {
     });
 }
 
+/// A task in `wait_newer_async` races a publish while the generation is
+/// already newer than the one it has seen: its read gives up on the value
+/// being written, waits in the cell, and the publish's notify after its write
+/// wakes it. It gets one whole value, with its own generation.
+#[test]
+fn wait_newer_async_woken_by_publish() {
+    loom::model(|| {
+        let flag = Arc::new(EventFlag::new([0u64; 2]));
+        flag.publish([1, 1]);
+        let p = {
+            let flag = flag.clone();
+            thread::spawn(move || {
+                flag.publish([2, 2]);
+            })
+        };
+        let (generation, value) = loom::future::block_on(flag.wait_newer_async(0));
+        assert!(generation == 1 || generation == 2);
+        assert_eq!(value, [generation; 2]);
+        p.join().unwrap();
+    });
+}
+
 /// Seeing a generation through `generation()` synchronizes with its publish.
 /// Kills a weakened [seqlock.seq]. (The reader is the spawned thread: loom does
 /// not let a thread re-read a store it saw before its last yield, and the

@@ -397,6 +397,9 @@ static_assertions::assert_impl_all!(Publisher<u64>: Send, Sync);
 static_assertions::assert_impl_all!(Subscriber<[u64; 4]>: Send, Sync, Clone);
 static_assertions::assert_not_impl_any!(Publisher<u64>: Clone);
 
+#[cfg(all(test, feature = "async"))]
+pub(crate) use tests::{resume, stall};
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -425,12 +428,13 @@ mod tests {
 
     /// Puts slot `index` in the state of a publisher stalled mid-write (odd
     /// stamp); returns the stamp to restore.
-    fn stall(p: &Publisher<u32>, index: usize) -> u64 {
+    pub(crate) fn stall(p: &Publisher<u32>, index: usize) -> u64 {
         // ORDERING: single thread; stands in for a publisher's odd stamp.
         p.shared.slot(index)[STAMP].fetch_add(1, Ordering::Relaxed)
     }
 
-    fn resume(p: &Publisher<u32>, index: usize, stamp: u64) {
+    /// Puts back the stamp `stall` returned: the slot as before the write.
+    pub(crate) fn resume(p: &Publisher<u32>, index: usize, stamp: u64) {
         // ORDERING: single thread; stands in for the end of the write.
         p.shared.slot(index)[STAMP].store(stamp, Ordering::Release);
     }
@@ -452,6 +456,46 @@ mod tests {
         assert_eq!(s.try_recv_now(), Err(TryRecvNowError::Busy));
         resume(&p, 1, stamp);
         assert_eq!(s.try_recv_now(), Err(TryRecvNowError::Empty));
+    }
+
+    /// A publisher stalled in the middle of writing the slot the subscriber
+    /// needs: `recv_async` and the stream wait for it as a task, in the cell
+    /// (where `try_recv` would spin and yield on the executor's thread until
+    /// the write ends, and with the publisher stalled for good never return),
+    /// and the end of the publish wakes them.
+    #[cfg(feature = "async")]
+    #[test]
+    fn async_receives_wait_for_a_stalled_publish_as_a_task() {
+        use crate::test_waker::Count;
+        use core::future::Future;
+        use core::pin::{pin, Pin};
+        use core::task::{Context, Poll};
+        use futures_core::Stream;
+
+        let (mut p, mut s) = channel::<u32>(3);
+        let (count, waker) = Count::waker();
+        let mut cx = Context::from_waker(&waker);
+        let stamp = stall(&p, 0); // the publish of event 0 has begun
+        {
+            let mut recv = pin!(s.recv_async());
+            assert_eq!(recv.as_mut().poll(&mut cx), Poll::Pending); // yields
+            assert_eq!(count.get(), 1);
+            assert_eq!(recv.as_mut().poll(&mut cx), Poll::Pending); // arms
+            assert_eq!(count.get(), 1);
+            resume(&p, 0, stamp);
+            p.publish(7); // the write, from its start to its notify
+            assert_eq!(count.get(), 2);
+            assert_eq!(recv.as_mut().poll(&mut cx), Poll::Ready(Ok((0, 7))));
+        }
+        let stamp = stall(&p, 1);
+        assert_eq!(Pin::new(&mut s).poll_next(&mut cx), Poll::Pending); // yields
+        assert_eq!(Pin::new(&mut s).poll_next(&mut cx), Poll::Pending); // arms
+        assert_eq!(count.get(), 3);
+        resume(&p, 1, stamp);
+        p.publish(8);
+        assert_eq!(count.get(), 4);
+        let next = Pin::new(&mut s).poll_next(&mut cx);
+        assert_eq!(next, Poll::Ready(Some(Ok((1, 8)))));
     }
 
     /// Catching up after a lag reads the slot of the oldest event still held; if

@@ -106,7 +106,7 @@ impl<T: Plain> futures_core::Stream for Subscriber<T> {
         let Subscriber { shared, pos, task } = self.get_mut();
         shared
             .cell
-            .poll_wait(task, cx, || match pos.try_recv(shared) {
+            .poll_wait(task, cx, || match pos.recv_for_wait(shared) {
                 Err(RecvError::Empty) => None,
                 Err(RecvError::Disconnected) => Some(None),
                 got => Some(Some(got)),
@@ -187,12 +187,20 @@ impl<T: Plain> Cursor<T> {
     /// A receive that waits out a slot being written (see `recv`).
     #[inline]
     fn try_recv(&mut self, shared: &Shared<T>) -> Result<(u64, T), RecvError> {
-        self.recv::<true>(shared).map_err(|e| match e {
-            TryRecvNowError::Empty => RecvError::Empty,
-            TryRecvNowError::Lagged(n) => RecvError::Lagged(n),
-            TryRecvNowError::Disconnected => RecvError::Disconnected,
-            TryRecvNowError::Busy => unreachable!("a waiting read is never busy"),
-        })
+        self.recv::<true>(shared)
+            .map_err(|e| recv_error(e, || unreachable!("a waiting read is never busy")))
+    }
+
+    /// The receive of a task that waits in the ring's cell (`recv_async`, the
+    /// stream, the dispatcher's `run_async`): a slot the publisher is writing
+    /// ends it with `Empty`, the cursor as it was, instead of being waited out
+    /// on the executor's thread. That publish notifies the cell after its
+    /// closing stamp store, so the task's wait ends once the slot is readable.
+    #[cfg(feature = "async")]
+    #[inline]
+    fn recv_for_wait(&mut self, shared: &Shared<T>) -> Result<(u64, T), RecvError> {
+        self.recv::<false>(shared)
+            .map_err(|e| recv_error(e, || RecvError::Empty))
     }
 
     /// The slot we wanted holds `newest`, at least a lap past us. Moves to the
@@ -237,6 +245,17 @@ impl<T: Plain> Cursor<T> {
 }
 
 /// Reads slot `index`: with `WAIT`, waiting out a write in progress; without it,
+/// The `RecvError` for `e`; `busy` gives the one for `Busy`.
+#[inline(always)]
+fn recv_error(e: TryRecvNowError, busy: impl FnOnce() -> RecvError) -> RecvError {
+    match e {
+        TryRecvNowError::Empty => RecvError::Empty,
+        TryRecvNowError::Lagged(n) => RecvError::Lagged(n),
+        TryRecvNowError::Disconnected => RecvError::Disconnected,
+        TryRecvNowError::Busy => busy(),
+    }
+}
+
 /// `Err(Busy)` if the publisher was writing the slot during the attempt.
 #[inline(always)]
 fn read<T: Plain, const WAIT: bool>(
@@ -311,6 +330,32 @@ impl<T: Plain> Subscriber<T> {
     #[inline]
     pub fn try_recv_now(&mut self) -> Result<(u64, T), TryRecvNowError> {
         self.pos.recv::<false>(&self.shared)
+    }
+
+    /// [`try_recv`](Subscriber::try_recv) for a task that waits in this
+    /// ring's cell (the dispatcher's `run_async`): `Empty` also while the
+    /// publisher writes the slot needed (see `Cursor::recv_for_wait`).
+    #[cfg(feature = "async")]
+    pub(crate) fn recv_for_wait(&mut self) -> Result<(u64, T), RecvError> {
+        self.pos.recv_for_wait(&self.shared)
+    }
+
+    /// One poll of a task's wait in this ring's cell, `task` being its place
+    /// there, with [`recv_for_wait`](Self::recv_for_wait) as the attempt:
+    /// `Ready` with anything but `Empty`.
+    #[cfg(feature = "async")]
+    pub(crate) fn poll_recv_for_wait(
+        &mut self,
+        task: &mut crate::wait::TaskWait,
+        cx: &mut core::task::Context<'_>,
+    ) -> core::task::Poll<Result<(u64, T), RecvError>> {
+        let Subscriber { shared, pos, .. } = self;
+        shared
+            .cell
+            .poll_wait(task, cx, || match pos.recv_for_wait(shared) {
+                Err(RecvError::Empty) => None,
+                done => Some(done),
+            })
     }
 
     /// Like [`try_recv`](Subscriber::try_recv), but sleeps while there is nothing
@@ -393,7 +438,7 @@ impl<T: Plain> Subscriber<T> {
         let Subscriber { shared, pos, .. } = self;
         let mut waiting = crate::wait::Waiting::new(&shared.cell);
         core::future::poll_fn(|cx| {
-            waiting.poll(cx, || match pos.try_recv(shared) {
+            waiting.poll(cx, || match pos.recv_for_wait(shared) {
                 Err(RecvError::Empty) => None,
                 done => Some(done),
             })

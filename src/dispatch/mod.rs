@@ -134,9 +134,9 @@
 //! [`run_async`](Dispatcher::run_async) waits as a task instead: it leaves its
 //! waker in the wait cell of every source and in the doorbell, as a `select!`
 //! over `pop_async` futures would, and yields to the executor after each poll
-//! that delivered something. Its MPMC receives are the async ones: a message
-//! still being written by a preempted sender is waited for as a task, never on
-//! the executor's thread. A retry delay needs a timer, so it takes the
+//! that delivered something. Its receives are the async ones: a message or
+//! value still being written by a preempted sender or publisher is waited for
+//! as a task, never on the executor's thread. A retry delay needs a timer, so it takes the
 //! runtime's sleep function.
 //!
 //! `run` returns [`RunEnd::Stopped`] once [`Stop::stop`] has been called (from any
@@ -1042,17 +1042,21 @@ mod tests {
         assert_eq!(armed(&d.sources).count(), 2);
     }
 
-    /// `run_async` over MPMC sources whose next message or job is claimed by a
-    /// push that has not written it yet (a sender preempted mid-copy).
+    /// `run_async` over sources whose next message is still being written by
+    /// a stalled sender: an MPMC push (a message or a job) that has claimed its
+    /// slot, or a publish (broadcast, event flag) that has begun its write.
     #[cfg(feature = "async")]
     mod stalled {
         use super::super::{jobs, Dispatcher, RunEnd};
-        use crate::mpmc::{self, claim_push, finish_push, Count};
+        use crate::broadcast::{self, resume, stall};
+        use crate::event::{resume_publish, stall_publish, EventFlag};
+        use crate::mpmc::{self, claim_push, finish_push};
+        use crate::test_waker::Count;
         use std::future::{Future, Ready};
         use std::pin::pin;
         use std::sync::atomic::{AtomicU32, Ordering};
         use std::sync::Arc;
-        use std::task::{Context, Poll, Waker};
+        use std::task::{Context, Poll};
         use std::time::Duration;
 
         /// A sleep that must never be called: no retry delays here.
@@ -1060,75 +1064,121 @@ mod tests {
             panic!("sleep called without a retry delay")
         }
 
-        /// Polls a dispatcher whose only source's next message (pushed
-        /// through `stalled`, a receiver of its queue) is claimed and not
-        /// written: the task waits for it in the source's cell rather than on
-        /// the executor's thread (a `try_pop` would wait in place and, with
-        /// the push stalled for good, never return), and the push's end wakes
-        /// it. `done` reads what the handler saw; `disconnect` drops the
-        /// senders.
-        fn waits_for_the_stalled_push<T>(
+        /// Polls a dispatcher whose only source's next message is still being
+        /// written (the caller stalled its sender): the task waits for it in
+        /// the source's cell rather than on the executor's thread (a thread's
+        /// receive waits in place and, with the sender stalled for good, never
+        /// returns). `finish` lets the sender end its write, which wakes the
+        /// task, and returns what ends the run (`end` says how); `done` reads
+        /// what the handler saw (7).
+        fn waits_for_the_stalled_sender<S: FnOnce()>(
             mut d: Dispatcher,
-            stalled: mpmc::Receiver<T>,
-            value: T,
+            finish: impl FnOnce() -> S,
             done: impl Fn() -> u32,
-            disconnect: impl FnOnce(),
+            end: RunEnd,
         ) {
-            let claimed = claim_push(&stalled);
-            let count = Arc::new(Count::default());
-            let waker = Waker::from(count.clone());
+            let (count, waker) = Count::waker();
             let mut cx = Context::from_waker(&waker);
             let mut run = pin!(d.run_async(no_timer));
-            // The poll finds the head claimed and gives up; the wait yields
+            // The poll finds the slot unwritten and gives up; the wait yields
             // once in the doorbell and once in the source's cell.
             assert!(run.as_mut().poll(&mut cx).is_pending());
             assert_eq!(count.get(), 2);
             assert!(run.as_mut().poll(&mut cx).is_pending()); // arms both
             assert_eq!(count.get(), 2);
 
-            finish_push(&stalled, claimed, value);
-            // The push's end wakes the task in the source's cell, and again
+            let ending = finish();
+            // The write's end wakes the task in the source's cell, and again
             // through the doorbell that cell rings.
             assert_eq!(count.get(), 4);
             assert!(run.as_mut().poll(&mut cx).is_pending()); // delivers, yields
             assert_eq!(done(), 7);
-            disconnect();
-            assert_eq!(
-                run.as_mut().poll(&mut cx),
-                Poll::Ready(RunEnd::Disconnected)
-            );
+            ending();
+            assert_eq!(run.as_mut().poll(&mut cx), Poll::Ready(end));
+        }
+
+        /// A handler's or job's result, read back on this thread.
+        fn seen() -> (Arc<AtomicU32>, impl Fn() -> u32) {
+            let got = Arc::new(AtomicU32::new(0));
+            let read = got.clone();
+            // ORDERING: Relaxed; stored and read on this thread.
+            (got, move || read.load(Ordering::Relaxed))
         }
 
         #[test]
         fn run_async_waits_for_a_stalled_mpmc_push_as_a_task() {
             let (tx, rx) = mpmc::channel::<u32>(2);
             let stalled = rx.clone();
-            let got = Arc::new(AtomicU32::new(0));
-            let seen = got.clone();
+            let (got, done) = seen();
             let mut d = Dispatcher::new();
             d.on_mpmc(rx, move |m| {
-                // ORDERING: Relaxed; read on this thread.
-                seen.store(*m.message, Ordering::Relaxed);
+                // ORDERING: Relaxed; see `seen`.
+                got.store(*m.message, Ordering::Relaxed);
                 Ok::<(), ()>(())
             });
-            let done = || got.load(Ordering::Relaxed); // ORDERING: as above
-            waits_for_the_stalled_push(d, stalled, 7, done, || drop(tx));
+            let claimed = claim_push(&stalled);
+            let finish = move || {
+                finish_push(&stalled, claimed, 7);
+                || drop(tx)
+            };
+            waits_for_the_stalled_sender(d, finish, done, RunEnd::Disconnected);
         }
 
         #[test]
         fn run_async_waits_for_a_stalled_job_submit_as_a_task() {
             let (submit, exec) = jobs(2);
             let stalled = exec.rx.clone();
-            let ran = Arc::new(AtomicU32::new(0));
-            let job = {
-                let ran = ran.clone();
-                // ORDERING: Relaxed; read on this thread.
-                jobs::Job::new(move || ran.store(7, Ordering::Relaxed))
-            };
+            let (ran, done) = seen();
+            // ORDERING: Relaxed; see `seen`.
+            let job = jobs::Job::new(move || ran.store(7, Ordering::Relaxed));
             let mut d = Dispatcher::new();
             d.on_jobs(exec);
-            let done = || ran.load(Ordering::Relaxed); // ORDERING: as above
-            waits_for_the_stalled_push(d, stalled, job, done, || drop(submit));
+            let claimed = claim_push(&stalled);
+            let finish = move || {
+                finish_push(&stalled, claimed, job);
+                || drop(submit)
+            };
+            waits_for_the_stalled_sender(d, finish, done, RunEnd::Disconnected);
+        }
+
+        #[test]
+        fn run_async_waits_for_a_stalled_publish_as_a_task() {
+            let (mut publisher, sub) = broadcast::channel::<u32>(2);
+            let (got, done) = seen();
+            let mut d = Dispatcher::new();
+            d.on_broadcast(sub, move |m| {
+                // ORDERING: Relaxed; see `seen`.
+                got.store(*m.message, Ordering::Relaxed);
+                Ok::<(), ()>(())
+            });
+            let stamp = stall(&publisher, 0);
+            let finish = move || {
+                resume(&publisher, 0, stamp); // the slot as before the write
+                publisher.publish(7); // the write, from its start to its notify
+                || drop(publisher)
+            };
+            waits_for_the_stalled_sender(d, finish, done, RunEnd::Disconnected);
+        }
+
+        #[test]
+        fn run_async_waits_for_a_stalled_flag_publish_as_a_task() {
+            let flag = Arc::new(EventFlag::new(0u32));
+            let (got, done) = seen();
+            let mut d = Dispatcher::new();
+            d.on_event(flag.clone(), move |u| {
+                // ORDERING: Relaxed; see `seen`.
+                got.store(u.value, Ordering::Relaxed);
+                Ok::<(), ()>(())
+            });
+            let stop = d.stop_handle();
+            flag.publish(1); // newer than what the source has seen
+            let stalled = stall_publish(&flag); // a second publish has begun
+            let finish = move || {
+                resume_publish(&flag, stalled); // the flag as before it
+                flag.publish(7); // the write, from its start to its notify
+                move || stop.stop() // a flag never disconnects
+            };
+            waits_for_the_stalled_sender(d, finish, done, RunEnd::Stopped);
         }
     }
 }

@@ -1,14 +1,15 @@
 //! [`Dispatcher::run_async`]: the dispatcher's `run` as a future, for a task.
 //!
-//! It polls as `run` does, except that an MPMC receive never waits in place
-//! for a push still writing its slot (`Caller::Task`). When nothing is ready,
+//! It polls as `run` does, except that no receive waits in place for a push or
+//! publish still writing what it would take (`Caller::Task`). When nothing is ready,
 //! instead of parking the thread it waits as a task in the wait cell of every
 //! source that a notify can make ready, and in the dispatcher's doorbell (which
 //! [`Stop::stop`](super::Stop) rings), through each cell's own task protocol
 //! (`poll_wait`, the one every `*_async` method uses): a task waiting on several
-//! cells is what a `select!` over several `pop_async` futures is. An MPMC
-//! source's attempt there is its receive, as `pop_async`'s is; what it takes
-//! waits in the source for the next poll. A retry delay needs a timer, which a
+//! cells is what a `select!` over several `pop_async` futures is. A source
+//! whose receive can give up on such a write (MPMC, jobs, broadcast, event
+//! flag) makes that receive its attempt there, as `pop_async` does; what it
+//! takes waits in the source for the next poll. A retry delay needs a timer, which a
 //! crate with no runtime does not have, so the caller passes its runtime's
 //! sleep.
 

@@ -18,16 +18,17 @@ use {
     core::task::{Context, Poll},
 };
 
-/// Who polls the sources: what a receive may do when the next message is
-/// still being written by a sender that has claimed its slot.
+/// Who polls the sources: what a receive may do when the next message (an
+/// MPMC slot, a broadcast slot, a flag's value) is still being written by a
+/// sender or publisher.
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub(super) enum Caller {
-    /// `poll` and `run`, on the caller's thread: an MPMC receive waits in
-    /// place for that sender, so a poll that finds a claimed slot delivers it.
+    /// `poll` and `run`, on the caller's thread: the receive waits in place
+    /// for that write, so a poll that finds it under way delivers it.
     Thread,
-    /// `run_async`, a task: an MPMC receive never waits on the executor's
-    /// thread. It reports nothing there, and the task waits in the source's
-    /// cell until that sender's end wakes it (see [`Source::poll_idle`]).
+    /// `run_async`, a task: the receive never waits on the executor's thread.
+    /// It reports nothing there, and the task waits in the source's cell
+    /// until the write's end wakes it (see [`Source::poll_idle`]).
     #[cfg(feature = "async")]
     Task,
 }
@@ -60,11 +61,10 @@ pub(super) trait Source: Send {
     fn kind(&self) -> Kind;
     /// One poll of an idle `run_async`'s wait in this source's cell (`task` is
     /// its place there): `Ready` once a poll may find something to do. A
-    /// source whose receive can miss a message still being written (MPMC)
+    /// source whose task receive gives up on a message still being written
     /// makes that receive its attempt instead of `looks_ready`, and keeps what
-    /// it takes for the next poll: `looks_ready` would see the claimed slot
-    /// and keep the task spinning on the executor's thread until it is
-    /// written.
+    /// it takes for the next poll: `looks_ready` would see the write under way
+    /// and keep the task spinning on the executor's thread until it ends.
     #[cfg(feature = "async")]
     fn poll_idle(&mut self, task: &mut TaskWait, cx: &mut Context<'_>) -> Poll<()> {
         self.cell()
@@ -283,9 +283,14 @@ impl<T: Plain> Take for Subscriber<T> {
 
     /// A lag is skipped: the next receive returns the oldest event still
     /// held, and the handler sees the gap in the sequence numbers.
-    fn take(&mut self, _by: Caller) -> Result<(u64, T), PopError> {
+    fn take(&mut self, by: Caller) -> Result<(u64, T), PopError> {
         loop {
-            return match self.try_recv() {
+            let got = match by {
+                Caller::Thread => self.try_recv(),
+                #[cfg(feature = "async")]
+                Caller::Task => self.recv_for_wait(),
+            };
+            return match got {
                 Ok(event) => Ok(event),
                 Err(RecvError::Lagged(_)) => continue,
                 Err(RecvError::Empty) => Err(PopError::Empty),
@@ -300,6 +305,20 @@ impl<T: Plain> Take for Subscriber<T> {
 
     fn cell(&self) -> &WaitCell {
         self.ready_cell()
+    }
+
+    /// The receive is the attempt, as in `recv_async`: a slot the publisher
+    /// is writing leaves the task waiting, and that publish notifies the cell
+    /// after its closing stamp store. A lag is skipped, as in `take`.
+    #[cfg(feature = "async")]
+    fn poll_take(&mut self, task: &mut TaskWait, cx: &mut Context<'_>) -> Poll<Option<(u64, T)>> {
+        loop {
+            return match core::task::ready!(self.poll_recv_for_wait(task, cx)) {
+                Ok(event) => Poll::Ready(Some(event)),
+                Err(RecvError::Lagged(_)) => continue,
+                Err(RecvError::Empty | RecvError::Disconnected) => Poll::Ready(None),
+            };
+        }
     }
 }
 
@@ -470,7 +489,7 @@ where
     T: Plain,
     H: FnMut(EventUpdate<T>) -> Result<(), E> + Send,
 {
-    fn poll(&mut self, _batch: usize, now: &Now<'_>, _by: Caller) -> usize {
+    fn poll(&mut self, _batch: usize, now: &Now<'_>, by: Caller) -> usize {
         if let Some(at) = self.retry_at {
             if now.get() < at {
                 return 0;
@@ -480,7 +499,16 @@ where
         if self.flag.generation() == self.seen {
             return 0;
         }
-        let (generation, value) = self.flag.read();
+        let read = match by {
+            Caller::Thread => Some(self.flag.read()),
+            // A publish in the middle of writing: nothing now; it wakes the
+            // task's wait (`poll_idle`) when it is done.
+            #[cfg(feature = "async")]
+            Caller::Task => self.flag.try_read(),
+        };
+        let Some((generation, value)) = read else {
+            return 0;
+        };
         let attempt = if generation == self.failing {
             self.failures + 1
         } else {
@@ -537,6 +565,16 @@ where
 
     fn kind(&self) -> Kind {
         Kind::Event
+    }
+
+    /// The read is the attempt, as in `wait_newer_async` (the value is read
+    /// again by the poll): a newer generation whose publish is still writing
+    /// leaves the task waiting, and that publish notifies the cell after it.
+    #[cfg(feature = "async")]
+    fn poll_idle(&mut self, task: &mut TaskWait, cx: &mut Context<'_>) -> Poll<()> {
+        let (flag, seen) = (&self.flag, self.seen);
+        flag.ready_cell()
+            .poll_wait(task, cx, || flag.read_for_wait(seen).map(drop))
     }
 }
 

@@ -996,37 +996,13 @@ static_assertions::assert_not_impl_any!(Sender<alloc::rc::Rc<u64>>: Send, Sync);
 static_assertions::assert_not_impl_any!(Receiver<alloc::rc::Rc<u64>>: Send, Sync);
 
 #[cfg(all(test, feature = "async"))]
-pub(crate) use testing::{claim_push, finish_push, Count};
+pub(crate) use testing::{claim_push, finish_push};
 
 /// For the tests of code that waits on a receiver (`rx`, or a clone of it): a
-/// push stalled between its claim and its write, and a waker that counts.
+/// push stalled between its claim and its write.
 #[cfg(all(test, feature = "async"))]
 mod testing {
     use super::{queue, Receiver};
-    use std::sync::atomic::{AtomicUsize, Ordering};
-    use std::sync::Arc;
-    use std::task::Wake;
-
-    /// A waker that counts its wake-ups.
-    #[derive(Default)]
-    pub(crate) struct Count(AtomicUsize);
-
-    impl Wake for Count {
-        fn wake(self: Arc<Self>) {
-            self.wake_by_ref();
-        }
-        fn wake_by_ref(self: &Arc<Self>) {
-            // ORDERING: Relaxed; a counter read on the same thread.
-            self.0.fetch_add(1, Ordering::Relaxed);
-        }
-    }
-
-    impl Count {
-        pub(crate) fn get(&self) -> usize {
-            // ORDERING: Relaxed, as in `wake_by_ref`.
-            self.0.load(Ordering::Relaxed)
-        }
-    }
 
     /// Claims the next position for a push and leaves its slot unwritten.
     pub(crate) fn claim_push<T>(rx: &Receiver<T>) -> u64 {

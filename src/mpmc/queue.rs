@@ -1085,13 +1085,12 @@ mod tests {
     #[cfg(feature = "async")]
     mod stalled {
         use super::super::Queue;
-        use crate::mpmc::Count;
         use crate::sync::Ordering;
+        use crate::test_waker::Count;
         use std::future::Future;
         use std::pin::pin;
         use std::prelude::rust_2021::*;
-        use std::sync::Arc;
-        use std::task::{Context, Poll, Waker};
+        use std::task::{Context, Poll};
 
         /// A push that has claimed the oldest free position and is preempted
         /// before it writes the slot: an async pop waits for it as a task, in
@@ -1104,8 +1103,7 @@ mod tests {
             let q: &Queue<u32> = &rx.chan.queue;
             let claimed = super::claim_push(q);
 
-            let count = Arc::new(Count::default());
-            let waker = Waker::from(count.clone());
+            let (count, waker) = Count::waker();
             let mut cx = Context::from_waker(&waker);
             let mut pop = pin!(rx.pop_async());
             assert_eq!(pop.as_mut().poll(&mut cx), Poll::Pending); // yields
@@ -1132,8 +1130,7 @@ mod tests {
             // the exchange.
             q.head.store(q.next(claimed), Ordering::Relaxed);
 
-            let count = Arc::new(Count::default());
-            let waker = Waker::from(count.clone());
+            let (count, waker) = Count::waker();
             let mut cx = Context::from_waker(&waker);
             let mut push = pin!(tx.push_async(2));
             assert_eq!(push.as_mut().poll(&mut cx), Poll::Pending); // yields
