@@ -244,7 +244,6 @@ impl<T: Plain> Cursor<T> {
     }
 }
 
-/// Reads slot `index`: with `WAIT`, waiting out a write in progress; without it,
 /// The `RecvError` for `e`; `busy` gives the one for `Busy`.
 #[inline(always)]
 fn recv_error(e: TryRecvNowError, busy: impl FnOnce() -> RecvError) -> RecvError {
@@ -256,6 +255,7 @@ fn recv_error(e: TryRecvNowError, busy: impl FnOnce() -> RecvError) -> RecvError
     }
 }
 
+/// Reads slot `index`: with `WAIT`, waiting out a write in progress; without it,
 /// `Err(Busy)` if the publisher was writing the slot during the attempt.
 #[inline(always)]
 fn read<T: Plain, const WAIT: bool>(

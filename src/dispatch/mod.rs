@@ -1052,11 +1052,12 @@ mod tests {
         use crate::event::{resume_publish, stall_publish, EventFlag};
         use crate::mpmc::{self, claim_push, finish_push};
         use crate::test_waker::Count;
+        use std::boxed::Box;
         use std::future::{Future, Ready};
         use std::pin::pin;
         use std::sync::atomic::{AtomicU32, Ordering};
-        use std::sync::Arc;
-        use std::task::{Context, Poll};
+        use std::sync::{Arc, Mutex};
+        use std::task::{Context, Poll, Wake, Waker};
         use std::time::Duration;
 
         /// A sleep that must never be called: no retry delays here.
@@ -1122,6 +1123,54 @@ mod tests {
                 || drop(tx)
             };
             waits_for_the_stalled_sender(d, finish, done, RunEnd::Disconnected);
+        }
+
+        /// A waker that, the first time it is woken, runs a closure.
+        struct OnWake(Mutex<Option<Box<dyn FnOnce() + Send>>>);
+
+        impl Wake for OnWake {
+            fn wake(self: Arc<Self>) {
+                self.wake_by_ref();
+            }
+
+            fn wake_by_ref(self: &Arc<Self>) {
+                if let Some(then) = self.0.lock().unwrap().take() {
+                    then();
+                }
+            }
+        }
+
+        /// A stop that lands while the idle wait's attempt takes a message:
+        /// the wait checks the doorbell (not stopped yet), the push ends and
+        /// the stop comes (here from the waker the doorbell's yield wakes),
+        /// then the source's attempt takes the message. The run delivers it
+        /// before it returns `Stopped`, so no message it took is left behind.
+        #[test]
+        fn a_stop_during_the_wait_returns_after_what_the_wait_took_is_delivered() {
+            let (tx, rx) = mpmc::channel::<u32>(2);
+            let stalled = rx.clone();
+            let (got, done) = seen();
+            let mut d = Dispatcher::new();
+            d.on_mpmc(rx, move |m| {
+                // ORDERING: Relaxed; see `seen`.
+                got.store(*m.message, Ordering::Relaxed);
+                Ok::<(), ()>(())
+            });
+            let stop = d.stop_handle();
+            let claimed = claim_push(&stalled);
+            let then: Box<dyn FnOnce() + Send> = Box::new(move || {
+                finish_push(&stalled, claimed, 7);
+                stop.stop();
+            });
+            let waker = Waker::from(Arc::new(OnWake(Mutex::new(Some(then)))));
+            let mut cx = Context::from_waker(&waker);
+            let mut run = pin!(d.run_async(no_timer));
+            // The poll finds the slot claimed; the wait takes the message;
+            // the poll after the wait delivers it and yields.
+            assert!(run.as_mut().poll(&mut cx).is_pending());
+            assert_eq!(done(), 7);
+            assert_eq!(run.as_mut().poll(&mut cx), Poll::Ready(RunEnd::Stopped));
+            drop(tx);
         }
 
         #[test]

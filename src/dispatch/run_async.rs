@@ -1,17 +1,17 @@
 //! [`Dispatcher::run_async`]: the dispatcher's `run` as a future, for a task.
 //!
-//! It polls as `run` does, except that no receive waits in place for a push or
-//! publish still writing what it would take (`Caller::Task`). When nothing is ready,
-//! instead of parking the thread it waits as a task in the wait cell of every
-//! source that a notify can make ready, and in the dispatcher's doorbell (which
-//! [`Stop::stop`](super::Stop) rings), through each cell's own task protocol
-//! (`poll_wait`, the one every `*_async` method uses): a task waiting on several
-//! cells is what a `select!` over several `pop_async` futures is. A source
-//! whose receive can give up on such a write (MPMC, jobs, broadcast, event
-//! flag) makes that receive its attempt there, as `pop_async` does; what it
-//! takes waits in the source for the next poll. A retry delay needs a timer, which a
-//! crate with no runtime does not have, so the caller passes its runtime's
-//! sleep.
+//! It polls as `run` does, except that no receive waits in place for a push
+//! or publish still writing what it would take (`Caller::Task`). When nothing
+//! is ready, instead of parking the thread it waits as a task in the wait cell
+//! of every source that a notify can make ready, and in the dispatcher's
+//! doorbell (which [`Stop::stop`](super::Stop) rings), through each cell's own
+//! task protocol (`poll_wait`, the one every `*_async` method uses): a task
+//! waiting on several cells is what a `select!` over several `pop_async`
+//! futures is. A source whose receive can give up on such a write (MPMC, jobs,
+//! broadcast, event flag) makes that receive its attempt there, as `pop_async`
+//! does; what it takes waits in the source, and the poll right after the wait
+//! delivers it. A retry delay needs a timer, which a crate with no runtime does
+//! not have, so the caller passes its runtime's sleep.
 
 use super::source::{Caller, Source};
 use super::{notifiable, Dispatcher, RunEnd, Shared};
@@ -110,6 +110,14 @@ impl Dispatcher {
                 ..
             } = self;
             Idle::new(sources, shared, tasks, timer).await;
+            // What the wait's attempts took (kept in their sources) is
+            // delivered now, before the top of the loop can honour a stop
+            // that came meanwhile: a dispatcher that returns holds no message
+            // it took but did not deliver (only a failed one waiting for its
+            // retry, as after `run`).
+            if self.poll_by(Caller::Task) > 0 {
+                YieldOnce(false).await;
+            }
         }
     }
 }
@@ -131,11 +139,13 @@ impl Future for YieldOnce {
 }
 
 /// One wait of an idle dispatcher's task: ready when the stop flag is set, a
-/// source whose cell it waits in looks ready, or the timer fires. `tasks[0]` is
-/// its place in the doorbell, `tasks[1..]` its places in the cells of the
-/// notifiable sources (`notifiable`), in order (the set does not change during
-/// the wait: nothing polls the sources meanwhile). Dropping it, done or not,
-/// gives every place back.
+/// source whose cell it waits in is ready (`Source::poll_idle`: its attempt
+/// may take a message into the source, which the poll after the wait
+/// delivers), or the timer fires. `tasks[0]` is its place in the doorbell,
+/// `tasks[1..]` its places in the cells of the notifiable sources
+/// (`notifiable`), in order (the set does not change during the wait: no
+/// attempt changes a source's retry time). Dropping it, done or not, gives
+/// every place back.
 struct Idle<'a, F> {
     // `&mut`, not `&`: a source is `Send` but not `Sync`, and the future must
     // stay `Send` for a multi-thread runtime.

@@ -232,17 +232,15 @@ pub(super) trait Take: Send {
     fn looks_ready(&self) -> bool;
     fn cell(&self) -> &WaitCell;
     /// One poll of a task's wait in [`cell`](Self::cell) (see
-    /// [`Source::poll_idle`]): `Ready(Some)` with a message taken,
-    /// `Ready(None)` when a `take` may find something (or the end).
+    /// [`Source::poll_idle`]), with the task's receive (`take(Caller::Task)`)
+    /// as the attempt: `Ready(Some)` with a message taken, `Ready(None)` at
+    /// the end (a `take` then says `Disconnected`).
     #[cfg(feature = "async")]
     fn poll_take(
         &mut self,
         task: &mut TaskWait,
         cx: &mut Context<'_>,
-    ) -> Poll<Option<(u64, Self::Item)>> {
-        self.cell()
-            .poll_wait(task, cx, || self.looks_ready().then_some(None))
-    }
+    ) -> Poll<Option<(u64, Self::Item)>>;
 }
 
 impl<T: Send> Take for mpmc::Receiver<T> {
@@ -462,6 +460,9 @@ pub(super) struct EventSource<T: Plain, E, H> {
     failures: u32,
     /// When the failed update may be retried (with the newest value then).
     retry_at: Option<Instant>,
+    /// A generation newer than `seen` and its value, read by an idle
+    /// `run_async`'s wait (see `poll_idle`); the next poll delivers it.
+    next: Option<(u64, T)>,
 }
 
 impl<T: Plain, E, H> EventSource<T, E, H> {
@@ -480,6 +481,7 @@ impl<T: Plain, E, H> EventSource<T, E, H> {
             failing: seen,
             failures: 0,
             retry_at: None,
+            next: None,
         }
     }
 }
@@ -496,15 +498,16 @@ where
             }
             self.retry_at = None;
         }
-        if self.flag.generation() == self.seen {
-            return 0;
-        }
-        let read = match by {
-            Caller::Thread => Some(self.flag.read()),
-            // A publish in the middle of writing: nothing now; it wakes the
-            // task's wait (`poll_idle`) when it is done.
-            #[cfg(feature = "async")]
-            Caller::Task => self.flag.try_read(),
+        let read = match self.next.take() {
+            Some(read) => Some(read),
+            None if self.flag.generation() == self.seen => return 0,
+            None => match by {
+                Caller::Thread => Some(self.flag.read()),
+                // A publish in the middle of writing: nothing now; it wakes
+                // the task's wait (`poll_idle`) when it is done.
+                #[cfg(feature = "async")]
+                Caller::Task => self.flag.try_read(),
+            },
         };
         let Some((generation, value)) = read else {
             return 0;
@@ -552,7 +555,7 @@ where
     }
 
     fn looks_ready(&self) -> bool {
-        self.retry_at.is_none() && self.flag.looks_ready(self.seen)
+        self.retry_at.is_none() && (self.next.is_some() || self.flag.looks_ready(self.seen))
     }
 
     fn finished(&self) -> bool {
@@ -567,14 +570,20 @@ where
         Kind::Event
     }
 
-    /// The read is the attempt, as in `wait_newer_async` (the value is read
-    /// again by the poll): a newer generation whose publish is still writing
-    /// leaves the task waiting, and that publish notifies the cell after it.
+    /// The read is the attempt, as in `wait_newer_async`: a newer generation
+    /// whose successor is still being written leaves the task waiting, and
+    /// that publish notifies the cell after it. What it reads is kept for the
+    /// next poll.
     #[cfg(feature = "async")]
     fn poll_idle(&mut self, task: &mut TaskWait, cx: &mut Context<'_>) -> Poll<()> {
-        let (flag, seen) = (&self.flag, self.seen);
-        flag.ready_cell()
-            .poll_wait(task, cx, || flag.read_for_wait(seen).map(drop))
+        if self.next.is_some() {
+            return Poll::Ready(());
+        }
+        let (flag, seen, next) = (&self.flag, self.seen, &mut self.next);
+        flag.ready_cell().poll_wait(task, cx, || {
+            *next = Some(flag.read_for_wait(seen)?);
+            Some(())
+        })
     }
 }
 
