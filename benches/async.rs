@@ -382,8 +382,10 @@ impl Broadcast for TokioBroadcast {
 /// Broadcast: a publisher thread (pinned to `OTHER_CORE`) publishes `0..events`
 /// into a ring of at least `events` slots, so nothing is overwritten unread; the
 /// main future of `rt` (pinned to `MAIN_CORE`) awaits each and checks each came
-/// once and in order. Returns the time from the runtime's first poll to the last
-/// receive.
+/// once and in order. Returns the time from the first publish to the last
+/// receive (the clock starts on the publisher's side, as in `watch`: a
+/// subscriber that starts late would otherwise time only the drain of a full
+/// ring).
 fn broadcast<B: Broadcast>(rt: &Runtime, events: u64) -> Duration {
     let (mut p, mut s) = B::make(events as usize);
     let ready = Arc::new(Barrier::new(2));
@@ -392,24 +394,25 @@ fn broadcast<B: Broadcast>(rt: &Runtime, events: u64) -> Duration {
         thread::spawn(move || {
             pin_to(OTHER_CORE);
             ready.wait();
+            let start = Instant::now();
             for i in 0..events {
                 B::publish(&mut p, i);
             }
             // Handed back so the subscriber never sees a disconnection.
-            p
+            (p, start)
         })
     };
     pin_to(MAIN_CORE);
     ready.wait();
-    let t = rt.block_on(async {
-        let start = Instant::now();
+    let end = rt.block_on(async {
         for i in 0..events {
             assert_eq!(B::recv(&mut s).await, i, "lost or reordered event");
         }
-        start.elapsed()
+        Instant::now()
     });
-    drop(publisher.join().expect("publisher thread panicked"));
-    t
+    let (p, start) = publisher.join().expect("publisher thread panicked");
+    drop(p);
+    end.saturating_duration_since(start)
 }
 
 /// A latest-value cell whose readers await a newer value.
@@ -465,9 +468,11 @@ impl Watch for TokioWatch {
 
 /// Watch: a writer thread (pinned to `OTHER_CORE`) publishes `1..=publishes`
 /// back to back; the main future of `rt` (pinned to `MAIN_CORE`) waits for a
-/// newer value until it has seen the last. Returns the time from the runtime's
-/// first poll to seeing the last, and how many waits that took (at most
-/// `publishes`: the reader may skip values).
+/// newer value until it has seen the last. Returns the time from the writer's
+/// first publish to the reader seeing the last, and how many waits that took
+/// (at most `publishes`: the reader may skip values). The clock starts on the
+/// writer's side: a reader that starts late (descheduled after the barrier
+/// while the writer runs) would otherwise time only its last wait.
 fn watch<W: Watch>(rt: &Runtime, publishes: u64) -> (Duration, u64) {
     let (w, mut r) = W::make();
     let ready = Arc::new(Barrier::new(2));
@@ -476,17 +481,17 @@ fn watch<W: Watch>(rt: &Runtime, publishes: u64) -> (Duration, u64) {
         thread::spawn(move || {
             pin_to(OTHER_CORE);
             ready.wait();
+            let start = Instant::now();
             for i in 1..=publishes {
                 W::publish(&w, i);
             }
             // Handed back so the reader never sees a disconnection.
-            w
+            (w, start)
         })
     };
     pin_to(MAIN_CORE);
     ready.wait();
-    let (t, waits) = rt.block_on(async {
-        let start = Instant::now();
+    let (end, waits) = rt.block_on(async {
         let (mut seen, mut waits) = (0, 0);
         while seen < publishes {
             let v = W::wait_newer(&mut r, seen).await;
@@ -494,10 +499,11 @@ fn watch<W: Watch>(rt: &Runtime, publishes: u64) -> (Duration, u64) {
             seen = v;
             waits += 1;
         }
-        (start.elapsed(), waits)
+        (Instant::now(), waits)
     });
-    drop(writer.join().expect("writer thread panicked"));
-    (t, waits)
+    let (w, start) = writer.join().expect("writer thread panicked");
+    drop(w);
+    (end.saturating_duration_since(start), waits)
 }
 
 /// One repetition of a workload: the runtime to run on and the amount of work.
