@@ -7,6 +7,9 @@
 //!
 //! `cargo run --release -p ringkit-benches --example membarrier_cost`
 
+#[path = "../common/mod.rs"]
+mod common;
+
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -36,18 +39,10 @@ fn main() {
         );
         return;
     }
-    let cpu = std::fs::read_to_string("/proc/cpuinfo")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("model name"))
-                .and_then(|l| l.split(':').nth(1))
-                .map(|m| m.trim().to_string())
-        })
-        .unwrap_or_else(|| "unknown CPU".into());
+    let m = common::Machine::describe();
     println!(
-        "{cpu}, {} logical cores",
-        std::thread::available_parallelism().map_or(0, |n| n.get())
+        "{}, {} cores usable, load average {}",
+        m.cpu, m.cores, m.load
     );
     let expedited = || assert!(membarrier(PRIVATE_EXPEDITED), "membarrier failed");
     let getppid = || {
