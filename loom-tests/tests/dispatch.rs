@@ -10,7 +10,7 @@ use loom::sync::atomic::{AtomicUsize, Ordering};
 use loom::thread;
 use loom_tests::bounded;
 use ringkit::dispatch::{Dispatcher, RunEnd};
-use ringkit::event::EventFlag;
+use ringkit::event::{Event, EventFlag};
 
 /// Which source the producer pushes on.
 #[derive(Clone, Copy)]
@@ -88,6 +88,34 @@ fn parked_dispatcher_woken_by_mpmc_push() {
 #[test]
 fn parked_dispatcher_woken_by_publish() {
     parked_on_three_woken_by(Which::Event);
+}
+
+/// A job queue: the submit from another thread wakes the parked dispatcher
+/// (the queue's cell), which runs the job; the job stops it.
+#[test]
+fn parked_dispatcher_runs_a_submitted_job() {
+    loom::model(|| {
+        let (submit, exec) = ringkit::dispatch::jobs(2);
+        let mut d = Dispatcher::new();
+        d.on_jobs(exec);
+        let stop = d.stop_handle();
+        let ran = std::sync::Arc::new(AtomicUsize::new(0));
+        let p = {
+            let ran = ran.clone();
+            thread::spawn(move || {
+                submit
+                    .submit(move || {
+                        ran.fetch_add(1, Ordering::Relaxed);
+                        stop.stop();
+                    })
+                    .unwrap();
+                submit // stays connected until the end
+            })
+        };
+        assert_eq!(d.run(), RunEnd::Stopped);
+        assert_eq!(ran.load(Ordering::Relaxed), 1);
+        drop(p.join().unwrap());
+    });
 }
 
 /// Two sources, a push on each from two threads: both messages are handled and
@@ -307,6 +335,83 @@ fn run_async_woken_by_a_publish() {
         let end = loom::future::block_on(d.run_async(|_| std::future::ready(())));
         assert_eq!(end, RunEnd::Stopped);
         drop(p.join().unwrap());
+    });
+}
+
+/// The same with a job queue: the task's receive gives up on a slot the
+/// submit has claimed and not yet written, and the submit's notify after its
+/// stamp store wakes it; the job stops the dispatcher.
+#[test]
+fn run_async_runs_a_submitted_job() {
+    loom::model(|| {
+        let (submit, exec) = ringkit::dispatch::jobs(2);
+        let mut d = Dispatcher::new();
+        d.on_jobs(exec);
+        let stop = d.stop_handle();
+        let ran = std::sync::Arc::new(AtomicUsize::new(0));
+        let p = {
+            let ran = ran.clone();
+            thread::spawn(move || {
+                submit
+                    .submit(move || {
+                        ran.fetch_add(1, Ordering::Relaxed);
+                        stop.stop();
+                    })
+                    .unwrap();
+                submit // stays connected until the end
+            })
+        };
+        let end = loom::future::block_on(d.run_async(|_| std::future::ready(())));
+        assert_eq!(end, RunEnd::Stopped);
+        assert_eq!(ran.load(Ordering::Relaxed), 1);
+        drop(p.join().unwrap());
+    });
+}
+
+/// The same with an event flag: the task's read gives up on a publish that
+/// is still writing (`try_read`), and the publish's notify wakes it; the
+/// handler sees the new generation and stops the dispatcher.
+#[test]
+fn run_async_woken_by_a_flag_publish() {
+    loom::model(|| {
+        let flag = std::sync::Arc::new(EventFlag::new(0u32));
+        let mut d = Dispatcher::new();
+        let stop = d.stop_handle();
+        d.on_event(flag.clone(), move |u| {
+            assert_eq!((u.generation, u.value, u.skipped), (1, 9, 0));
+            stop.stop();
+            Ok::<(), ()>(())
+        });
+        let p = thread::spawn(move || {
+            flag.publish(9);
+            flag
+        });
+        let end = loom::future::block_on(d.run_async(|_| std::future::ready(())));
+        assert_eq!(end, RunEnd::Stopped);
+        drop(p.join().unwrap());
+    });
+}
+
+/// The same with an auto-reset `Event`: the set from another thread wakes the
+/// task waiting in the event's cell; the handler consumes the set and stops the
+/// dispatcher.
+#[test]
+fn run_async_woken_by_a_signal() {
+    loom::model(|| {
+        let event = std::sync::Arc::new(Event::auto_reset());
+        let mut d = Dispatcher::new();
+        let stop = d.stop_handle();
+        d.on_signal(event.clone(), move |_| {
+            stop.stop();
+            Ok::<(), ()>(())
+        });
+        let p = thread::spawn(move || {
+            event.set();
+            event
+        });
+        let end = loom::future::block_on(d.run_async(|_| std::future::ready(())));
+        assert_eq!(end, RunEnd::Stopped);
+        assert!(!p.join().unwrap().is_set(), "the handler consumed the set");
     });
 }
 

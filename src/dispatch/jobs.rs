@@ -204,10 +204,17 @@ impl JobSubmitter {
 /// ```
 #[derive(Debug)]
 pub struct JobExecutor {
-    pub(super) rx: mpmc::Receiver<Job>,
+    rx: mpmc::Receiver<Job>,
 }
 
 impl JobExecutor {
+    /// The queue's receiving end, for the dispatcher's tests that stall a
+    /// submit between its claim and its write.
+    #[cfg(all(test, feature = "async"))]
+    pub(super) fn receiver(&self) -> &mpmc::Receiver<Job> {
+        &self.rx
+    }
+
     /// Runs the jobs queued now, at most `capacity` of them (so it returns even
     /// while submitters keep submitting); returns how many ran. A panicking job's
     /// panic goes on to the caller (that job is gone; the others stay queued).

@@ -1052,6 +1052,7 @@ mod tests {
         use crate::event::{resume_publish, stall_publish, EventFlag};
         use crate::mpmc::{self, claim_push, finish_push};
         use crate::test_waker::Count;
+        use crate::wait::TASK_YIELD_LIMIT;
         use std::boxed::Box;
         use std::future::{Future, Ready};
         use std::pin::pin;
@@ -1081,17 +1082,14 @@ mod tests {
             let (count, waker) = Count::waker();
             let mut cx = Context::from_waker(&waker);
             let mut run = pin!(d.run_async(no_timer));
-            // The poll finds the slot unwritten and gives up; the wait yields
-            // once in the doorbell and once in the source's cell.
-            assert!(run.as_mut().poll(&mut cx).is_pending());
-            assert_eq!(count.get(), 2);
-            assert!(run.as_mut().poll(&mut cx).is_pending()); // arms both
-            assert_eq!(count.get(), 2);
+            // Each poll finds the slot unwritten and gives up; the wait is in
+            // two cells, the doorbell and the source's.
+            let armed = count.poll_until_armed(2, || run.as_mut().poll(&mut cx).is_pending());
 
             let ending = finish();
             // The write's end wakes the task in the source's cell, and again
             // through the doorbell that cell rings.
-            assert_eq!(count.get(), 4);
+            assert_eq!(count.get(), armed + 2);
             assert!(run.as_mut().poll(&mut cx).is_pending()); // delivers, yields
             assert_eq!(done(), 7);
             ending();
@@ -1145,8 +1143,11 @@ mod tests {
         /// the stop comes (here from the waker the doorbell's yield wakes),
         /// then the source's attempt takes the message. The run delivers it
         /// before it returns `Stopped`, so no message it took is left behind.
+        /// The stop comes from the doorbell's yield, so the task must yield at
+        /// least once before it arms.
         #[test]
         fn a_stop_during_the_wait_returns_after_what_the_wait_took_is_delivered() {
+            const _: () = assert!(TASK_YIELD_LIMIT >= 1, "the stop needs a yield");
             let (tx, rx) = mpmc::channel::<u32>(2);
             let stalled = rx.clone();
             let (got, done) = seen();
@@ -1176,7 +1177,7 @@ mod tests {
         #[test]
         fn run_async_waits_for_a_stalled_job_submit_as_a_task() {
             let (submit, exec) = jobs(2);
-            let stalled = exec.rx.clone();
+            let stalled = exec.receiver().clone();
             let (ran, done) = seen();
             // ORDERING: Relaxed; see `seen`.
             let job = jobs::Job::new(move || ran.store(7, Ordering::Relaxed));

@@ -1106,13 +1106,10 @@ mod tests {
             let (count, waker) = Count::waker();
             let mut cx = Context::from_waker(&waker);
             let mut pop = pin!(rx.pop_async());
-            assert_eq!(pop.as_mut().poll(&mut cx), Poll::Pending); // yields
-            assert_eq!(count.get(), 1);
-            assert_eq!(pop.as_mut().poll(&mut cx), Poll::Pending); // arms
-            assert_eq!(count.get(), 1);
+            let armed = count.poll_until_armed(1, || pop.as_mut().poll(&mut cx).is_pending());
 
             super::finish_push(q, claimed, 7); // the push goes on
-            assert_eq!(count.get(), 2);
+            assert_eq!(count.get(), armed + 1);
             assert_eq!(pop.as_mut().poll(&mut cx), Poll::Ready(Ok(7)));
             drop(tx);
         }
@@ -1133,9 +1130,7 @@ mod tests {
             let (count, waker) = Count::waker();
             let mut cx = Context::from_waker(&waker);
             let mut push = pin!(tx.push_async(2));
-            assert_eq!(push.as_mut().poll(&mut cx), Poll::Pending); // yields
-            assert_eq!(push.as_mut().poll(&mut cx), Poll::Pending); // arms
-            assert_eq!(count.get(), 1);
+            let armed = count.poll_until_armed(1, || push.as_mut().poll(&mut cx).is_pending());
 
             // The pop goes on: reads the slot, stores its stamp, notifies.
             let slot = &q.buf[q.index(claimed)];
@@ -1147,7 +1142,7 @@ mod tests {
             slot.stamp
                 .store(claimed.wrapping_add(q.one_lap), Ordering::Release);
             q.not_full.notify();
-            assert_eq!(count.get(), 2);
+            assert_eq!(count.get(), armed + 1);
             assert_eq!(push.as_mut().poll(&mut cx), Poll::Ready(Ok(())));
             assert_eq!(rx.try_pop(), Ok(2));
         }
